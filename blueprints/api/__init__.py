@@ -1,0 +1,80 @@
+"""JSON API under /api/v1 (described by /api/v1/openapi.json)."""
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from workflow.auth import user_for_token
+from workflow.errors import DomainError, InvalidInput
+
+from ..extensions import db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ID = "int(max=2147483647)"  # larger ids are 404, not a database overflow
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+def api_user():
+    """The caller: a bearer token, or the browser session (then CSRF is checked)."""
+    if "api_user" in g:
+        return g.api_user
+    header = request.headers.get("Authorization", "")
+    user = None
+    if header.startswith("Bearer "):
+        user = user_for_token(db.session, header[7:].strip())
+        if user is None:
+            raise Unauthorized("令牌无效或已过期")
+    elif current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+            except ValidationError:
+                raise DomainError("缺少或无效的 CSRF 令牌") from None
+        user = current_user._get_current_object()
+    if user is None:
+        raise Unauthorized("请先登录或提供 Authorization: Bearer 令牌")
+    g.api_user = user
+    return user
+
+
+def authed(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        api_user()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def json_body(allowed: set[str] | None = None, required: tuple[str, ...] = ()) -> dict:
+    """Parse a JSON object body; refuse other types and unknown fields."""
+    data = request.get_json(silent=True, force=True) if request.data else None
+    if data is None:
+        raise InvalidInput("请求体须为有效的 JSON 对象", field=None)
+    if not isinstance(data, dict):
+        raise InvalidInput("请求体须为 JSON 对象", field=None)
+    if allowed is not None:
+        unknown = set(data) - allowed
+        if unknown:
+            raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    for name in required:
+        if data.get(name) in (None, ""):
+            raise InvalidInput(f"缺少字段 {name}", field=name)
+    return data
+
+
+def query_args(allowed: set[str]) -> dict:
+    unknown = set(request.args) - allowed
+    if unknown:
+        raise InvalidInput(f"未知查询参数：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    return request.args
+
+
+from . import cases, meta, openapi, rectification, tokens  # noqa: E402,F401

@@ -1,0 +1,188 @@
+"""Cases: create, list, read, transitions, evidence, events."""
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import current_app, jsonify, request
+from sqlalchemy import or_, select
+
+from workflow import service
+from workflow.audit import AuditEvent
+from workflow.cases import Case, visible_cases_filter
+from workflow.errors import InvalidInput
+from workflow.evidence import Evidence
+from workflow.registration import create_problem
+from workflow.vocab import GRADES, KINDS, SOURCES, STATUSES
+
+from ..extensions import db, settings, storage
+from . import ID, api_user, authed, bp, json_body, query_args
+
+LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
+                "cursor", "year"}
+
+
+def case_payload(case: Case, user) -> dict:
+    body = case.to_dict()
+    body["actions"] = service.available_actions(db.session, case, user)
+    return body
+
+
+@bp.post("/cases")
+@authed
+def create_case():
+    case = create_problem(db.session, api_user(), json_body())
+    db.session.commit()
+    return jsonify(case_payload(case, api_user())), 201
+
+
+def _choice(args, name: str, choices) -> str | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise InvalidInput(f"{name} 须为：{', '.join(choices)}", field=name)
+    return value
+
+
+def _int_arg(args, name: str, lo: int, hi: int) -> int | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not lo <= int(value) <= hi:
+        raise InvalidInput(f"{name} 须为 {lo}–{hi} 的整数", field=name)
+    return int(value)
+
+
+def filtered_cases(args, user):
+    """The case query for the list filters (shared with ledgers and pages)."""
+    stmt = select(Case)
+    scope = visible_cases_filter(user)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if kind := _choice(args, "kind", KINDS):
+        stmt = stmt.where(Case.kind == kind)
+    if status := _choice(args, "status", STATUSES):
+        stmt = stmt.where(Case.status == status)
+    if source := _choice(args, "source", SOURCES):
+        stmt = stmt.where(Case.source == source)
+    if grade := _choice(args, "grade", GRADES):
+        stmt = stmt.where(Case.grade == grade)
+    if (dept := _int_arg(args, "department_id", 1, 2**31 - 1)) is not None:
+        stmt = stmt.where(Case.department_id == dept)
+    if (overdue := _choice(args, "overdue", ("true", "false"))) is not None:
+        stmt = stmt.where(Case.overdue.is_(overdue == "true"))
+    if (year := _int_arg(args, "year", 2000, 2100)) is not None:
+        from datetime import datetime
+
+        stmt = stmt.where(Case.created_at >= datetime(year, 1, 1),
+                          Case.created_at < datetime(year + 1, 1, 1))
+    if q := (args.get("q") or "").strip():
+        if len(q) > 100:
+            raise InvalidInput("搜索词过长（最多 100 字）", field="q")
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Case.title.like(like, escape="\\"),
+                              Case.number.like(like, escape="\\"),
+                              Case.description.like(like, escape="\\"),
+                              Case.responsible_unit.like(like, escape="\\")))
+    return stmt
+
+
+def encode_cursor(case_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"id": case_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> int:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("cursor 无效，请使用上一页返回的 next_cursor", field="cursor") from None
+
+
+@bp.get("/cases")
+@authed
+def list_cases():
+    args = query_args(LIST_FILTERS)
+    user = api_user()
+    limit = _int_arg(args, "limit", 1, 200) or 50
+    stmt = filtered_cases(args, user)
+    if args.get("cursor"):
+        stmt = stmt.where(Case.id < decode_cursor(args["cursor"]))
+    rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return jsonify({"items": [c.to_dict() for c in items], "next_cursor": next_cursor})
+
+
+@bp.get(f"/cases/<{ID}:case_id>")
+@authed
+def get_case(case_id: int):
+    user = api_user()
+    case = service.get_case(db.session, case_id, user)
+    return jsonify(case_payload(case, user))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/transitions")
+@authed
+def post_transition(case_id: int):
+    data = json_body()
+    trigger = data.pop("trigger", None)
+    version = data.pop("version", None)
+    comment = data.pop("comment", None)
+    if not isinstance(trigger, str) or not trigger:
+        raise InvalidInput("缺少 trigger（操作名）", field="trigger")
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**31:
+        raise InvalidInput("version 须为案件当前版本号（整数）", field="version")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
+        raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")
+    if "department_id" in data:
+        from workflow.caseform import parse_id
+
+        data["department_id"] = parse_id(data["department_id"], "department_id")
+    if "statement" in data and not isinstance(data["statement"], str):
+        raise InvalidInput("statement 须为文本", field="statement")
+    user = api_user()
+    case = service.transition(db.session, case_id, trigger, user, version=version,
+                              comment=comment, data=data, settings=settings())
+    db.session.commit()
+    return jsonify(case_payload(case, user))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/evidence")
+@authed
+def post_evidence(case_id: int):
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("缺少上传文件（multipart 字段 file）", field="file")
+    unknown = set(request.form) - {"category", "note", "csrf_token"}
+    if unknown:
+        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+    ev = service.upload_evidence(db.session, case_id, api_user(), data=data,
+                                 filename=upload.filename, category=request.form.get("category"),
+                                 note=request.form.get("note"), settings=settings(),
+                                 storage=storage())
+    db.session.commit()
+    return jsonify(ev.to_dict()), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/evidence")
+@authed
+def list_evidence(case_id: int):
+    case = service.get_case(db.session, case_id, api_user())
+    rows = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
+                              .order_by(Evidence.round, Evidence.id)).all()
+    return jsonify({"items": [e.to_dict() for e in rows]})
+
+
+@bp.get(f"/cases/<{ID}:case_id>/events")
+@authed
+def list_events(case_id: int):
+    case = service.get_case(db.session, case_id, api_user())
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                              .order_by(AuditEvent.seq)).all()
+    return jsonify({"items": [e.to_dict() for e in rows], "head": case.audit_head})

@@ -1,0 +1,70 @@
+"""Settings read from the environment.
+
+Every value a deployment may change lives here; the domain core receives the
+values it needs as plain arguments or through ``Settings``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Defaults for development: SQLite under ``instance/``."""
+
+    INSTANCE_DIR = Path(os.environ.get("SAFELOOP_INSTANCE", ROOT / "instance"))
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'safeloop.db'}"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled from instance/secret_key
+    STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE_DIR / "storage")
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REGION_PREFIX = os.environ.get("REGION_PREFIX", "WJ")
+    TIMEZONE = "Asia/Shanghai"
+
+    # Evidence uploads
+    MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024 * 20  # several files per request
+
+    # Login throttling: failures allowed inside the window before a lock
+    LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 15 * 60)
+    LOGIN_LOCK_SECONDS = _int("LOGIN_LOCK_SECONDS", 15 * 60)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    TOKEN_DAYS = _int("TOKEN_DAYS", 30)
+
+    # Time rules (working days / calendar days), see the domain brief §6
+    REMIND_WORKING_DAYS = (3, 1)
+    ESCALATE_URGE_DAYS = _int("ESCALATE_URGE_DAYS", 1)
+    ESCALATE_SUPERVISE_DAYS = _int("ESCALATE_SUPERVISE_DAYS", 7)
+    ESCALATE_INTERVIEW_DAYS = _int("ESCALATE_INTERVIEW_DAYS", 30)
+    ACCEPT_WORKING_DAYS = _int("ACCEPT_WORKING_DAYS", 2)
+    LOOKBACK_DAYS = _int("LOOKBACK_DAYS", 365)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    WTF_CSRF_TIME_LIMIT = None
+    JSON_AS_ASCII = False
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    LOGIN_MAX_FAILURES = 5
+
+
+def load_secret_key(instance_dir: Path) -> str:
+    """Return a stable secret key stored in the instance folder (created once)."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,8 @@
+"""Import every model module so ``Base.metadata`` knows all tables."""
+from .audit import AuditEvent  # noqa: F401
+from .base import Base  # noqa: F401
+from .cases import Case, OnsiteVerification, case_co_departments  # noqa: F401
+from .evidence import Evidence  # noqa: F401
+from .holidays import CalendarDay  # noqa: F401
+from .numbering import NumberCounter  # noqa: F401
+from .orgs import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401

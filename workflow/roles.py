@@ -1,0 +1,27 @@
+"""Roles of the domain brief §2 and their Chinese names."""
+from __future__ import annotations
+
+DEPT_OFFICER = "dept_officer"
+DEPT_HEAD = "dept_head"
+OFFICE_STAFF = "office_staff"
+OFFICE_DIRECTOR = "office_director"
+INSPECTOR = "inspector"
+AUDITOR = "auditor"
+LEADER = "leader"
+ADMIN = "admin"
+
+ROLE_LABELS = {
+    DEPT_OFFICER: "部门联络员",
+    DEPT_HEAD: "部门负责人",
+    OFFICE_STAFF: "区安委办经办人",
+    OFFICE_DIRECTOR: "区安委办主任",
+    INSPECTOR: "检查人员",
+    AUDITOR: "审计/纪检",
+    LEADER: "区领导",
+    ADMIN: "系统管理员",
+}
+ROLES = tuple(ROLE_LABELS)
+DEPARTMENT_ROLES = frozenset({DEPT_OFFICER, DEPT_HEAD})
+OFFICE_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
+# Roles that read every case; department users see their own department's only.
+READ_ALL_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, AUDITOR, LEADER, INSPECTOR})

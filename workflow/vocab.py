@@ -1,0 +1,90 @@
+"""Controlled vocabularies: statuses, sources, grades, evidence categories."""
+from __future__ import annotations
+
+STATUS_LABELS = {
+    "draft": "待挂号",
+    "assigned": "已交办",
+    "in_progress": "整改中",
+    "reported": "已上报(待核查)",
+    "verified": "已核查(待销号)",
+    "closed": "已销号",
+    "cancelled": "已撤销",
+}
+STATUSES = tuple(STATUS_LABELS)
+OPEN_STATUSES = ("assigned", "in_progress", "reported", "verified")
+
+# key → (Chinese name users read, code used in case numbers)
+SOURCES = {
+    "state_council": ("国务院督导反馈", "DD"),
+    "patrol": ("巡查发现", "XC"),
+    "routine": ("日常检查排查", "JC"),
+    "complaint": ("监督举报", "JB"),
+    "covert": ("明查暗访", "AF"),
+    "campaign": ("专项整治", "ZX"),
+    "self_check": ("企业自查", "ZC"),
+    "other": ("其他", "QT"),
+    "task_list": ("目标任务清单", "RW"),
+}
+GRADES = {"general": "一般", "major": "重大"}
+KINDS = {"problem": "问题隐患", "task": "目标任务"}
+
+EVIDENCE_CATEGORIES = {
+    "before": "整改前照片",
+    "after": "整改后照片",
+    "report": "整改报告",
+    "acceptance": "验收材料",
+    "other": "其他材料",
+}
+
+# 五落实: the five parts a major hazard's 治理方案 must have
+PLAN_PARTS = {
+    "responsibility": "责任落实",
+    "measures": "措施落实",
+    "funds": "资金落实",
+    "time_limit": "时限落实",
+    "contingency": "预案落实",
+}
+
+TRIGGER_LABELS = {
+    "register": "挂号交办",
+    "accept": "签收",
+    "report": "上报",
+    "return": "退回",
+    "verify": "核查通过",
+    "reject": "审批不通过",
+    "close": "销号",
+    "reopen": "重新整改",
+    "cancel": "撤销",
+    "transfer": "转办",
+}
+
+# Operations recorded in the timeline that do not move the state
+ACTION_LABELS = {
+    **TRIGGER_LABELS,
+    "create": "登记",
+    "update": "修改",
+    "evidence": "上传佐证材料",
+    "comment": "备注",
+    "statement": "起草整改情况",
+    "progress": "进展报告",
+    "plan": "治理方案",
+    "onsite_verification": "现场核查记录",
+}
+
+
+def normalise_key(value, table: dict) -> str | None:
+    """Accept a key or its Chinese name; return the key or None."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if value in table:
+        return value
+    for key, label in table.items():
+        name = label[0] if isinstance(label, tuple) else label
+        if value == name:
+            return key
+    return None
+
+
+def source_label(key: str | None) -> str:
+    return SOURCES[key][0] if key in SOURCES else (key or "")
