@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from workflow.documents import render
 from workflow.documents.render import (
     DataOnlyFetcher, fonttools_fallback_warning_seen, format_cn_date,
     last_render_warnings, qr_svg_data_uri, records_env, render_pdf,
@@ -310,8 +309,3 @@ def test_base_template_and_signature_rows():
     ).render(r=[("审批人", "王五<b>", date(2020, 3, 5)), ("经办人", None, None)])
     assert "王五&lt;b&gt;" in rows and "2020年3月5日" in rows
     assert rows.count("<tr>") == 2
-
-
-def test_module_keeps_no_fetcher_state():
-    # Each render builds its own fetcher: nothing leaks between records.
-    assert not hasattr(render, "FETCHER")

@@ -28,6 +28,8 @@ class WorkCalendar:
         clash = self._holidays & self._workdays
         if clash:
             raise ValueError(f"dates entered both as holiday and workday: {sorted(clash)}")
+        # chinese_calendar scans its whole table for the year range on every call
+        # (~30 us); deadlines and KPIs ask about the same days over and over.
         self._cache: dict[date, bool] = {}
 
     @staticmethod
