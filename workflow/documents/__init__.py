@@ -1,0 +1,1 @@
+"""Printed records (domain §8): PDF rendering and helpers."""
