@@ -1,0 +1,41 @@
+# SafeLoop: `make run` sets everything up and serves on SQLite; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup test-setup system-deps db demo bench clean
+
+run: setup db demo
+	@echo "SafeLoop 已启动：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: test-setup
+	VENV=$(VENV) bash scripts/test.sh
+
+setup: system-deps $(VENV)/.installed
+
+test-setup: $(VENV)/.installed
+	bash scripts/system-deps.sh test
+
+system-deps:
+	bash scripts/system-deps.sh run
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+db: $(VENV)/.installed
+	$(BIN)/flask --app wsgi db upgrade
+
+demo: db
+	$(BIN)/flask --app wsgi demo
+
+bench: $(VENV)/.installed
+	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,95 @@
+"""Fixtures: an app on SQLite (default) or PostgreSQL (``TEST_DATABASE_URL``).
+
+Every test gets an empty database with real commits, so races, the CLI and a
+live server for the browser behave as in production.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from blueprints import create_app
+from workflow.db import make_engine, normalise_url
+from workflow.models import Base
+
+pytest_plugins = ["tests.factories"]
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this test process; PostgreSQL gets one per xdist worker."""
+    if not PG_URL:
+        yield None  # per-test SQLite files, see ``app``
+        return
+    url = make_url(normalise_url(PG_URL))
+    name = f"{url.database}_{_worker()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(test_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield test_url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    if database_url is None:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = database_url
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+                      "STORAGE_DIR": str(tmp_path / "storage"), "WTF_CSRF_ENABLED": True,
+                      "REDIS_URL": None})
+    engine = app.extensions["safeloop.engine"]
+    if database_url is None:
+        Base.metadata.create_all(engine)
+    else:
+        _truncate(engine)
+    # No app context stays pushed: each request gets its own, as in production.
+    yield app
+    engine.dispose()
+
+
+def _truncate(engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(app):
+    """A session of the test's own, like another process would hold."""
+    session = app.extensions["safeloop.sessionmaker"]()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def is_postgres(app) -> bool:
+    return app.extensions["safeloop.engine"].dialect.name == "postgresql"
