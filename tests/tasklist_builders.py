@@ -47,28 +47,46 @@ def merge_runs(plan_rows: list[list[str]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def build_docx(plan_rows: list[list[str]], title: str = SAMPLE_TITLE, merge: bool = True) -> bytes:
-    """A .docx with a title and the table; `merge=False` repeats the text instead of merging."""
+def build_docx(
+    plan_rows: list[list[str]], title: str = SAMPLE_TITLE, merge: bool = True, split_at: int | None = None
+) -> bytes:
+    """A .docx with a title and the table.
+
+    `merge=False` repeats the text instead of merging; `split_at` continues the rows from
+    that index in a second table, as when a table is broken across pages.
+    """
     document = docx.Document()
     document.add_paragraph("附件")
     document.add_paragraph(title)
-    table = document.add_table(rows=len(plan_rows), cols=len(plan_rows[0]))
+    header, body = plan_rows[0], plan_rows[1:]
+    split = len(body) if split_at is None else split_at - 1
+    _add_table(document, header, body[:split], merge)
+    if split < len(body):
+        document.add_paragraph("")
+        _add_table(document, header, body[split:], merge, with_header=False)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _add_table(document, header: list[str], body: list[list[str]], merge: bool, with_header: bool = True) -> None:
+    runs = merge_runs([header] + body)
+    rows = [header] + body if with_header else body
+    offset = 0 if with_header else -1  # runs count rows with the header at 0
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
     table.style = "Table Grid"
-    filled = [list(row) for row in plan_rows]
-    for col, top, bottom in merge_runs(plan_rows):
-        for r in range(top + 1, bottom + 1):
-            filled[r][col] = "" if merge else plan_rows[top][col]
+    filled = [list(row) for row in rows]
+    for col, top, bottom in runs:
+        for r in range(top + 1 + offset, bottom + 1 + offset):
+            filled[r][col] = "" if merge else rows[top + offset][col]
     # table.cell() walks the whole table on every call; take each row's cells once.
     grid = [row.cells for row in table.rows]
     for r, row in enumerate(filled):
         for c, text in enumerate(row):
             _write_cell(grid[r][c], text)
     if merge:
-        for col, top, bottom in merge_runs(plan_rows):
-            grid[top][col].merge(grid[bottom][col])
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+        for col, top, bottom in runs:
+            grid[top + offset][col].merge(grid[bottom + offset][col])
 
 
 def _write_cell(cell, text: str) -> None:

@@ -52,6 +52,12 @@ def _error(data: bytes, filename: str) -> TaskListError:
     return info.value
 
 
+def _resave(workbook) -> bytes:
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def _sample_text() -> str:
     return sample_bytes().decode("utf-8")
 
@@ -174,9 +180,7 @@ def test_merged_department_cell_applies_to_each_row():
     for r in range(first + 1, last + 1):
         sheet.cell(r, 5).value = None
     sheet.merge_cells(start_row=first, start_column=5, end_row=last, end_column=5)
-    out = io.BytesIO()
-    workbook.save(out)
-    plan = parse_tasklist(out.getvalue(), "a.xlsx")
+    plan = parse_tasklist(_resave(workbook), "a.xlsx")
     assert [i.lead_departments for i in plan.items[21:25]] == [["区专治办"]] * 4
 
 
@@ -330,3 +334,28 @@ def test_only_task_list_errors_for_bad_input(data):
         parse_tasklist(data, "random.bin")
     except TaskListError as error:
         assert error.message
+
+
+def test_content_cell_spanning_two_rows_is_one_item(text_plan):
+    rows = sample_rows()
+    rows.insert(4, ["", "", "", "", "区应急管理局", "补充说明"])  # under item 3
+    workbook = openpyxl.load_workbook(io.BytesIO(build_xlsx(rows)))
+    workbook.active.merge_cells("D5:D6")  # item 3 is on row 5
+    plan = parse_tasklist(_resave(workbook), "a.xlsx")
+    assert len(plan.items) == 50
+    assert plan.items[2].co_departments == ["区政府办", "区应急管理局"]
+    assert plan.items[2].remark == "补充说明"
+
+
+def test_header_repeated_on_a_new_page(text_plan):
+    rows = sample_rows()
+    rows.insert(22, list(rows[0]))  # before item 22, which starts project 3
+    plan = parse_tasklist(build_xlsx(rows), "a.xlsx")
+    assert _without_rows(plan) == _without_rows(text_plan)
+
+
+@pytest.mark.parametrize("split_at", [22, 23], ids=["at-a-project", "inside-a-task"])
+def test_word_table_continued_in_a_second_table(split_at, text_plan):
+    plan = parse_tasklist(build_docx(sample_rows(), split_at=split_at), "a.docx")
+    assert _without_rows(plan) == _without_rows(text_plan)
+    assert plan.items[split_at - 1].row == 1  # first row of 表格2

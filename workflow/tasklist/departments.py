@@ -76,7 +76,7 @@ class Responsibility:
 
 def _split_line(line: str) -> list[str]:
     """Split on separators and whitespace outside parentheses, keeping group phrases whole."""
-    line = canonical_name(_SEPARATORS.sub("、", line.replace("\u3000", " ")).replace(" ", "、"))
+    line = canonical_name(re.sub(r"\s+", "、", _SEPARATORS.sub("、", line.strip())))
     protected = {}
     for i, phrase in enumerate(sorted((p for p in _PHRASE_INDEX if "、" in p), key=len, reverse=True)):
         if phrase in line:

@@ -86,7 +86,7 @@ def _build_plan(tables: list[SourceTable], filename: str) -> ParsedPlan:
             break
         rows += [(follower, row) for row in follower.rows]
     title = _pick_title(table.title_lines + [c.text for row in table.rows[:r] for c in row.cells])
-    items = _ItemBuilder(columns, filename).build(rows)
+    items = _ItemBuilder(columns).build(rows)
     departments = {d for i in items for d in i.lead_departments + i.co_departments}
     groups = {g for i in items for g in i.lead_groups + i.co_groups}
     return ParsedPlan(title, items, departments, groups)
@@ -102,15 +102,29 @@ def _pick_title(lines: list[str]) -> str | None:
     return (named or lines or [None])[-1]
 
 
+@dataclass
+class _RawItem:
+    """An item as read, before its departments and target are parsed."""
+
+    row: int
+    where: str
+    part: str | None
+    project_no: int
+    project: str
+    task: str
+    content: str
+    departments: str
+    remark: str
+
+
 class _ItemBuilder:
     """Walk the rows, inheriting merged 序号/目标项目/目标任务 from the row above."""
 
-    def __init__(self, columns: dict[str, int], filename: str):
+    def __init__(self, columns: dict[str, int]):
         self.columns = columns
-        self.filename = filename
         self.project_no = 0
         self.seq_text = self.project = self.task = ""
-        self.raw: list[dict] = []
+        self.raw: list[_RawItem] = []
 
     def cell(self, row: SourceRow, key: str) -> SourceCell:
         index = self.columns.get(key)
@@ -133,25 +147,22 @@ class _ItemBuilder:
             # The item's cell spans several rows: their own departments/remarks add to it.
             previous = self.raw[-1]
             if depts.text and not depts.merged:
-                previous["departments"] += "\n" + depts.text
+                previous.departments += "\n" + depts.text
             if remark.text and not remark.merged:
-                previous["remark"] = "\n".join(filter(None, [previous["remark"], remark.text]))
+                previous.remark = "\n".join(filter(None, [previous.remark, remark.text]))
             return
         self.follow_hierarchy(row)
-        where = table.where(content.line)
+        where, part = table.where(content.line), table.part or None
         if not content.text:
             if depts.text and not depts.merged:
-                raise TaskListError(
-                    f"{where}：有责任部门“{_snippet(depts.text)}”但缺少具体内容", row=content.line, part=table.part or None
-                )
+                message = f"{where}：有责任部门“{_snippet(depts.text)}”但缺少具体内容"
+                raise TaskListError(message, row=content.line, part=part)
             return
         if not depts.text:
-            raise TaskListError(
-                f"{where}：具体内容“{_snippet(content.text)}”缺少责任部门", row=content.line, part=table.part or None
-            )
-        self.raw.append(dict(
-            row=content.line, where=where, project_no=max(self.project_no, 1), project=self.project,
-            task=self.task, content=content.text, departments=depts.text, remark=remark.text,
+            raise TaskListError(_no_departments(where, content.text), row=content.line, part=part)
+        self.raw.append(_RawItem(
+            content.line, where, part, max(self.project_no, 1), self.project, self.task,
+            content.text, depts.text, remark.text,
         ))
 
     def follow_hierarchy(self, row: SourceRow) -> None:
@@ -166,27 +177,29 @@ class _ItemBuilder:
         if task:
             self.task = task
 
-    def finish(self, seq: int, raw: dict) -> ParsedItem:
-        responsibility = parse_departments(raw["departments"])
+    def finish(self, seq: int, raw: _RawItem) -> ParsedItem:
+        responsibility = parse_departments(raw.departments)
         if responsibility.is_empty():
-            raise TaskListError(
-                f"{raw['where']}：具体内容“{_snippet(raw['content'])}”缺少责任部门", row=raw["row"]
-            )
-        target = find_target(raw["content"])
+            raise TaskListError(_no_departments(raw.where, raw.content), row=raw.row, part=raw.part)
+        target = find_target(raw.content)
         return ParsedItem(
-            seq=seq, project_no=raw["project_no"], project=raw["project"], task=raw["task"],
-            content=raw["content"], lead_departments=responsibility.lead_departments,
+            seq=seq, project_no=raw.project_no, project=raw.project, task=raw.task,
+            content=raw.content, lead_departments=responsibility.lead_departments,
             co_departments=responsibility.co_departments, lead_groups=responsibility.lead_groups,
-            co_groups=responsibility.co_groups, remark=raw["remark"],
+            co_groups=responsibility.co_groups, remark=raw.remark,
             target_count=target.count if target else None,
             target_period_years=target.period_years if target else None,
-            target_text=target.text if target else None, row=raw["row"],
+            target_text=target.text if target else None, row=raw.row,
         )
 
 
 def _project_number(seq: str) -> int | None:
     """序号 as written: "1", "1.", "一、", "（一）"."""
     return chinese_int(re.sub(r"[\s.．、,，()（）第项]", "", seq))
+
+
+def _no_departments(where: str, content: str) -> str:
+    return f"{where}：具体内容“{_snippet(content)}”缺少责任部门"
 
 
 def _snippet(text: str, length: int = 20) -> str:
