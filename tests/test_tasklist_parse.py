@@ -232,6 +232,11 @@ def test_not_a_task_list(data):
     assert "不是目标任务清单" in error.message
 
 
+def test_header_without_items():
+    data = "清单\n\t序号\n\t目标项目\n\t目标任务\n\t具体内容\n\t责任部门\n\t备注\n\n".encode()
+    assert _error(data, "a.txt").message == "第2行的表头下没有任何具体内容"
+
+
 def test_text_without_content_column_names_the_header_line():
     data = _sample_text().replace("\t具体内容\n", "\t工作内容\n", 1).encode()
     error = _error(data, "a.txt")

@@ -87,6 +87,10 @@ def _build_plan(tables: list[SourceTable], filename: str) -> ParsedPlan:
         rows += [(follower, row) for row in follower.rows]
     title = _pick_title(table.title_lines + [c.text for row in table.rows[:r] for c in row.cells])
     items = _ItemBuilder(columns).build(rows)
+    if not items:
+        raise TaskListError(
+            f"{table.where(header.number)}的表头下没有任何具体内容", row=header.number, part=table.part or filename
+        )
     departments = {d for i in items for d in i.lead_departments + i.co_departments}
     groups = {g for i in items for g in i.lead_groups + i.co_groups}
     return ParsedPlan(title, items, departments, groups)
