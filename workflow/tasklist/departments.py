@@ -1,0 +1,123 @@
+"""Split a 责任部门 cell into lead/co departments and department groups.
+
+The first line of the cell names the lead (牵头) departments, further lines the
+co-responsible (配合) ones. Group phrases ("各地", "各安委会成员单位", ...) stand for
+administrator-editable department groups and resolve to canonical keys.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .table import clean_cell
+
+# key → display name, and every phrase that means the group. Extend here.
+_GROUPS = (
+    ("towns", "各镇、开发区、街道",
+     ("各地", "各地区", "各镇、开发区、街道", "各镇（开发区、街道）", "各镇、街道", "各镇（街道）")),
+    ("committee_members", "安委会成员单位",
+     ("各安委会成员单位", "安委会成员单位", "区安委会成员单位", "各成员单位")),
+    ("supervising", "负有安全生产监督管理职责的部门",
+     ("负有安全生产监督管理和行业管理职责的部门", "各负有安全生产监督管理和行业管理职责的部门",
+      "负有安全生产监督管理职责的部门", "各负有安全生产监督管理职责的部门")),
+    ("all_departments", "各部门", ("各部门", "区各部门")),
+    ("related", "区相关部门",
+     ("区相关部门", "有关部门", "相关部门", "区有关部门", "各相关部门", "相关职能部门")),
+)
+GROUP_NAMES: dict[str, str] = {key: name for key, name, _ in _GROUPS}
+GROUP_PHRASES: dict[str, tuple[str, str]] = {
+    phrase: (key, name) for key, name, phrases in _GROUPS for phrase in phrases
+}
+
+_SEPARATORS = re.compile(r"[、，,;；:：/／]+")
+_OTHERS = re.compile(r"等(?:相关|有关)?(?:部门|单位)?$")  # "X等部门": X leads, the rest is not a name
+_LEADS = re.compile(r"[（(]?牵头[)）]?$")
+_CONJUNCTION = re.compile(r"以及|和|及|与")  # "区专治办和有关部门"
+
+
+def canonical_name(text: str) -> str:
+    """One spelling per name: NFKC, full-width parentheses, no whitespace."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("(", "（").replace(")", "）")
+    return re.sub(r"\s+", "", text).strip("。.")
+
+
+def _group_of(name: str) -> str | None:
+    found = _PHRASE_INDEX.get(name) or _PHRASE_INDEX.get(name.removeprefix("各"))
+    return found[0] if found else None
+
+
+_PHRASE_INDEX = {canonical_name(p): v for p, v in GROUP_PHRASES.items()}
+
+
+@dataclass
+class Responsibility:
+    """The parsed 责任部门 cell."""
+
+    lead_departments: list[str] = field(default_factory=list)
+    co_departments: list[str] = field(default_factory=list)
+    lead_groups: list[str] = field(default_factory=list)
+    co_groups: list[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.lead_departments or self.co_departments or self.lead_groups or self.co_groups)
+
+    def add(self, kind: str, value: str, lead: bool) -> None:
+        target = getattr(self, f"{'lead' if lead else 'co'}_{kind}")
+        if value not in target:
+            target.append(value)
+
+    def settle(self) -> "Responsibility":
+        """Drop co entries that also lead."""
+        self.co_departments = [d for d in self.co_departments if d not in self.lead_departments]
+        self.co_groups = [g for g in self.co_groups if g not in self.lead_groups]
+        return self
+
+
+def _split_line(line: str) -> list[str]:
+    """Split on separators and whitespace outside parentheses, keeping group phrases whole."""
+    line = canonical_name(re.sub(r"\s+", "、", _SEPARATORS.sub("、", line.strip())))
+    protected = {}
+    for i, phrase in enumerate(sorted((p for p in _PHRASE_INDEX if "、" in p), key=len, reverse=True)):
+        if phrase in line:
+            protected[f"\x00{i}\x00"] = phrase
+            line = line.replace(phrase, f"\x00{i}\x00")
+    parts, depth, current = [], 0, ""
+    for ch in line:
+        depth += {"（": 1, "）": -1}.get(ch, 0)
+        if ch == "、" and depth <= 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    for key, phrase in protected.items():
+        parts = [p.replace(key, phrase) for p in parts]
+    return [p for p in parts if p]
+
+
+def _add_part(result: Responsibility, part: str, lead: bool) -> None:
+    if _LEADS.search(part):
+        part, lead = _LEADS.sub("", part), True
+    part = _OTHERS.sub("", part) or part
+    group = _group_of(part)
+    if group:
+        result.add("groups", group, lead)
+        return
+    for match in _CONJUNCTION.finditer(part):
+        rest = _group_of(part[match.end():])
+        if match.start() and rest:
+            # "X和有关部门" reads like "X等部门": X as written, the others assist.
+            _add_part(result, part[: match.start()], lead)
+            result.add("groups", rest, False)
+            return
+    result.add("departments", part, lead)
+
+
+def parse_departments(cell: str) -> Responsibility:
+    """Parse a 责任部门 cell: first line leads, further lines co-responsible."""
+    result = Responsibility()
+    for index, line in enumerate(clean_cell(cell).split("\n")):
+        for part in _split_line(line):
+            _add_part(result, part, lead=index == 0)
+    return result.settle()

@@ -1,0 +1,86 @@
+"""The neutral table that every reader produces, and cell-text clean-up."""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+# Characters that are not whitespace to str.strip() but are blank to a reader.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+@dataclass
+class SourceCell:
+    """One cell; `merged` marks the continuation of a vertically merged cell."""
+
+    text: str
+    line: int
+    merged: bool = False
+
+
+@dataclass
+class SourceRow:
+    """One table row as read, `number` being its row (or first line) number."""
+
+    number: int
+    cells: list[SourceCell]
+
+
+@dataclass
+class SourceTable:
+    """The rows of one table; `part` names it in messages (empty for plain text)."""
+
+    part: str
+    rows: list[SourceRow]
+    title_lines: list[str] = field(default_factory=list)
+    # Word tables split at a page may continue in the next table of the same width.
+    joinable: bool = False
+
+    def where(self, row: int | None) -> str:
+        """Name a row for a message, e.g. 工作表“清单”第5行."""
+        return f"{self.part}第{row}行" if row is not None else self.part
+
+
+def clean_line(text: str) -> str:
+    """Strip one line of whitespace, full-width spaces and invisible characters."""
+    for ch in _INVISIBLE:
+        text = text.replace(ch, "")
+    return text.strip(" \t\u3000\xa0\r\n\v\f")
+
+
+def clean_cell(text: str | None) -> str:
+    """Remove artefacts and blank lines; keep one line per paragraph."""
+    if not text:
+        return ""
+    text = _BOOKMARK.sub("", str(text))
+    lines = (clean_line(line) for line in re.split(r"\r\n|\r|\n|\u2028|\u2029|\x0b", text))
+    return "\n".join(line for line in lines if line)
+
+
+def header_key(text: str) -> str:
+    """Normalise a header cell for comparison: no whitespace, NFKC."""
+    text = unicodedata.normalize("NFKC", clean_cell(text))
+    return re.sub(r"\s+", "", text)
+
+
+# Header names as users write them → column key. Extend here for new spellings.
+COLUMN_NAMES = {
+    "序号": "seq",
+    "目标项目": "project",
+    "目标任务": "task",
+    "具体内容": "content",
+    "责任部门": "departments",
+    "责任单位": "departments",
+    "备注": "remark",
+}
+REQUIRED_COLUMNS = {"content": "具体内容", "departments": "责任部门"}
+
+
+def column_of(text: str) -> str | None:
+    """The column key a header cell names, or None."""
+    return COLUMN_NAMES.get(header_key(text))
+
+
+def looks_like_header(texts: list[str]) -> bool:
+    """True when at least three distinct task-list column names appear."""
+    return len({column_of(t) for t in texts} - {None}) >= 3

@@ -1,0 +1,60 @@
+"""Find a quantitative target ("每年不少于2次", "每3年开展一次") in an item's text."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_NUM = r"([0-9]+|[一二两三四五六七八九十]+)"
+_GAP = r"[^。；;，,（）()]{0,30}?"  # words between the period and the count, within a clause
+_AT_LEAST = r"(?:至少|不少于|不低于|不得少于)?"
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+@dataclass(frozen=True)
+class Target:
+    """`count` occurrences every `period_years` years, as written in `text`."""
+
+    count: int
+    period_years: int
+    text: str
+
+
+def chinese_int(text: str) -> int | None:
+    """Parse 1..99 written in digits or Chinese numerals (一, 两, 十二, 二十)."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if text.isdigit():
+        return int(text)
+    if len(text) == 1 and text in _DIGITS:
+        return _DIGITS[text]
+    tens, sep, ones = text.partition("十")
+    if not sep or len(tens) > 1 or len(ones) > 1:
+        return None
+    if (tens and tens not in _DIGITS) or (ones and ones not in _DIGITS):
+        return None
+    return _DIGITS.get(tens, 1) * 10 + _DIGITS.get(ones, 0)
+
+
+# (pattern, (count, period) from the numbers found). Extend here.
+_PATTERNS = (
+    (re.compile(rf"每{_NUM}年{_GAP}{_AT_LEAST}{_NUM}次"), lambda years, n: (n, years)),
+    (re.compile(rf"每年{_GAP}{_AT_LEAST}{_NUM}次"), lambda n: (n, 1)),
+    (re.compile(rf"每季度(?:{_GAP}{_AT_LEAST}{_NUM}次)?"), lambda n=None: (4 * (n or 1), 1)),
+    (re.compile(rf"每半年(?:{_GAP}{_AT_LEAST}{_NUM}次)?"), lambda n=None: (2 * (n or 1), 1)),
+)
+
+
+def find_target(text: str) -> Target | None:
+    """The target stated in the text; with several, the one with the largest count."""
+    text = unicodedata.normalize("NFKC", text)
+    found = []
+    for pattern, rate in _PATTERNS:
+        for match in pattern.finditer(text):
+            numbers = [chinese_int(g) for g in match.groups() if g is not None]
+            if None in numbers:
+                continue
+            count, years = rate(*numbers)
+            if count > 0 and years > 0:
+                found.append(Target(count, years, match.group(0)))
+    if not found:
+        return None
+    return max(found, key=lambda t: (t.count, -t.period_years, -text.index(t.text)))
