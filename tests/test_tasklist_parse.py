@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasklist_builders import SAMPLE_TITLE, build_docx, build_xlsx, sample_bytes, sample_rows
+from tests.tasklist_builders import SAMPLE_TITLE, build_docx, build_xlsx, sample_bytes, sample_rows
 from workflow.tasklist import GROUP_PHRASES, ParsedPlan, TaskListError, parse_tasklist
 from workflow.tasklist.departments import parse_departments
 from workflow.tasklist.targets import find_target
