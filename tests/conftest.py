@@ -73,7 +73,11 @@ def _truncate(engine) -> None:
 
 @pytest.fixture
 def session(app):
-    """A session of the test's own, like another process would hold."""
+    """A session of the test's own, like another process would hold.
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE: end a read with
+    ``session.rollback()`` before the app or the CLI writes, or they wait for it.
+    """
     session = app.extensions["safeloop.sessionmaker"]()
     yield session
     session.rollback()
@@ -93,3 +97,13 @@ def runner(app):
 @pytest.fixture
 def is_postgres(app) -> bool:
     return app.extensions["safeloop.engine"].dialect.name == "postgresql"
+
+
+def reset_database(app) -> None:
+    """Empty every table (for tests that need several fresh starts in one test)."""
+    engine = app.extensions["safeloop.engine"]
+    if engine.dialect.name == "postgresql":
+        _truncate(engine)
+    else:
+        Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)

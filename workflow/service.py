@@ -98,8 +98,14 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if unknown:
         raise InvalidInput(f"操作“{trigger}”不接受字段：{', '.join(sorted(unknown))}",
                            field=sorted(unknown)[0])
-    case = get_case(session, case_id, actor, for_update=True)
+    case = get_case(session, case_id, None, for_update=True)
+    # the role is checked first, so a role with no business action hears why (403);
+    # a department user without access to the case learns nothing about it (404)
     refusal = role_refusal(trigger, case, actor)
+    if refusal and "department_scope" not in refusal.rules:
+        raise refusal
+    if not case.can_view(actor):
+        raise NotFound(f"案件 {case_id} 不存在或无权查看")
     if refusal:
         raise refusal
     if version != case.version:

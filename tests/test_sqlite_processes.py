@@ -1,0 +1,60 @@
+"""Several processes on one SQLite file (as gunicorn workers): no lost race, no 'locked'."""
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+from sqlalchemy import func, select
+
+from workflow.audit import AuditEvent
+
+
+def _worker(url: str, case_ids: list[int], user_id: int, versions: dict, queue) -> None:
+    from workflow import service
+    from workflow.db import make_engine, make_sessionmaker
+    from workflow.errors import Conflict
+    from workflow.orgs import User
+    import workflow.models  # noqa: F401
+
+    maker = make_sessionmaker(make_engine(url))
+    outcome = {"ok": 0, "conflict": 0, "other": []}
+    for case_id in case_ids:
+        session = maker()
+        try:
+            actor = session.get(User, user_id)
+            service.transition(session, case_id, "verify", actor, version=versions[case_id])
+            session.commit()
+            outcome["ok"] += 1
+        except Conflict:
+            session.rollback()
+            outcome["conflict"] += 1
+        except Exception as exc:  # reported to the parent, which fails the test
+            session.rollback()
+            outcome["other"].append(repr(exc))
+        finally:
+            session.close()
+    queue.put(outcome)
+
+
+def test_four_processes_verify_the_same_cases(app, world, session, is_postgres):
+    if is_postgres:
+        pytest.skip("this test is about one SQLite file shared by processes; "
+                    "PostgreSQL races are covered in test_race.py")
+    cases = [world.case_at("reported") for _ in range(12)]
+    versions = {c.id: c.version for c in cases}
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    url = app.config["DATABASE_URL"]
+    procs = [ctx.Process(target=_worker, args=(url, list(versions), world.users["office_staff"].id,
+                                               versions, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert [r["other"] for r in results] == [[], [], [], []]
+    assert sum(r["ok"] for r in results) == 12
+    assert sum(r["conflict"] for r in results) == 36
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "verify")) == 12
