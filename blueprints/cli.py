@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from workflow.audit import verify_all
+from workflow.db import read_only
 from workflow.auth import create_user
 from workflow.errors import DomainError
 from workflow.orgs import Department, ensure_department, ensure_group
@@ -98,7 +99,8 @@ def register_cli(app) -> None:
     @audit.command("verify")
     def audit_verify():
         """Recompute every case's hash chain; non-zero exit names the first broken event."""
-        broken = list(verify_all(db.session))
+        with read_only():
+            broken = list(verify_all(db.session))
         if broken:
             for item in broken:
                 click.echo(f"审计链断裂：{item}", err=True)

@@ -1,12 +1,12 @@
 """Shared handles: the database, login manager and CSRF protection."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from workflow.db import make_engine, make_sessionmaker
+from workflow.db import make_engine, make_sessionmaker, reset_read_only, set_read_only
 from workflow.evidence import Storage
 from workflow.service import Settings
 
@@ -21,6 +21,18 @@ class Database:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["safeloop.engine"] = engine
         app.extensions["safeloop.sessionmaker"] = make_sessionmaker(engine)
+
+        @app.before_request
+        def _mark_reads():
+            # GET pages and API reads never write: no SQLite write lock for them
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                g.read_only_token = set_read_only(True)
+
+        @app.teardown_request
+        def _unmark(_exc):
+            token = g.pop("read_only_token", None)
+            if token is not None:
+                reset_read_only(token)
 
         @app.teardown_appcontext
         def _close(_exc):

@@ -1,6 +1,9 @@
 """Engine and session set-up for SQLite (embedded) and PostgreSQL."""
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +18,28 @@ def normalise_url(url: str) -> str:
     return url
 
 
+_read_only = contextvars.ContextVar("safeloop_sqlite_read_only", default=False)
+
+
+@contextmanager
+def read_only():
+    """Mark work that only reads: on SQLite it then takes no write lock."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
+def set_read_only(value: bool):
+    """Set the read-only mark for the current context; returns a token for ``reset_read_only``."""
+    return _read_only.set(value)
+
+
+def reset_read_only(token) -> None:
+    _read_only.reset(token)
+
+
 def make_engine(url: str, **kw) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
     url = normalise_url(url)
@@ -27,8 +52,10 @@ def make_engine(url: str, **kw) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling issues a deferred BEGIN too late and
-    # lets two writers read the same version; take the write lock up front so
-    # several processes on one file serialise instead of failing "database is locked".
+    # lets two writers read the same version; a transaction that may write takes
+    # the write lock up front (BEGIN IMMEDIATE), so several processes on one file
+    # queue (busy timeout) instead of failing "database is locked". Work marked
+    # read-only uses a plain BEGIN: in WAL mode it neither blocks nor waits for writers.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
@@ -41,7 +68,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(session_or_engine) -> bool:
