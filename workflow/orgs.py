@@ -65,7 +65,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(lazy="joined")
 
     # Flask-Login's protocol, written out so the domain core needs no Flask import.
     @property
