@@ -22,7 +22,7 @@ def counts(session):
     session.expire_all()
     out = (session.scalar(select(func.count()).select_from(ExtensionRequest)),
            session.scalar(select(func.count()).select_from(Dispute)))
-    session.rollback()
+    session.commit()  # end the read: SQLite takes the write lock at BEGIN
     return out
 
 
