@@ -7,6 +7,7 @@ from datetime import date
 import click
 from flask import current_app
 
+from workflow.supervision import alert_label
 from workflow.sweep import SweepSettings, run_sweep
 
 from .extensions import db
@@ -35,8 +36,10 @@ def register(app) -> None:
         r = result.to_dict()
         click.echo(f"{r['today']} 巡检完成：新标记逾期 {r['overdue_marked']} 件，解除逾期 "
                    f"{r['overdue_cleared']} 件")
-        click.echo("期限提醒：" + "，".join(f"{k} {v} 件" for k, v in r["reminders"].items()))
-        click.echo("升级督办：" + "，".join(f"{k} {v} 件" for k, v in r["escalations"].items()))
+        click.echo("期限提醒：" + "，".join(f"{alert_label(k)} {v} 件"
+                                          for k, v in r["reminders"].items()))
+        click.echo("逐级督办：" + "，".join(f"{alert_label(k)} {v} 件"
+                                          for k, v in r["escalations"].items()))
         click.echo(f"站内消息 {r['notifications']} 条")
 
 

@@ -38,7 +38,7 @@ def test_reminders_three_and_one_working_days_before(api, world, session):
     start = note_count(session)
 
     day3 = before(DEADLINE, 3)
-    assert "remind3 1 件" in api.sweep(day3).output
+    assert "期限提醒（3个工作日） 1 件" in api.sweep(day3).output
     reminders = [n for n in api.notes("dept_head")["items"] if n["kind"] == "reminder"]
     assert len(reminders) == 1 and "还剩 3 个工作日" in reminders[0]["title"]
     assert reminders[0]["case_id"] == cid
@@ -52,7 +52,7 @@ def test_reminders_three_and_one_working_days_before(api, world, session):
 
     day1 = before(DEADLINE, 1)
     out = api.sweep(day1).output
-    assert "remind1 1 件" in out and "remind3 0 件" in out
+    assert "期限提醒（1个工作日） 1 件" in out and "期限提醒（3个工作日） 0 件" in out
     titles = [n["title"] for n in api.notes("dept_officer")["items"] if n["kind"] == "reminder"]
     assert any("还剩 1 个工作日" in t for t in titles)
     assert note_count(session) == start + 4
