@@ -14,6 +14,7 @@ from workflow.errors import DomainError
 from workflow.orgs import Department, ensure_department, ensure_group
 from workflow.roles import ROLES
 
+from . import problems_cli
 from .extensions import db
 
 
@@ -24,6 +25,8 @@ def _fail(message: str, code: int = 1):
 
 def register_cli(app) -> None:
     from workflow import migrate as migrations
+
+    problems_cli.register(app)
 
     @app.cli.group("db")
     def db_group():

@@ -19,6 +19,7 @@ from .base import local_today, utcnow
 from .cases import Case, OnsiteVerification
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
 from .evidence import Evidence, Storage, check_upload
+from .notifications import notify_for_transition
 from .numbering import case_number
 from .orgs import User
 from .roles import DEPARTMENT_ROLES, OFFICE_STAFF, ROLE_LABELS
@@ -131,6 +132,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
         session.rollback()
         raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None,
                        status=None) from exc
+    notify_for_transition(session, case, trigger, actor)
     return case
 
 

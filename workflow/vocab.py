@@ -88,3 +88,11 @@ def normalise_key(value, table: dict) -> str | None:
 
 def source_label(key: str | None) -> str:
     return SOURCES[key][0] if key in SOURCES else (key or "")
+
+# Timeline labels of the problem-case operations (disputes, extensions, supervision, 回头看)
+ACTION_LABELS.update({
+    "dispute": "管辖异议", "dispute_decision": "管辖异议处理",
+    "extension_request": "延期申请", "extension_decision": "延期审批",
+    "urge": "催办", "supervise": "督办", "interview": "列入约谈",
+    "list": "挂牌督办", "delist": "摘牌", "lookback": "回头看",
+})

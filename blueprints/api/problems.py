@@ -1,0 +1,329 @@
+"""Problem cases beyond the state machine: disputes, progress, extensions, supervision, 回头看."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from workflow import deadlines, disputes, lookback, progress, service, supervision
+from workflow.caseform import parse_date, parse_id
+from workflow.errors import Forbidden, InvalidInput
+from workflow.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
+
+from ..extensions import db, settings
+from . import ID, api_user, authed, bp, json_body, query_args
+from .openapi import add_paths, json_content, ref, responses
+
+OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
+OVERSIGHT = OFFICE | {LEADER, AUDITOR}
+
+
+def _require(roles: frozenset[str], what: str):
+    user = api_user()
+    if user.role not in roles:
+        raise Forbidden(f"{what}仅限区安委办查看", needed_roles=sorted(roles),
+                        rules=["role_required"])
+    return user
+
+
+def _case(case_id: int):
+    return service.get_case(db.session, case_id, api_user())
+
+
+def _optional_date(data: dict, name: str):
+    return parse_date(data[name], name) if data.get(name) not in (None, "") else None
+
+
+# --- 管辖异议 --------------------------------------------------------------
+@bp.post(f"/cases/<{ID}:case_id>/dispute")
+@authed
+def post_dispute(case_id: int):
+    data = json_body({"reason", "suggested_department_id"}, required=("reason",))
+    suggested = data.get("suggested_department_id")
+    if suggested is not None:
+        suggested = parse_id(suggested, "suggested_department_id")
+    row = disputes.raise_dispute(db.session, case_id, api_user(), reason=data["reason"],
+                                 suggested_department_id=suggested)
+    db.session.commit()
+    return jsonify(row.to_dict()), 201
+
+
+@bp.get("/disputes")
+@authed
+def list_disputes():
+    args = query_args({"status"})
+    _require(OFFICE, "管辖异议")
+    status = args.get("status", "open")
+    if status not in (*disputes.STATUSES, "all"):
+        raise InvalidInput("status 须为 open、transferred、refused 或 all", field="status")
+    rows = disputes.disputes_for_office(db.session, None if status == "all" else status)
+    return jsonify({"items": [d.to_dict() for d in rows]})
+
+
+@bp.get(f"/cases/<{ID}:case_id>/disputes")
+@authed
+def case_disputes(case_id: int):
+    return jsonify({"items": [d.to_dict() for d in disputes.disputes_of(db.session, _case(case_id))]})
+
+
+@bp.post(f"/disputes/<{ID}:dispute_id>/decision")
+@authed
+def post_dispute_decision(dispute_id: int):
+    data = json_body({"decision", "reason", "department_id"}, required=("decision",))
+    dept = data.get("department_id")
+    row = disputes.decide_dispute(db.session, dispute_id, api_user(), decision=data["decision"],
+                                  comment=data.get("reason"),
+                                  department_id=parse_id(dept, "department_id")
+                                  if dept is not None else None, settings=settings())
+    db.session.commit()
+    return jsonify(row.to_dict())
+
+
+# --- 进展报告 --------------------------------------------------------------
+@bp.post(f"/cases/<{ID}:case_id>/progress")
+@authed
+def post_progress(case_id: int):
+    data = json_body({"text", "percent"}, required=("text",))
+    event = progress.add_progress(db.session, case_id, api_user(), text=data["text"],
+                                  percent=data.get("percent"))
+    db.session.commit()
+    return jsonify(event.to_dict()), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/progress")
+@authed
+def list_progress(case_id: int):
+    rows = progress.progress_of(db.session, _case(case_id))
+    return jsonify({"items": [e.to_dict() for e in rows]})
+
+
+# --- 延期 ------------------------------------------------------------------
+@bp.post(f"/cases/<{ID}:case_id>/extensions")
+@authed
+def post_extension(case_id: int):
+    data = json_body({"reason", "interim_measures", "new_deadline"},
+                     required=("reason", "interim_measures", "new_deadline"))
+    ext = deadlines.request_extension(db.session, case_id, api_user(), reason=data["reason"],
+                                      interim_measures=data["interim_measures"],
+                                      new_deadline=parse_date(data["new_deadline"], "new_deadline"))
+    db.session.commit()
+    return jsonify(ext.to_dict()), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/extensions")
+@authed
+def case_extensions(case_id: int):
+    rows = deadlines.extensions_of(db.session, _case(case_id))
+    return jsonify({"items": [e.to_dict() for e in rows]})
+
+
+@bp.get("/extensions")
+@authed
+def pending_extensions():
+    query_args(set())
+    user = _require(OFFICE, "延期审批")
+    return jsonify({"items": [e.to_dict() for e in deadlines.pending_extensions(db.session, user)]})
+
+
+@bp.post(f"/extensions/<{ID}:extension_id>/decision")
+@authed
+def post_extension_decision(extension_id: int):
+    data = json_body({"decision", "comment"}, required=("decision",))
+    if data["decision"] not in ("approve", "reject"):
+        raise InvalidInput("decision 须为 approve（批准）或 reject（不予批准）", field="decision")
+    if data.get("comment") is not None and not isinstance(data["comment"], str):
+        raise InvalidInput("comment 须为文本", field="comment")
+    ext = deadlines.decide_extension(db.session, extension_id, api_user(),
+                                     approve=data["decision"] == "approve",
+                                     comment=data.get("comment"))
+    db.session.commit()
+    return jsonify(ext.to_dict())
+
+
+# --- 挂牌督办 / 催办 / 督办 / 约谈 ------------------------------------------
+@bp.post(f"/cases/<{ID}:case_id>/listing")
+@authed
+def post_listing(case_id: int):
+    data = json_body({"action", "document_number", "document_date", "due_on", "comment"},
+                     required=("action", "document_number"))
+    if data.get("comment") is not None and not isinstance(data["comment"], str):
+        raise InvalidInput("comment 须为文本", field="comment")
+    row = supervision.set_listing(db.session, case_id, api_user(), action=data["action"],
+                                  document_number=data["document_number"],
+                                  document_date=_optional_date(data, "document_date"),
+                                  due_on=_optional_date(data, "due_on"), comment=data.get("comment"))
+    db.session.commit()
+    return jsonify(row.to_dict()), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/listings")
+@authed
+def case_listings(case_id: int):
+    rows = supervision.listings_of(db.session, _case(case_id))
+    return jsonify({"items": [r.to_dict() for r in rows]})
+
+
+@bp.post(f"/cases/<{ID}:case_id>/supervision")
+@authed
+def post_supervision(case_id: int):
+    data = json_body({"action", "comment"}, required=("action",))
+    alert = supervision.manual_alert(db.session, case_id, api_user(), data["action"],
+                                     data.get("comment"))
+    db.session.commit()
+    return jsonify(alert.to_dict()), 201
+
+
+@bp.get(f"/cases/<{ID}:case_id>/alerts")
+@authed
+def case_alerts(case_id: int):
+    rows = supervision.alerts_of(db.session, _case(case_id))
+    return jsonify({"items": [r.to_dict() for r in rows]})
+
+
+@bp.get("/interview-candidates")
+@authed
+def interview_candidates():
+    query_args(set())
+    _require(OVERSIGHT, "约谈候选名单")
+    return jsonify({"items": supervision.interview_candidates(db.session)})
+
+
+# --- 回头看 ----------------------------------------------------------------
+@bp.get("/lookbacks")
+@authed
+def list_lookbacks():
+    args = query_args({"limit"})
+    _require(OFFICE, "回头看")
+    limit = args.get("limit", "200")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise InvalidInput("limit 须为 1–1000 的整数", field="limit")
+    due = lookback.due_lookbacks(db.session, days=current_app.config["LOOKBACK_DAYS"],
+                                 limit=int(limit))
+    return jsonify({"due": [c.to_dict() for c in due],
+                    "pending_reopen": [r.to_dict() for r in lookback.pending_reopens(db.session)],
+                    "lookback_days": current_app.config["LOOKBACK_DAYS"]})
+
+
+@bp.post(f"/cases/<{ID}:case_id>/lookback")
+@authed
+def post_lookback(case_id: int):
+    data = json_body({"result", "comment"}, required=("result",))
+    row = lookback.record_lookback(db.session, case_id, api_user(), result=data["result"],
+                                   comment=data.get("comment"), settings=settings())
+    db.session.commit()
+    return jsonify(row.to_dict()), 201
+
+
+@bp.post(f"/lookbacks/<{ID}:lookback_id>/reopen")
+@authed
+def post_lookback_reopen(lookback_id: int):
+    row = lookback.confirm_reopen(db.session, lookback_id, api_user(), settings=settings())
+    db.session.commit()
+    return jsonify(row.to_dict())
+
+
+# --- OpenAPI ---------------------------------------------------------------
+def _id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, **json_content(schema)}
+
+
+OBJ = {"type": "object"}
+LIST = ref("List")
+CASE_ID = _id("case_id")
+
+add_paths({
+    "/cases/{case_id}/dispute": {"parameters": [CASE_ID], "post": {
+        "summary": "管辖异议（责任部门提出）",
+        "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
+            "reason": {"type": "string", "minLength": 1},
+            "suggested_department_id": {"type": "integer", "minimum": 1}}}),
+        "responses": responses("201", ref("Dispute"), 400, 401, 403, 404, 409)}},
+    "/cases/{case_id}/disputes": {"parameters": [CASE_ID], "get": {
+        "summary": "本案的管辖异议记录", "responses": responses("200", LIST, 401, 404)}},
+    "/disputes": {"get": {
+        "summary": "管辖异议列表（区安委办）",
+        "parameters": [{"name": "status", "in": "query", "schema": {
+            "type": "string", "enum": ["open", "transferred", "refused", "all"]}}],
+        "responses": responses("200", LIST, 400, 401, 403)}},
+    "/disputes/{dispute_id}/decision": {"parameters": [_id("dispute_id")], "post": {
+        "summary": "处理管辖异议：转办或异议不成立（须说明理由）",
+        "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": ["transfer", "refuse"]},
+            "reason": {"type": "string"}, "department_id": {"type": "integer", "minimum": 1}}}),
+        "responses": responses("200", ref("Dispute"), 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/progress": {"parameters": [CASE_ID],
+        "get": {"summary": "进展报告列表", "responses": responses("200", LIST, 401, 404)},
+        "post": {"summary": "进展报告（部门联络员或负责人）",
+                 "requestBody": _body({"type": "object", "required": ["text"], "properties": {
+                     "text": {"type": "string", "minLength": 1},
+                     "percent": {"type": "integer", "minimum": 0, "maximum": 100}}}),
+                 "responses": responses("201", ref("Event"), 400, 401, 403, 404, 409)}},
+    "/cases/{case_id}/extensions": {"parameters": [CASE_ID],
+        "get": {"summary": "延期申请历史", "responses": responses("200", LIST, 401, 404)},
+        "post": {"summary": "延期申请（部门负责人，期限届满前）",
+                 "requestBody": _body({"type": "object",
+                                       "required": ["reason", "interim_measures", "new_deadline"],
+                                       "properties": {
+                                           "reason": {"type": "string", "minLength": 1},
+                                           "interim_measures": {"type": "string", "minLength": 1},
+                                           "new_deadline": {"type": "string", "format": "date"}}}),
+                 "responses": responses("201", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
+    "/extensions": {"get": {"summary": "待我审批的延期申请",
+                            "responses": responses("200", LIST, 401, 403)}},
+    "/extensions/{extension_id}/decision": {"parameters": [_id("extension_id")], "post": {
+        "summary": "延期审批（一般隐患：经办人；重大隐患：主任）",
+        "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
+            "decision": {"type": "string", "enum": ["approve", "reject"]},
+            "comment": {"type": "string"}}}),
+        "responses": responses("200", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listing": {"parameters": [CASE_ID], "post": {
+        "summary": "挂牌督办 / 摘牌（主任，须填文号）",
+        "requestBody": _body({"type": "object", "required": ["action", "document_number"],
+                              "properties": {
+                                  "action": {"type": "string", "enum": ["list", "delist"]},
+                                  "document_number": {"type": "string", "minLength": 1},
+                                  "document_date": {"type": "string", "format": "date"},
+                                  "due_on": {"type": "string", "format": "date"},
+                                  "comment": {"type": "string"}}}),
+        "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listings": {"parameters": [CASE_ID], "get": {
+        "summary": "挂牌督办/摘牌记录", "responses": responses("200", LIST, 401, 404)}},
+    "/cases/{case_id}/supervision": {"parameters": [CASE_ID], "post": {
+        "summary": "催办、督办（区安委办）或列入约谈（主任）",
+        "requestBody": _body({"type": "object", "required": ["action", "comment"], "properties": {
+            "action": {"type": "string", "enum": ["urge", "supervise", "interview"]},
+            "comment": {"type": "string", "minLength": 1}}}),
+        "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/alerts": {"parameters": [CASE_ID], "get": {
+        "summary": "期限提醒与催办/督办/约谈记录", "responses": responses("200", LIST, 401, 404)}},
+    "/interview-candidates": {"get": {
+        "summary": "约谈候选名单（按部门）", "responses": responses("200", LIST, 401, 403)}},
+    "/lookbacks": {"get": {
+        "summary": "到期待回头看的已销号案件，及待主任确认重新整改的记录",
+        "parameters": [{"name": "limit", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+        "responses": responses("200", OBJ, 400, 401, 403)}},
+    "/cases/{case_id}/lookback": {"parameters": [CASE_ID], "post": {
+        "summary": "记录回头看结果（反弹须填写意见；主任记录时直接重新整改）",
+        "requestBody": _body({"type": "object", "required": ["result"], "properties": {
+            "result": {"type": "string", "enum": ["passed", "failed"]},
+            "comment": {"type": "string"}}}),
+        "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/lookbacks/{lookback_id}/reopen": {"parameters": [_id("lookback_id")], "post": {
+        "summary": "主任确认回头看反弹，重新整改",
+        "responses": responses("200", OBJ, 401, 403, 404, 409)}},
+}, {
+    "Dispute": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "case_id": {"type": "integer"},
+        "status": {"type": "string", "enum": list(disputes.STATUSES)},
+        "reason": {"type": "string"}, "decision_comment": {"type": ["string", "null"]}}},
+    "Extension": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "case_id": {"type": "integer"},
+        "status": {"type": "string", "enum": list(deadlines.STATUSES)},
+        "old_deadline": {"type": "string", "format": "date"},
+        "new_deadline": {"type": "string", "format": "date"},
+        "reason": {"type": "string"}, "interim_measures": {"type": "string"}}},
+})
