@@ -63,6 +63,17 @@
     });
   }
 
+  function navigate(target) {
+    var url = new URL(target, window.location.href);
+    if (url.pathname + url.search === window.location.pathname + window.location.search) {
+      /* only the fragment differs: assign() would not reload and the new files would not show */
+      window.history.replaceState(null, "", url.href);
+      window.location.reload();
+    } else {
+      window.location.assign(url.href);
+    }
+  }
+
   function setupUpload(form) {
     var input = form.querySelector('input[type="file"]');
     var bar = form.querySelector("[data-progress]");
@@ -101,7 +112,7 @@
         if (xhr.status === 200 && body && body.redirect) {
           bar.value = 100;
           text.textContent = "上传完成";
-          window.location.assign(body.redirect);
+          navigate(body.redirect);
           return;
         }
         button.disabled = false;
