@@ -36,7 +36,7 @@ class PageClient:
 
     def get(self, path, **kw):
         resp = self.client.get(path, **kw)
-        if resp.status_code == 200 and "csrf_token" in resp.text:
+        if resp.status_code == 200 and resp.mimetype == "text/html" and "csrf_token" in resp.text:
             self.token = csrf_from(resp.text)
         return resp
 
