@@ -5,7 +5,6 @@ from flask import render_template, request, url_for
 from sqlalchemy import func, not_, select
 from werkzeug.datastructures import MultiDict
 
-from workflow.cases import Case
 from workflow.errors import InvalidInput
 from workflow.inbox import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
 from workflow.listing import SORTS, page, parse_sort

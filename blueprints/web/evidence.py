@@ -16,8 +16,8 @@ from workflow.errors import DomainError, InvalidInput
 from workflow.evidence import Evidence
 
 from ..extensions import db, settings, storage
-from . import ID, actor, bp, errors_from
-from .case_page import refused, render_case
+from . import ID, actor, bp
+from .case_page import refused
 
 MAX_FILES = 20
 THUMB_SIZE = (320, 320)
