@@ -1,0 +1,104 @@
+"""HTML pages for departments, the 安委办, inspectors, auditors and the administrator.
+
+Handlers stay thin and share the service with the JSON API: load (404) →
+permission (403) → call the workflow function → commit once → flash and
+redirect. A refused step re-renders its form with the message beside the
+field (or at the top for a rule) and the status of the domain error.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from workflow.base import local_today, to_local
+from workflow.errors import DomainError, InvalidInput, RuleFailed
+from workflow.holidays import calendar_for
+from workflow.inbox import is_overdue
+from workflow.roles import ROLE_LABELS
+from workflow.rules import RULE_MESSAGES
+from workflow.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
+
+from ..extensions import db
+
+bp = Blueprint("pages", __name__)
+ID = "int(max=2147483647)"
+
+
+@bp.before_request
+def _require_login():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def actor():
+    """The signed-in user as a plain model object (for the workflow functions)."""
+    return current_user._get_current_object()
+
+
+def today():
+    return local_today()
+
+
+def work_calendar():
+    return calendar_for(db.session)
+
+
+def interview_days() -> int:
+    return current_app.config["ESCALATE_INTERVIEW_DAYS"]
+
+
+class FormErrors:
+    """Messages of one refused form: per field, plus the ones shown at its top."""
+
+    def __init__(self, form: str | None = None, fields: dict | None = None,
+                 top: list[str] | None = None):
+        self.form = form
+        self.fields = fields or {}
+        self.top = top or []
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.top)
+
+    def field(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+
+def errors_from(exc: DomainError, form: str, field_names=()) -> FormErrors:
+    """Place a domain error: beside its field when the form has it, else at the top."""
+    if isinstance(exc, InvalidInput) and exc.field in field_names:
+        return FormErrors(form, {exc.field: exc.message})
+    if isinstance(exc, RuleFailed):
+        return FormErrors(form, top=[RULE_MESSAGES.get(c, c) for c in exc.rules])
+    return FormErrors(form, top=[exc.message])
+
+
+@bp.app_template_filter("local_dt")
+def _local_dt(value) -> str:
+    """A stored UTC instant as Asia/Shanghai time."""
+    local = to_local(value)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+@bp.app_template_filter("cn_date")
+def _cn_date(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+@bp.app_template_filter("filesize")
+def _filesize(value: int) -> str:
+    if value >= 1024 * 1024:
+        return f"{value / 1048576:.1f} MB"
+    if value >= 1024:
+        return f"{value / 1024:.0f} KB"
+    return f"{value} B"
+
+
+@bp.app_context_processor
+def _vocab():
+    return {"STATUS_LABELS": STATUS_LABELS, "SOURCES": SOURCES, "GRADES": GRADES,
+            "KINDS": KINDS, "RULE_MESSAGES": RULE_MESSAGES, "ROLE_LABELS": ROLE_LABELS,
+            "overdue": lambda case: is_overdue(case, today())}
+
+
+from . import admin, case_list, case_page, evidence, home, register  # noqa: E402,F401

@@ -1,0 +1,76 @@
+"""The case list: filters, sortable columns, keyset pages."""
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+from sqlalchemy import func, not_, select
+from werkzeug.datastructures import MultiDict
+
+from workflow.errors import InvalidInput
+from workflow.inbox import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
+from workflow.listing import SORTS, page, parse_sort
+from workflow.orgs import Department
+
+from ..api.cases import filtered_cases
+from ..extensions import db
+from . import actor, bp, today
+from .home import queue_context
+
+PAGE_SIZE = 50
+FILTERS = ("kind", "status", "department_id", "source", "grade", "overdue", "year", "q", "queue")
+
+
+def _query(args, user):
+    """The filtered case query; ``overdue`` also counts deadlines passed since the last sweep."""
+    core_args = MultiDict({k: v for k, v in args.items() if k in FILTERS[:-1] and k != "overdue"})
+    stmt = filtered_cases(core_args, user)
+    overdue = args.get("overdue") or None
+    if overdue not in (None, "true", "false"):
+        raise InvalidInput("overdue 须为 true 或 false", field="overdue")
+    if overdue:
+        clause = overdue_clause(today())
+        stmt = stmt.where(clause if overdue == "true" else not_(clause))
+    key = args.get("queue") or None
+    if key:
+        if key not in QUEUES:
+            raise InvalidInput("未知的工作队列", field="queue")
+        stmt = stmt.where(queue_clause(key, queue_context(user)))
+    return stmt
+
+
+def sort_url(args, column: str, current: str, descending: bool) -> str:
+    """Link of a column header: sort by it, or flip the direction when it is the sort."""
+    flip = column == current and not descending
+    params = {k: v for k, v in args.items() if k in FILTERS and v}
+    params["sort"] = ("-" if flip else "") + column
+    return url_for("pages.case_list", **params)
+
+
+@bp.get("/cases")
+def case_list():
+    user = actor()
+    args = request.args
+    error = None
+    items, next_cursor, total = [], None, 0
+    try:
+        sort, descending = parse_sort(args.get("sort"))
+        stmt = _query(args, user)
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        items, next_cursor = page(db.session, stmt, sort=sort, descending=descending,
+                                  after=args.get("after") or None, limit=PAGE_SIZE)
+    except InvalidInput as exc:
+        error, sort, descending = exc.message, "registered", True
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
+                                     .order_by(Department.kind, Department.name)).all()
+    filters = {k: args.get(k, "") for k in FILTERS}
+    base = {k: v for k, v in filters.items() if v}
+    current_sort = ("-" if descending else "") + sort
+    next_url = url_for("pages.case_list", **base, sort=current_sort, after=next_cursor) \
+        if next_cursor else None
+    first_url = url_for("pages.case_list", **base, sort=current_sort) if args.get("after") else None
+    queues = [(k, QUEUES[k].label) for k in ROLE_QUEUES.get(user.role, [])]
+    return render_template(
+        "pages/case_list.html", items=items, total=total, filters=filters, error=error,
+        departments=departments, sort=sort, descending=descending, sorts=SORTS,
+        sort_url=lambda col: sort_url(args, col, sort, descending), next_url=next_url,
+        first_url=first_url, queues=queues, queue_label=QUEUES[filters["queue"]].label
+        if filters["queue"] in QUEUES else None), (400 if error else 200)

@@ -1,0 +1,184 @@
+"""The case page and the forms that act on a case (one per step the user may take)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from workflow import machine, service
+from workflow.audit import AuditEvent
+from workflow.caseform import parse_date, parse_id
+from workflow.cases import Case, OnsiteVerification
+from workflow.casework import available_work
+from workflow.errors import DomainError, InvalidInput
+from workflow.evidence import ALLOWED_TYPES, Evidence
+from workflow.inbox import deadline_info
+from workflow.orgs import Department
+from workflow.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
+from workflow.rules import RULE_MESSAGES
+from workflow.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
+
+from ..extensions import db, settings
+from . import ID, FormErrors, actor, bp, errors_from, today, work_calendar
+
+# What each step's comment box is called, and whether it is required
+COMMENT_LABELS = {
+    "register": ("交办意见", False), "accept": ("签收备注", False), "report": ("上报备注", False),
+    "return": ("退回意见", True), "verify": ("核查意见", False), "reject": ("不通过理由", True),
+    "close": ("销号意见", False), "reopen": ("重新整改理由", True), "cancel": ("撤销说明", True),
+    "transfer": ("转办理由", True),
+}
+DEPARTMENT_SIDE = frozenset({"accept", "report"})
+ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version")
+
+
+def _shown_disabled(trigger: str, user) -> bool:
+    """Refused steps are shown (greyed, with the rule) to the side that takes them."""
+    if user.role in DEPARTMENT_ROLES:
+        return trigger in DEPARTMENT_SIDE
+    return user.role in OFFICE_ROLES and trigger not in DEPARTMENT_SIDE
+
+
+def action_forms(case: Case, user) -> list[dict]:
+    """The steps of the current status the user may take, and refused ones with the reason."""
+    out = []
+    for item in service.available_actions(db.session, case, user):
+        trigger = item["trigger"]
+        if not item["allowed"] and not _shown_disabled(trigger, user):
+            continue
+        reasons = []
+        if not item["allowed"]:
+            refusal = service.role_refusal(trigger, case, user)
+            reasons = [refusal.message] if refusal else [RULE_MESSAGES.get(c, c)
+                                                        for c in item["reasons"]]
+        label, required = COMMENT_LABELS.get(trigger, ("意见", False))
+        out.append({**item, "reasons": reasons, "comment_label": label,
+                    "comment_required": required})
+    return out
+
+
+def render_case(case: Case, *, errors: FormErrors | None = None, values=None, status: int = 200):
+    user = actor()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                .order_by(AuditEvent.seq)).all()
+    files = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
+                               .order_by(Evidence.round.desc(), Evidence.id)).all()
+    rounds: dict[int, list[Evidence]] = {}
+    for ev in files:
+        rounds.setdefault(ev.round, []).append(ev)
+    onsite = db.session.scalars(select(OnsiteVerification).where(
+        OnsiteVerification.case_id == case.id).order_by(OnsiteVerification.id)).all()
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
+                                     .order_by(Department.kind, Department.name)).all()
+    dept_names = {d.id: d.name for d in departments}
+    return render_template(
+        "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
+        actions=action_forms(case, user), work=available_work(case, user),
+        deadline=deadline_info(case, today(), work_calendar()), departments=departments,
+        dept_names=dept_names, errors=errors or FormErrors(), values=values or {},
+        ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
+        EVIDENCE_CATEGORIES=EVIDENCE_CATEGORIES, CANCEL_REASONS=service.CANCEL_REASONS,
+        ALLOWED_TYPES=ALLOWED_TYPES, today=today()), status
+
+
+def refused(case_id: int, exc: DomainError, form: str, field_names=()):
+    """Re-render the case page with the refused form's message and the user's input kept."""
+    db.session.rollback()
+    case = service.get_case(db.session, case_id, actor())
+    return render_case(case, errors=errors_from(exc, form, field_names),
+                       values={form: request.form}, status=exc.status)
+
+
+@bp.get(f"/cases/<{ID}:case_id>")
+def case_view(case_id: int):
+    case = service.get_case(db.session, case_id, actor())
+    return render_case(case)
+
+
+def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
+    raw_version = (form.get("version") or "").strip()
+    if not raw_version.isdigit():
+        raise InvalidInput("缺少案件版本号，请刷新页面后重试", field="version")
+    comment = (form.get("comment") or "").strip() or None
+    if comment and len(comment) > 5000:
+        raise InvalidInput("意见过长（最多 5000 字）", field="comment")
+    data: dict = {}
+    accepted = service.TRIGGER_FIELDS.get(trigger, set())
+    if "statement" in accepted and (form.get("statement") or "").strip():
+        if len(form["statement"]) > 10000:
+            raise InvalidInput("整改情况说明过长（最多 10000 字）", field="statement")
+        data["statement"] = form["statement"]
+    if "department_id" in accepted and form.get("department_id"):
+        data["department_id"] = parse_id(form["department_id"], "department_id")
+    if "cancel_reason" in accepted:
+        data["cancel_reason"] = form.get("cancel_reason") or "other"
+    return int(raw_version), comment, data
+
+
+@bp.post(f"/cases/<{ID}:case_id>/actions/<trigger>")
+def case_action(case_id: int, trigger: str):
+    if trigger not in machine.TRIGGERS:
+        return redirect(url_for("pages.case_view", case_id=case_id))
+    form_name = f"action-{trigger}"
+    try:
+        version, comment, data = _action_data(trigger, request.form)
+        case = service.transition(db.session, case_id, trigger, actor(), version=version,
+                                  comment=comment, data=data, settings=settings())
+        db.session.commit()
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused(case_id, exc, form_name, ACTION_FIELDS)
+    flash(f"已{TRIGGER_LABELS[trigger]}：{case.display_number}，当前状态：{case.status_label}")
+    return redirect(url_for("pages.case_view", case_id=case_id))
+
+
+@bp.post(f"/cases/<{ID}:case_id>/statement")
+def case_statement(case_id: int):
+    statement = request.form.get("statement") or ""
+    try:
+        if len(statement) > 10000:
+            raise InvalidInput("整改情况说明过长（最多 10000 字）", field="statement")
+        service.draft_statement(db.session, case_id, actor(), statement)
+        db.session.commit()
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused(case_id, exc, "statement", ("statement",))
+    flash("整改情况说明已保存（草稿，由部门负责人上报）")
+    return redirect(url_for("pages.case_view", case_id=case_id) + "#work")
+
+
+@bp.post(f"/cases/<{ID}:case_id>/plan")
+def case_plan(case_id: int):
+    plan = {part: request.form.get(part, "") for part in PLAN_PARTS}
+    try:
+        case = service.set_plan(db.session, case_id, actor(), plan)
+        db.session.commit()
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused(case_id, exc, "plan", tuple(PLAN_PARTS))
+    flash("治理方案已保存" + ("（五落实已齐全）" if case.plan_complete else "（五落实尚未齐全）"))
+    return redirect(url_for("pages.case_view", case_id=case_id) + "#work")
+
+
+@bp.post(f"/cases/<{ID}:case_id>/onsite")
+def case_onsite(case_id: int):
+    form = request.form
+    try:
+        raw_names = (form.get("verifiers") or "").replace("，", "、").replace(",", "、")
+        names = [n.strip() for n in raw_names.replace("\n", "、").split("、") if n.strip()]
+        if not form.get("visited_on"):
+            raise InvalidInput("须填写核查日期", field="visited_on")
+        visited_on = parse_date(form["visited_on"], "visited_on")
+        if len(form.get("findings") or "") > 5000:
+            raise InvalidInput("核查情况过长（最多 5000 字）", field="findings")
+        service.add_onsite_verification(db.session, case_id, actor(), visited_on=visited_on,
+                                        verifiers=names, findings=form.get("findings") or "")
+        db.session.commit()
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return refused(case_id, exc, "onsite", ("visited_on", "verifiers", "findings"))
+    flash("现场核查记录已保存")
+    return redirect(url_for("pages.case_view", case_id=case_id) + "#work")

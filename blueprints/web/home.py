@@ -1,0 +1,29 @@
+"""The home page: each role's work queues with counts."""
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+
+from workflow.inbox import QueueContext, interview_candidates, queue_summaries, status_counts
+from workflow.roles import ADMIN, AUDITOR, LEADER, OFFICE_DIRECTOR
+
+from ..extensions import db
+from . import actor, bp, interview_days, today, work_calendar
+
+
+def queue_context(user) -> QueueContext:
+    return QueueContext(user=user, today=today(), calendar=work_calendar(),
+                        interview_days=interview_days())
+
+
+@bp.get("/")
+def home():
+    user = actor()
+    if user.role == ADMIN:
+        return redirect(url_for("pages.admin_users"))
+    ctx = queue_context(user)
+    queues = queue_summaries(db.session, ctx)
+    figures = status_counts(db.session, user) if user.role in (AUDITOR, LEADER,
+                                                               OFFICE_DIRECTOR) else None
+    candidates = interview_candidates(db.session, ctx) if user.role == OFFICE_DIRECTOR else None
+    return render_template("pages/home.html", queues=queues, figures=figures,
+                           candidates=candidates, ctx=ctx)

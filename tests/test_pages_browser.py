@@ -1,0 +1,299 @@
+"""The whole loop in a real browser, as the people who do each step, and what each one sees."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import png_bytes
+from workflow.base import local_today
+
+pytestmark = pytest.mark.browser
+
+
+def badge(page) -> str:
+    return page.locator("#status .badge").first.inner_text()
+
+
+def offered(page) -> list[str]:
+    """Steps offered as a live form, in page order."""
+    return page.locator("form.action:not(.disabled)").evaluate_all(
+        "forms => forms.map(f => f.dataset.trigger)")
+
+
+def refused(page) -> dict[str, str]:
+    """Steps shown greyed out, with the reason the page gives."""
+    forms = page.locator("form.action.disabled")
+    return {forms.nth(i).get_attribute("data-trigger"): forms.nth(i).locator(".reasons").inner_text()
+            for i in range(forms.count())}
+
+
+def timeline(page) -> list[str]:
+    return page.locator("ol.timeline li").evaluate_all("items => items.map(i => i.dataset.action)")
+
+
+def act(page, trigger: str, **fields) -> None:
+    form = page.locator(f"#form-{trigger}")
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def upload_photo(page, data: bytes, name: str) -> None:
+    page.set_input_files("#evidence-files", files=[
+        {"name": name, "mimeType": "image/png", "buffer": data}])
+    page.wait_for_selector("[data-previews] img")  # the preview drawn from the chosen file
+    page.click("#form-evidence button[type=submit]")
+    page.wait_for_selector(".flash:has-text('已上传')")  # the page reloaded after the upload
+
+
+def test_whole_loop_as_each_person(open_as, world, live_server):
+    deadline = local_today() + timedelta(days=20)
+
+    # 检查人员 records the problem in the field: a draft (待挂号), nothing to assign yet
+    inspector, _ = open_as("inspector")
+    inspector.goto("/cases/new")
+    inspector.fill("#f-title", "危化品仓库超量储存")
+    inspector.select_option("#f-source", "patrol")
+    inspector.select_option("#f-grade", "general")
+    inspector.fill("#f-description", "仓库内储存量超过设计能力")
+    inspector.fill("#f-responsible_unit", "武进区某化工企业")
+    inspector.select_option("#f-department_id", str(world.dept.id))
+    inspector.fill("#f-deadline", deadline.isoformat())
+    with inspector.expect_navigation():
+        inspector.click("button[name=then][value=save]")
+    case_path = re.search(r"/cases/\d+", inspector.url).group(0)
+    assert badge(inspector) == "待挂号"
+    assert offered(inspector) == []
+    assert timeline(inspector) == ["create"]
+
+    # 区安委办经办人 registers and assigns it (挂号交办)
+    office, _ = open_as("office_staff")
+    office.goto("/")
+    assert office.locator("[data-queue=drafts] .count").inner_text() == "1"
+    office.goto(case_path)
+    assert offered(office) == ["register"]  # 撤销 is the director's
+    act(office, "register", comment="请于期限内整改")
+    assert badge(office) == "已交办"
+    assert re.match(r"WJ-\d{4}-XC-0001", office.locator(".case-head .muted").first.inner_text()
+                    .split("·")[1].strip())
+    assert offered(office) == ["transfer"]
+
+    # 部门联络员: the case is in the inbox; may accept, may not submit
+    officer, _ = open_as("dept_officer")
+    assert officer.locator("[data-queue=to_accept] .count").inner_text() == "1"
+    officer.goto(case_path)
+    assert badge(officer) == "已交办" and offered(officer) == ["accept"]
+    act(officer, "accept")
+    assert badge(officer) == "整改中"
+    assert "须由部门负责人办理" in refused(officer)["report"]
+    photo = png_bytes((20, 120, 40), (64, 48))
+    upload_photo(officer, photo, "整改后.png")
+    assert officer.locator(".flash").inner_text().startswith("已上传 1 个文件")
+    item = officer.locator("#evidence .evidence-item").first
+    assert hashlib.sha256(photo).hexdigest() in item.inner_text()
+    assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert timeline(officer)[-2:] == ["accept", "evidence"]
+
+    # 部门负责人 submits with the rectification statement
+    head, _ = open_as("dept_head")
+    head.goto(case_path)
+    assert "report" in offered(head)
+    act(head, "report", statement="已清理超量物料并设置限量标识")
+    assert badge(head) == "已上报(待核查)"
+    assert offered(head) == []
+
+    # 经办人 returns it once with a comment
+    office.goto("/")
+    assert office.locator("[data-queue=review] .count").inner_text() == "1"
+    office.goto(case_path)
+    assert offered(office) == ["return", "verify"]
+    act(office, "return", comment="缺少整改前后对比照片")
+    assert badge(office) == "整改中"
+    assert office.locator("ol.timeline li").last.locator(".comment").inner_text() == "缺少整改前后对比照片"
+
+    # the department sees the return, adds a new round and resubmits
+    officer.goto("/")
+    assert officer.locator("[data-queue=returned] .count").inner_text() == "1"
+    officer.goto(case_path)
+    assert "缺少整改前后对比照片" in officer.locator("#timeline").inner_text()
+    upload_photo(officer, png_bytes((200, 200, 20), (64, 48)), "对比照片.png")
+    assert officer.locator("#evidence h3").all_inner_texts() == ["第 2 轮（本轮）", "第 1 轮"]
+    head.goto(case_path)
+    act(head, "report", statement="已补充整改前后对比照片")
+    assert badge(head) == "已上报(待核查)"
+
+    # 经办人 verifies; the same person may not also close (segregation of duties)
+    office.goto(case_path)
+    act(office, "verify", comment="现场复查符合要求")
+    assert badge(office) == "已核查(待销号)"
+    assert "职责分离" in refused(office)["close"]
+
+    # 区安委办主任 closes (销号)
+    director, _ = open_as("office_director")
+    director.goto("/")
+    assert director.locator("[data-queue=closure] .count").inner_text() == "1"
+    director.goto(case_path)
+    assert offered(director) == ["reject", "close"]
+    act(director, "close", comment="同意销号")
+    assert badge(director) == "已销号"
+    assert offered(director) == ["reopen"]
+    assert timeline(director) == ["create", "register", "accept", "evidence", "report", "return",
+                                  "evidence", "report", "verify", "close"]
+    last = director.locator("ol.timeline li").last
+    assert "李主任（区安委办主任 · 区安委办）" in last.inner_text()
+
+    # what the department sees at the end: closed, nothing to do, the whole record
+    officer.goto(case_path)
+    assert badge(officer) == "已销号" and offered(officer) == [] and refused(officer) == {}
+    assert len(timeline(officer)) == 10
+
+
+
+def _pages_of(world):
+    """A case at every stage worth showing, with a photo, and the pages of each role."""
+    closed = world.case_at("closed", grade="major")
+    working = world.case_at("in_progress")
+    world.evidence(working)
+    draft = world.problem(by="office_staff")
+    group_id = _group(world)
+    common = ["/", "/cases", "/cases?sort=deadline", "/cases?sort=-number&status=closed",
+              "/cases?queue=overdue", "/account/password"]
+    return {
+        "office_staff": common + [f"/cases/{working.id}", f"/cases/{closed.id}",
+                                  f"/cases/{draft.id}", f"/cases/{draft.id}/edit", "/cases/new"],
+        "office_director": common + [f"/cases/{closed.id}"],
+        "dept_officer": common + [f"/cases/{working.id}", "/cases/new"],
+        "dept_head": common + [f"/cases/{working.id}"],
+        "inspector": common + ["/cases/new"],
+        "auditor": common + [f"/cases/{closed.id}", "/cases?q=报警器"],
+        "leader": common,
+        "admin": ["/admin/users", "/admin/departments", f"/admin/groups/{group_id}"],
+    }
+
+
+def _group(world):
+    from workflow.orgs import ensure_group
+
+    group = ensure_group(world.session, "towns", "各镇、开发区、街道")
+    world.session.commit()
+    return group.id
+
+
+def test_every_page_loads_from_the_app_alone_without_errors(open_as, world, browser, live_server):
+    # the login page itself, before anyone signs in
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    from tests.factories_pages import Watch
+
+    anonymous = Watch(live_server)
+    anonymous.attach(page)
+    resp = page.goto("/login")
+    csp = resp.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    context.close()
+    assert anonymous.foreign == [] and anonymous.console_errors == [] and anonymous.page_errors == []
+
+    visited = 0
+    for who, paths in _pages_of(world).items():
+        page, watch = open_as(who, viewport={"width": 390, "height": 844} if who.startswith(
+            "dept") else None)
+        for path in paths:
+            resp = page.goto(path)
+            assert resp.status == 200, (who, path, resp.status)
+            # thumbnails load lazily (phones): bring them into view, then wait for them
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.wait_for_function("() => [...document.images].every(i => i.complete)")
+            assert page.locator("h1").count() >= 1
+            broken = page.locator("img").evaluate_all(
+                "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+            assert broken == [], (who, path, broken)
+            visited += 1
+        assert watch.foreign == [], (who, watch.foreign)
+        assert watch.console_errors == [], (who, watch.console_errors)
+        assert watch.page_errors == [], (who, watch.page_errors)
+    assert visited >= 40
+
+
+def test_other_department_and_forged_post_are_refused(open_as, world, live_server):
+    case = world.case_at("in_progress")
+    page, _ = open_as("other_officer")
+    resp = page.goto(f"/cases/{case.id}")
+    assert resp.status == 404
+    assert "不存在或无权查看" in page.locator("h1").inner_text()
+    assert page.goto(f"/cases/{case.id}/evidence/1").status == 404
+
+    # a POST without the CSRF token, with the session cookie of a signed-in user
+    owner, _ = open_as("dept_head")
+    owner.goto(f"/cases/{case.id}")
+    forged = owner.request.post(f"{live_server}/cases/{case.id}/actions/report",
+                                form={"version": str(case.version), "statement": "伪造"})
+    assert forged.status == 400 and "CSRF" in forged.text()
+
+    # with a valid token but the wrong department: the server refuses whatever the page shows
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = page.request.post(f"{live_server}/cases/{case.id}/actions/report",
+                             form={"csrf_token": token, "version": str(case.version),
+                                   "statement": "越权"})
+    assert resp.status == 404
+    world.session.refresh(case)
+    assert case.status == "in_progress"
+
+
+def test_bad_input_comes_back_beside_the_field(open_as, world, app):
+    page, _ = open_as("office_staff")
+    page.goto("/cases/new")
+    page.fill("#f-description", "消防通道被堵塞")
+    page.fill("#f-responsible_unit", "某商场")
+    page.select_option("#f-source", "routine")
+    with page.expect_navigation():
+        page.click("button[name=then][value=save]")
+    assert page.locator("#err-case-title").inner_text() == "标题（title）为必填项"
+    assert page.locator("#f-description").input_value() == "消防通道被堵塞"
+    assert page.locator("#f-responsible_unit").input_value() == "某商场"
+    assert page.locator("#f-source").input_value() == "routine"
+
+    page.fill("#f-title", "消防通道堵塞")
+    page.select_option("#f-grade", "general")
+    page.select_option("#f-department_id", str(world.dept.id))
+    page.fill("#f-deadline", (local_today() - timedelta(days=1)).isoformat())
+    with page.expect_navigation():
+        page.click("button[name=then][value=register]")
+    assert "早于登记日期" in page.locator("#err-case-deadline").inner_text()
+    assert page.locator("#f-title").input_value() == "消防通道堵塞"
+    page.fill("#f-deadline", "")
+    page.fill("#f-found_on", (local_today() + timedelta(days=2)).isoformat())
+    page.fill("#f-deadline_working_days", "10")
+    with page.expect_navigation():
+        page.click("button[name=then][value=register]")
+    assert page.locator("#err-case-found_on").inner_text() == "发现时间不能晚于今天"
+
+    # a return without its comment: the rule's message at the top of that form
+    case = world.case_at("reported")
+    page.goto(f"/cases/{case.id}")
+    with page.expect_navigation():
+        page.click("#form-return button[type=submit]")
+    assert page.locator("#form-return .error-box").inner_text() == "须填写意见"
+    assert badge(page) == "已上报(待核查)"
+
+    # uploads: a file over the limit and one whose content is not an allowed type
+    app.config["MAX_UPLOAD_BYTES"] = 40_000
+    working = world.case_at("in_progress")
+    officer, _ = open_as("dept_officer")
+    officer.goto(f"/cases/{working.id}")
+    officer.fill("#evidence-note", "东侧通道")
+    officer.set_input_files("#evidence-files", files=[
+        {"name": "大图.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"0" * 50_000}])
+    error = officer.locator("[data-error-for=files]")
+    assert "超过上限" in error.inner_text()
+    officer.click("#form-evidence button[type=submit]")
+    assert "超过上限" in error.inner_text()
+    officer.set_input_files("#evidence-files", files=[
+        {"name": "照片.png", "mimeType": "image/png", "buffer": b"not an image at all"}])
+    officer.click("#form-evidence button[type=submit]")
+    officer.wait_for_selector("[data-error-for=files]:has-text('类型不允许上传')")
+    assert officer.locator("#evidence-note").input_value() == "东侧通道"
+    assert officer.locator("#evidence .evidence-item").count() == 0
