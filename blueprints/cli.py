@@ -14,6 +14,7 @@ from workflow.orgs import Department, ensure_department, ensure_group
 from workflow.roles import ROLES
 
 from .extensions import db
+from .plans_cli import register as register_plans_cli
 
 
 def _fail(message: str, code: int = 1):
@@ -114,3 +115,5 @@ def register_cli(app) -> None:
         db.session.commit()
         for line in lines:
             click.echo(line)
+
+    register_plans_cli(app)
