@@ -436,7 +436,7 @@ def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
     case.co_departments = [d for d in co if d.id != dept.id]
     session.add(case)
     session.flush()
-    session.add(PlanItemCase(case_id=case.id, item_id=item.id, department_id=dept.id))
+    item.case_links.append(PlanItemCase(case_id=case.id, department_id=dept.id))
     service.record(session, case, actor, "create", now=now, payload={
         "plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
         "department_id": dept.id, "co_department_ids": [d.id for d in case.co_departments],
