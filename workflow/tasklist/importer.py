@@ -32,7 +32,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..evidence import clean_filename
 from ..numbering import case_number
 from ..orgs import Department, DepartmentGroup, User, ensure_department, ensure_group
-from ..plans import Plan, PlanItem, PlanItemCase, plan_for_year
+from ..plans import Plan, PlanItem, PlanItemCase, load_items, plan_for_year
 from ..roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from .departments import GROUP_NAMES, canonical_name
 from .deadlines import find_deadline
@@ -193,7 +193,7 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
         result.warnings.append(f"文件标题“{parsed.title}”与导入年度 {year} 不一致，请核对")
 
     wanted = [_Wanted(p, fingerprint(p)) for p in parsed.items]
-    pairs, removed = _match(wanted, plan.active_items() if plan else [])
+    pairs, removed = _match(wanted, load_items(session, plan) if plan else [])
     names = _Names(session)
     _describe(result, pairs, removed, names)
 
@@ -370,6 +370,7 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
             plan.doc_number = doc_number
     result.plan_id = plan.id
 
+    rows = {(r["seq"], canonical_name(r["department"])): r for r in result.cases}
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "added":
@@ -392,7 +393,7 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
         co = names.co(p)
         for _, dept in leads:
             if dept.id not in have:
-                _open_case(session, plan, item, dept, co, actor, settings, now, result)
+                _open_case(session, plan, item, dept, co, actor, settings, now, rows)
     for item in removed:
         item.withdrawn_at = now
         _record_on_cases(session, item, actor, "plan_item_withdrawn", now, {
@@ -424,7 +425,7 @@ def _description(item: PlanItem) -> str:
 
 def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
                co: list[Department], actor: User, settings, now: datetime,
-               result: ImportResult) -> Case:
+               rows: dict[tuple[int, str], dict]) -> Case:
     """One task case for ``dept``: created, numbered, then 挂号交办 through the service."""
     content = "".join(item.content.split("\n"))
     case = Case(kind="task", source="task_list", grade="general", status="draft",
@@ -445,8 +446,7 @@ def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
     session.flush()
     service.transition(session, case.id, "register", actor, version=case.version,
                        settings=settings, now=now)
-    row = next((r for r in result.cases if r["seq"] == item.seq and r.get("case_id") is None
-                and canonical_name(r["department"]) == canonical_name(dept.name)), None)
+    row = rows.get((item.seq, canonical_name(dept.name)))
     if row is not None:
         row.update(case_id=case.id, number=case.number)
     return case
