@@ -38,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    from .plan_pages import bp as plan_pages_bp
+    app.register_blueprint(plan_pages_bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
     return app

@@ -16,6 +16,7 @@ from workflow.roles import ROLES
 
 from . import problems_cli
 from .extensions import db
+from .plans_cli import register as register_plans_cli
 
 
 def _fail(message: str, code: int = 1):
@@ -119,3 +120,5 @@ def register_cli(app) -> None:
         db.session.commit()
         for line in lines:
             click.echo(line)
+
+    register_plans_cli(app)

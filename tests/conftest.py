@@ -17,7 +17,8 @@ from blueprints import create_app
 from workflow.db import make_engine, normalise_url
 from workflow.models import Base
 
-pytest_plugins = ["tests.factories", "tests.factories_problems", "tests.factories_pages"]
+pytest_plugins = ["tests.factories", "tests.factories_problems", "tests.factories_pages",
+                  "tests.factories_tasklist"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -56,6 +56,7 @@ def load_demo(session, config) -> list[str]:
     for username, role, dept_name, display in USERS:
         lines.append(f"  {username:<10} {display}（{role}{' · ' + dept_name if dept_name else ''}）")
     lines.extend(_extra_lines(session, config))
+    lines.extend(_task_list_lines(session, config))
     return lines
 
 
@@ -85,3 +86,9 @@ def _sample_cases(session, config, depts) -> None:
         if target == "in_progress":
             head = users["head2"] if dept == "区住建局" else users["head"]
             service.transition(session, case.id, "accept", head, version=case.version)
+
+
+def _task_list_lines(session, config) -> list[str]:
+    from .tasklist.demo import load_demo_plan
+
+    return load_demo_plan(session, config)

@@ -77,4 +77,5 @@ def query_args(allowed: set[str]) -> dict:
     return request.args
 
 
-from . import calendar_days, cases, meta, notifications, openapi, problems, rectification, tokens  # noqa: E402,F401,E501
+from . import (calendar_days, cases, meta, notifications, openapi, plans, problems,  # noqa: E402,F401
+               rectification, tokens)

@@ -1,0 +1,33 @@
+"""Demo data for the task list: the real 2020 list, imported once (``flask demo``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..orgs import User, department_by_name, ensure_group
+from ..plans import plan_for_year
+from ..service import Settings
+from .departments import GROUP_NAMES
+from .importer import import_tasklist
+
+SAMPLE = Path(__file__).resolve().parent.parent.parent / "data" / "wujin-2020-task-list.txt"
+SAMPLE_YEAR = 2020
+# Demo members of the 负有安全生产监督管理职责的部门 group, so its items get cases too
+SUPERVISING = ("区应急管理局", "区住建局", "区市场监管局", "区交通运输局")
+
+
+def load_demo_plan(session, config) -> list[str]:
+    """Import the 2020 list as the demo's 经办人; a second run changes nothing."""
+    actor = session.scalar(select(User).where(User.username == "office"))
+    if actor is None:
+        return []
+    group = ensure_group(session, "supervising", GROUP_NAMES["supervising"])
+    if not group.members:
+        group.members.extend(d for d in map(lambda n: department_by_name(session, n), SUPERVISING) if d)
+    existed = plan_for_year(session, SAMPLE_YEAR) is not None
+    result = import_tasklist(session, SAMPLE.read_bytes(), SAMPLE.name, SAMPLE_YEAR, actor,
+                             settings=Settings.from_config(config))
+    verb = "已存在" if existed else "已导入"
+    return [f"{SAMPLE_YEAR} 年目标任务清单{verb}：{result.projects} 个目标项目、{result.tasks} 个目标任务、"
+            f"{result.items} 项具体内容；本次新交办任务案件 {len(result.cases)} 件（/plans/{result.plan_id}）"]
