@@ -24,6 +24,9 @@ def _fail(message: str, code: int = 1):
 def register_cli(app) -> None:
     from workflow import migrate as migrations
 
+    from . import records_cli
+    records_cli.register(app)
+
     @app.cli.group("db")
     def db_group():
         """Database schema (Alembic migrations)."""
