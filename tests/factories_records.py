@@ -32,9 +32,13 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def pdftotext_pages(pdf: bytes) -> list[str]:
-    """Text of every page (pdftotext separates pages with form feeds)."""
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+def pdftotext_pages(pdf: bytes, *, layout: bool = False) -> list[str]:
+    """Text of every page (pdftotext separates pages with form feeds).
+
+    ``layout`` keeps the physical lines, so a table header reads as one line.
+    """
+    args = ["pdftotext", *(["-layout"] if layout else []), "-", "-"]
+    out = subprocess.run(args, input=pdf, capture_output=True,
                          check=True).stdout.decode("utf-8")
     pages = out.split("\f")
     if pages and not pages[-1].strip():
