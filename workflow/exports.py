@@ -214,7 +214,10 @@ def run_export(session: Session, job_id: int, *, storage: Storage, export_dir: s
     except Exception as exc:  # a job never dies silently: the page shows why
         log.exception("export job %s failed", job_id)
         session.rollback()
-        part.unlink(missing_ok=True)
+        try:
+            part.unlink(missing_ok=True)
+        except OSError:
+            pass
         job = session.get(ExportJob, job_id)
         job.status, job.finished_at = "failed", utcnow()
         job.error = f"导出失败：{type(exc).__name__}: {exc}"[:2000]
