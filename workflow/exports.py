@@ -25,7 +25,7 @@ from .base import Base, iso_utc, to_local, utcnow
 from .caseform import parse_date, parse_id
 from .cases import Case, visible_cases_filter
 from .documents.casedata import DEFAULT_ISSUER
-from .documents.closure import render_closure_report
+from .documents.closure import prepare_closure_report
 from .documents.ledger import in_period, period_text
 from .errors import Forbidden, InvalidInput, NotFound
 from .evidence import Storage
@@ -193,15 +193,17 @@ def run_export(session: Session, job_id: int, *, storage: Storage, export_dir: s
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as zf:
             for case_id in ids:
                 case = session.get(Case, case_id)
-                pdf = render_closure_report(session, case, storage=storage, issuer=issuer)
+                render = prepare_closure_report(session, case, storage=storage, issuer=issuer)
                 name = _entry_name(case, used)
-                zf.writestr(zipfile.ZipInfo(name, _zip_time(case.closed_at or case.registered_at)),
-                            pdf)
-                writer.writerow([case.display_number, case.title,
-                                 case.department.name if case.department else "",
-                                 case.status_label, to_local(case.closed_at).date().isoformat()
-                                 if case.closed_at else "", case.audit_seq,
-                                 case.audit_head or "", name, hashlib.sha256(pdf).hexdigest()])
+                row = [case.display_number, case.title,
+                       case.department.name if case.department else "", case.status_label,
+                       to_local(case.closed_at).date().isoformat() if case.closed_at else "",
+                       case.audit_seq, case.audit_head or "", name]
+                stamp_time = _zip_time(case.closed_at or case.registered_at)
+                session.commit()  # release the database while rendering
+                pdf = render()
+                zf.writestr(zipfile.ZipInfo(name, stamp_time), pdf)
+                writer.writerow(row + [hashlib.sha256(pdf).hexdigest()])
                 job.done += 1
                 session.commit()
                 session.expunge_all()  # thousands of cases: keep the identity map small

@@ -45,7 +45,22 @@ def render_closure_report(session: Session, case: Case, *, storage: Storage | No
     and the chain head is printed, embedded as /SafeLoopChain and put in a QR
     code, so ``records verify`` can tell whether the case changed since.
     """
+    return prepare_closure_report(session, case, storage=storage, issuer=issuer)(warnings)
+
+
+def prepare_closure_report(session: Session, case: Case, *, storage: Storage | None,
+                           issuer: str = DEFAULT_ISSUER):
+    """Read everything the report needs now; return a function that renders it.
+
+    The returned function touches no database, so a worker can end its
+    transaction before the CPU-heavy render (on SQLite a transaction holds the
+    write lock, which would serialise parallel workers).
+    """
     html, stamp, as_of = closure_html(session, case, storage=storage, issuer=issuer)
-    return render_pdf(html, identifier=f"closure:{case.id}:{stamp.seq}:{stamp.head}",
-                      created=as_of, title=f"{TITLE} {case.display_number}", warnings=warnings,
-                      **metadata_for([stamp]))
+    identifier = f"closure:{case.id}:{stamp.seq}:{stamp.head}"
+    title = f"{TITLE} {case.display_number}"
+
+    def render(warnings: list | None = None) -> bytes:
+        return render_pdf(html, identifier=identifier, created=as_of, title=title,
+                          warnings=warnings, **metadata_for([stamp]))
+    return render
