@@ -144,7 +144,8 @@ def main(repeat=9):
                                  repeat)
     big_s, big_pdf = measure(lambda: render_closure_report(session, big, storage=storage),
                              max(3, repeat // 3))
-    print(f"repeat={repeat}")
+    print(f"repeat={repeat}  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other processes share the CPU: compare ratios within one run)")
     print(f"bare WeasyPrint page          median {bare_s * 1000:8.1f} ms  {len(bare) / 1024:8.1f} KiB")
     print(f"closure report, no photos     median {small_s * 1000:8.1f} ms  "
           f"{len(small_pdf) / 1024:8.1f} KiB  {pages(small_pdf)} page(s), {small.audit_seq} events")
