@@ -28,6 +28,8 @@ def register_cli(app) -> None:
     from workflow import migrate as migrations
 
     problems_cli.register(app)
+    from . import records_cli
+    records_cli.register(app)
 
     @app.cli.group("db")
     def db_group():

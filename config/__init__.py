@@ -25,6 +25,10 @@ class Config:
     STORAGE_DIR = os.environ.get("STORAGE_DIR") or str(INSTANCE_DIR / "storage")
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REGION_PREFIX = os.environ.get("REGION_PREFIX", "WJ")
+    # Printed records: the issuing office, where batch exports go, the RQ queue name
+    RECORDS_ISSUER = os.environ.get("RECORDS_ISSUER", "常州市武进区安全生产委员会办公室")
+    EXPORT_DIR = os.environ.get("EXPORT_DIR") or None  # default: beside STORAGE_DIR
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "safeloop")
     TIMEZONE = "Asia/Shanghai"
 
     # Evidence uploads

@@ -8,3 +8,4 @@ from .numbering import NumberCounter  # noqa: F401
 from .orgs import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401
 from . import deadlines, disputes, lookback, notifications, supervision  # noqa: F401,E402
 from .plans import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
+from .exports import ExportJob  # noqa: F401

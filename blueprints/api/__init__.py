@@ -78,4 +78,4 @@ def query_args(allowed: set[str]) -> dict:
 
 
 from . import (calendar_days, cases, meta, notifications, openapi, plans, problems,  # noqa: E402,F401
-               rectification, tokens)
+               records, rectification, tokens)

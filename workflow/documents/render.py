@@ -66,12 +66,15 @@ def _to_shanghai(value: datetime) -> datetime:
 
 
 def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
-               base_url=None, warnings: list | None = None) -> bytes:
+               base_url=None, warnings: list | None = None, keywords: list[str] | None = None,
+               custom: dict[str, str] | None = None) -> bytes:
     """Render `html` to an A4 PDF, byte-identical for the same inputs.
 
     `identifier` fixes the PDF /ID and `created` the creation date (what a
     ``dcterms.created`` meta would set), so a record re-rendered later can be
-    compared byte for byte. WeasyPrint warnings of this render are appended to
+    compared byte for byte. `keywords` fill /Keywords and `custom` adds
+    entries to the PDF Info dictionary (e.g. ``{"SafeLoopChain": ...}`` becomes
+    /SafeLoopChain), so a verifier can read them back. WeasyPrint warnings of this render are appended to
     `warnings` and kept for `last_render_warnings()`. Only data: URIs are
     fetched (see DataOnlyFetcher); `base_url` resolves links, it opens nothing.
     """
@@ -86,9 +89,13 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
         meta.title = title
         meta.created = _to_shanghai(created).isoformat(timespec="seconds")
         meta.modified = None
+        meta.keywords = list(keywords or [])
+        # Only what the caller passes: <meta> names in the HTML never reach the Info dict.
+        meta.custom = dict(custom or {})
         pdf_id = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32].encode()
         # full_fonts would embed the whole CJK font: ~50 MB per record.
-        pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False)
+        pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
+                                 custom_metadata=bool(custom))
     finally:
         logger.removeHandler(handler)
         _last.warnings = tuple(handler.messages)
@@ -118,11 +125,33 @@ def format_cn_date(d: date | datetime | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def format_cn_datetime(value: datetime | None) -> str:
+    """Write an instant in Asia/Shanghai: 2020年3月5日 10:30 (empty for None)."""
+    if value is None:
+        return ""
+    local = _to_shanghai(value)
+    return f"{format_cn_date(local)} {local:%H:%M}"
+
+
 def qr_svg_data_uri(text: str) -> str:
     """Return a QR code of `text` as an SVG data: URI for ``<img src>``."""
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage)
     svg = image.to_string()
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def qr_png_data_uri(text: str) -> str:
+    """Return a QR code of `text` as a 1-bit PNG data: URI, one pixel per module.
+
+    Far cheaper for WeasyPrint than the SVG path (hundreds of subpaths): size
+    it in CSS with ``image-rendering: crisp-edges`` so it prints sharp.
+    """
+    qr = qrcode.QRCode(border=4, box_size=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(text)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image().get_image().convert("1").save(out, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def thumbnail_data_uri(image_bytes: bytes, max_px: int = 240) -> str | None:
@@ -155,7 +184,9 @@ def records_env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["cn_date"] = format_cn_date
+    env.filters["cn_datetime"] = format_cn_datetime
     env.globals["qr_svg_data_uri"] = qr_svg_data_uri
+    env.globals["qr_png_data_uri"] = qr_png_data_uri
     return env
 
 

@@ -1,0 +1,220 @@
+"""Printed records: closure report, notice, ledger, verification and batch exports."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Response, current_app, jsonify, request, send_file
+
+from workflow import service
+from workflow.caseform import parse_date
+from workflow.cases import Case
+from workflow.documents.closure import render_closure_report
+from workflow.documents.ledger import in_period, ledger_cases, period_text, render_ledger
+from workflow.documents.notice import render_notice
+from workflow.documents.stamp import UnreadableRecord
+from workflow.documents.verify import verify_record
+from workflow.errors import DomainError, InvalidInput, NotFound
+from workflow.exports import create_export, get_job
+from workflow.orgs import Department
+from workflow.roles import DEPARTMENT_ROLES
+
+from ..extensions import db, storage
+from ..jobs import enqueue_export
+from . import ID, api_user, authed, bp, json_body, openapi, query_args
+from .cases import LIST_FILTERS, filtered_cases
+
+LEDGER_FILTERS = (LIST_FILTERS - {"limit", "cursor"}) | {"from", "to"}
+MAX_VERIFY_BYTES = 50 * 1024 * 1024
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    resp = Response(pdf, mimetype="application/pdf")
+    # RFC 6266: an ASCII fallback name plus the UTF-8 one
+    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_"
+                         for ch in filename)
+    resp.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_name}\"; "
+                                           f"filename*=UTF-8''{quote(filename)}")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def issuer() -> str:
+    return current_app.config["RECORDS_ISSUER"]
+
+
+@bp.get(f"/cases/<{ID}:case_id>/report.pdf")
+@authed
+def closure_report(case_id: int):
+    case = service.get_case(db.session, case_id, api_user())
+    pdf = render_closure_report(db.session, case, storage=storage(), issuer=issuer())
+    return pdf_response(pdf, f"整改销号审批表-{case.display_number}.pdf")
+
+
+@bp.get(f"/cases/<{ID}:case_id>/notice.pdf")
+@authed
+def rectification_notice(case_id: int):
+    case = service.get_case(db.session, case_id, api_user())
+    pdf = render_notice(db.session, case, issuer=issuer())
+    return pdf_response(pdf, f"隐患整改通知书-{case.display_number}.pdf")
+
+
+@bp.get("/ledger.pdf")
+@authed
+def ledger_pdf():
+    args = query_args(LEDGER_FILTERS)
+    user = api_user()
+    date_from = parse_date(args["from"], "from") if args.get("from") else None
+    date_to = parse_date(args["to"], "to") if args.get("to") else None
+    stmt = in_period(filtered_cases(args, user), date_from, date_to)
+    if not args.get("status"):
+        stmt = stmt.where(Case.status != "draft")  # the 台账 lists registered cases
+    if args.get("department_id"):
+        dept = db.session.get(Department, int(args["department_id"]))
+        who = dept.name if dept else f"部门 {args['department_id']}"
+    elif user.role in DEPARTMENT_ROLES and user.department:
+        who = user.department.name
+    else:
+        who = "全部部门"
+    scope = [who, period_text(date_from, date_to)]
+    pdf = render_ledger(db.session, ledger_cases(db.session, stmt), scope_text=" · ".join(scope),
+                        issuer=issuer())
+    return pdf_response(pdf, "整改台账.pdf")
+
+
+def read_upload() -> bytes:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("缺少上传文件（multipart 字段 file）", field="file")
+    data = upload.read(MAX_VERIFY_BYTES + 1)
+    if len(data) > MAX_VERIFY_BYTES:
+        raise InvalidInput("文件超过 50 MB", field="file")
+    return data
+
+
+def verify_payload(data: bytes, user) -> tuple[dict, int]:
+    """The verification result as JSON and its exit-code-like status."""
+    try:
+        report = verify_record(db.session, data, user)
+    except UnreadableRecord as exc:
+        return {"readable": False, "match": False, "message": str(exc), "cases": []}, 2
+    body = {"readable": True, **report.to_dict()}
+    body["message"] = ("记录与系统审计链一致" if report.ok else "记录与系统审计链不一致")
+    return body, 0 if report.ok else 1
+
+
+@bp.post("/records/verify")
+@authed
+def verify_upload():
+    body, code = verify_payload(read_upload(), api_user())
+    return jsonify(body), 422 if code == 2 else 200
+
+
+@bp.post("/exports")
+@authed
+def post_export():
+    user = api_user()
+    data = json_body() if request.data else {}
+    job = create_export(db.session, user, data)
+    db.session.commit()
+    start_export(job)
+    return jsonify({"id": job.id, **job.to_dict()}), 202
+
+
+def start_export(job) -> None:
+    """Enqueue a committed job; a queue that cannot be reached fails the job visibly."""
+    try:
+        enqueue_export(current_app._get_current_object(), job.id)
+    except Exception as exc:  # redis.ConnectionError and friends
+        current_app.logger.exception("cannot enqueue export %s", job.id)
+        job.status, job.error = "failed", "后台任务队列不可用，请稍后重试或联系系统管理员"
+        db.session.commit()
+        raise Unavailable(job.error) from exc
+
+
+@bp.get(f"/exports/<{ID}:job_id>")
+@authed
+def get_export(job_id: int):
+    return jsonify(get_job(db.session, job_id, api_user()).to_dict())
+
+
+@bp.get(f"/exports/<{ID}:job_id>/file")
+@authed
+def export_file(job_id: int):
+    job = get_job(db.session, job_id, api_user())
+    if job.status != "done" or not job.file_path or not Path(job.file_path).is_file():
+        raise NotFound(f"导出任务 {job_id} 尚未完成或文件已不存在")
+    return send_file(job.file_path, mimetype="application/zip", as_attachment=True,
+                     download_name=f"整改销号审批表-导出{job.id}.zip", max_age=0)
+
+
+def errors(*codes: int) -> dict:
+    return {str(c): {"description": openapi.ERROR_DESCRIPTIONS[c], **openapi.json_content(openapi.ERROR)}
+            for c in codes}
+
+
+PDF = {"200": {"description": "PDF", "content": {"application/pdf": {
+    "schema": {"type": "string", "format": "binary"}}}}}
+_CASE = [openapi.ID_PARAM]
+openapi.add_paths({
+    "/cases/{case_id}/report.pdf": {"parameters": _CASE, "get": {
+        "summary": "整改销号审批表（任何状态；未销号时标注“未销号”）",
+        "responses": {**PDF, **errors(400, 401, 404)}}},
+    "/cases/{case_id}/notice.pdf": {"parameters": _CASE, "get": {
+        "summary": "隐患整改通知书（挂号交办后）",
+        "responses": {**PDF, **errors(400, 401, 404, 409)}}},
+    "/ledger.pdf": {"get": {
+        "summary": "整改台账 PDF（案件列表的筛选条件 + 挂号日期 from/to）",
+        "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")] + [
+            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+        "responses": {**PDF, **errors(400, 401)}}},
+    "/records/verify": {"post": {
+        "summary": "核验记录 PDF 与审计链是否一致",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+        "responses": {**openapi.responses("200", openapi.ref("VerifyResult"), 400, 401),
+                      "422": {"description": "文件不是本系统的记录或无法读取",
+                              **openapi.json_content(openapi.ref("VerifyResult"))}}}},
+    "/exports": {"post": {
+        "summary": "批量导出整改销号审批表（审计/纪检、区安委办）",
+        "requestBody": {"required": True, **openapi.json_content(openapi.ref("ExportInput"))},
+        "responses": openapi.responses("202", openapi.ref("ExportJob"), 400, 401, 403,
+                                       desc="已排队")}},
+    "/exports/{job_id}": {"parameters": [{**openapi.ID_PARAM, "name": "job_id"}], "get": {
+        "summary": "导出任务进度", "responses": openapi.responses("200", openapi.ref("ExportJob"),
+                                                              401, 404)}},
+    "/exports/{job_id}/file": {"parameters": [{**openapi.ID_PARAM, "name": "job_id"}], "get": {
+        "summary": "下载导出的 zip",
+        "responses": {"200": {"description": "zip", "content": {"application/zip": {
+            "schema": {"type": "string", "format": "binary"}}}},
+            **errors(401, 404)}}},
+}, {
+    "VerifyResult": {"type": "object", "required": ["readable", "match", "message", "cases"],
+                     "properties": {
+                         "readable": {"type": "boolean"}, "match": {"type": "boolean"},
+                         "message": {"type": "string"},
+                         "cases": {"type": "array", "items": {"type": "object", "properties": {
+                             "number": {"type": "string"}, "printed_seq": {"type": "integer"},
+                             "printed_head": {"type": "string"},
+                             "outcome": {"type": "string", "enum": [
+                                 "match", "changed", "mismatch", "chain_broken", "not_found"]},
+                             "events_since": {"type": "array", "items": {"type": "object"}}}}}}},
+    "ExportInput": {"type": "object", "required": ["from", "to"], "additionalProperties": False,
+                    "properties": {"department_id": {"type": ["integer", "null"], "minimum": 1},
+                                   "from": {"type": "string", "format": "date"},
+                                   "to": {"type": "string", "format": "date"},
+                                   "scope": {"type": "string", "enum": ["closed", "registered"]}}},
+    "ExportJob": {"type": "object", "required": ["id", "status", "total", "done"], "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+        "total": {"type": "integer"}, "done": {"type": "integer"},
+        "percent": {"type": "integer"}, "error": {"type": ["string", "null"]},
+        "file": {"type": ["string", "null"]}}},
+})

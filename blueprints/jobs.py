@@ -1,0 +1,63 @@
+"""Background jobs: an RQ worker when REDIS_URL is set, a thread of this process otherwise.
+
+Either way the job opens its own app context and database session; the request
+that queued it has committed the job row before it is enqueued.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app, has_app_context
+
+from workflow.exports import run_export
+
+from .extensions import db, storage
+
+_worker_app: Flask | None = None
+
+
+def export_dir(app: Flask) -> Path:
+    """Where finished zips go: EXPORT_DIR, else ``exports`` beside the evidence store."""
+    configured = app.config.get("EXPORT_DIR")
+    return Path(configured) if configured else Path(app.config["STORAGE_DIR"]).parent / "exports"
+
+
+def _queue(app: Flask):
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def enqueue_export(app: Flask, job_id: int):
+    """Start the export job: on the RQ queue, or in a daemon thread without Redis."""
+    if app.config.get("REDIS_URL"):
+        return _queue(app).enqueue(run_export_job, job_id, job_timeout=6 * 3600,
+                                   result_ttl=3600, failure_ttl=7 * 24 * 3600,
+                                   description=f"export {job_id}")
+    thread = threading.Thread(target=run_in_app, args=(app, job_id), name=f"export-{job_id}",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def run_in_app(app: Flask, job_id: int) -> None:
+    """Run one export in a fresh app context with its own session."""
+    with app.app_context():
+        run_export(db.session, job_id, storage=storage(), export_dir=export_dir(app),
+                   issuer=app.config["RECORDS_ISSUER"])
+
+
+def run_export_job(job_id: int) -> None:
+    """The RQ entry point: uses the worker's app (``flask worker``), else builds one."""
+    global _worker_app
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:
+        if _worker_app is None:
+            from . import create_app
+
+            _worker_app = create_app()
+        app = _worker_app
+    run_in_app(app, job_id)
