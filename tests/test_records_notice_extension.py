@@ -102,3 +102,31 @@ def test_extension_decision_without_session_is_dated_by_decision(world):
     text = pdf_text(pdf)
     assert "待审批" in text and "汛期施工受限" in text and "2020年6月30日" in text
     assert PdfReader(io.BytesIO(pdf)).metadata.creation_date.date() == date(2020, 5, 1)
+
+
+def test_extension_decision_api_for_a_real_request(client, world):
+    from workflow.deadlines import decide_extension, request_extension
+
+    case = world.case_at("in_progress")
+    new_deadline = case.deadline + timedelta(days=15)
+    ext = request_extension(world.session, case.id, world.users["dept_head"],
+                            reason="设备到货延迟", interim_measures="临时停用并设警戒",
+                            new_deadline=new_deadline)
+    world.session.commit()
+    pending = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf",
+                         headers=world.headers("auditor"))
+    assert pending.status_code == 409 and "尚未审批" in pending.json["message"]
+    decide_extension(world.session, ext.id, world.users["office_staff"], approve=True,
+                     comment="同意，按期复查")
+    world.session.commit()
+    resp = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf", headers=world.headers("auditor"))
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    text = squash(pdf_text(resp.data))
+    for words in ("延期审批意见", case.number, "设备到货延迟", "同意延期", "赵局长", "王经办",
+                  format_cn_date(new_deadline)):
+        assert squash(words) in text, words
+    again = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf", headers=world.headers("auditor"))
+    assert again.data == resp.data
+    other = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf",
+                       headers=world.headers("other_officer"))
+    assert other.status_code == 404

@@ -9,12 +9,14 @@ from flask import Response, current_app, jsonify, request, send_file
 from workflow import service
 from workflow.caseform import parse_date
 from workflow.cases import Case
+from workflow.deadlines import get_extension
 from workflow.documents.closure import render_closure_report
+from workflow.documents.extension import render_extension_decision
 from workflow.documents.ledger import in_period, ledger_cases, period_text, render_ledger
 from workflow.documents.notice import render_notice
 from workflow.documents.stamp import UnreadableRecord
 from workflow.documents.verify import verify_record
-from workflow.errors import DomainError, InvalidInput, NotFound
+from workflow.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflow.exports import create_export, get_job
 from workflow.orgs import Department
 from workflow.roles import DEPARTMENT_ROLES
@@ -62,6 +64,16 @@ def rectification_notice(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
     pdf = render_notice(db.session, case, issuer=issuer())
     return pdf_response(pdf, f"隐患整改通知书-{case.display_number}.pdf")
+
+
+@bp.get(f"/extensions/<{ID}:extension_id>/decision.pdf")
+@authed
+def extension_decision(extension_id: int):
+    ext = get_extension(db.session, extension_id, api_user())
+    if ext.status == "pending":
+        raise Conflict("该延期申请尚未审批，没有审批意见可打印", status=ext.status)
+    pdf = render_extension_decision(ext.case, ext, session=db.session, issuer=issuer())
+    return pdf_response(pdf, f"延期审批意见-{ext.case.display_number}-{ext.id}.pdf")
 
 
 @bp.get("/ledger.pdf")
@@ -168,6 +180,11 @@ openapi.add_paths({
     "/cases/{case_id}/notice.pdf": {"parameters": _CASE, "get": {
         "summary": "隐患整改通知书（挂号交办后）",
         "responses": {**PDF, **errors(400, 401, 404, 409)}}},
+    "/extensions/{extension_id}/decision.pdf": {"parameters": [
+        {"name": "extension_id", "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}], "get": {
+        "summary": "延期审批意见（已审批的延期申请）",
+        "responses": {**PDF, **errors(401, 404, 409)}}},
     "/ledger.pdf": {"get": {
         "summary": "整改台账 PDF（案件列表的筛选条件 + 挂号日期 from/to）",
         "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")] + [
