@@ -17,7 +17,7 @@ from blueprints import create_app
 from workflow.db import make_engine, normalise_url
 from workflow.models import Base
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.factories_kpis"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

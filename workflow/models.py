@@ -6,3 +6,4 @@ from .evidence import Evidence  # noqa: F401
 from .holidays import CalendarDay  # noqa: F401
 from .numbering import NumberCounter  # noqa: F401
 from .orgs import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401
+from .kpi_snapshots import KpiSnapshot  # noqa: F401
