@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, errors, pages, security
+    from . import api, auth, errors, kpis, pages, security
     from .cli import register_cli
 
     errors.register(app)
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(kpis.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
     return app

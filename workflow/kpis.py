@@ -460,6 +460,13 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     return items
 
 
+def empty_department_row(dept_id: int, name: str) -> dict:
+    """The figures of a department without any case in the window."""
+    r = _empty_row()
+    _finish(r)
+    return {"key": dept_id, "label": name, "department_id": dept_id, "department": name, **r}
+
+
 def _empty_row() -> dict:
     return {"registered": 0, "closed": 0, "due": 0, "on_time": 0, "due_current": 0,
             "on_time_current": 0, "major_registered": 0, "major_closed": 0, "extended": 0,
@@ -616,3 +623,29 @@ def rank(items: list[dict], weights: dict | None = None) -> list[dict]:
             rank_no, prev = i, r["score"]
         r["rank"] = rank_no
     return scored
+
+
+# --- who may read the figures ---------------------------------------------------------
+KPI_ROLES = frozenset({"office_staff", "office_director", "leader", "auditor"})
+
+
+def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
+    """The WHERE clause limiting ``user``'s figures (None: the whole district), or 403.
+
+    The 区安委办, leaders and auditors read every row. Department users read their
+    own department's row only (scope ``department``); the ranking, which compares
+    departments, stays with the former. Inspectors and administrators get 403.
+    """
+    from .errors import Forbidden
+    from .roles import DEPARTMENT_ROLES, ROLE_LABELS
+
+    if user.role in KPI_ROLES:
+        return None
+    names = "、".join(ROLE_LABELS[r] for r in sorted(KPI_ROLES))
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None and not ranking:
+        if scope != "department":
+            raise Forbidden("部门用户只能查看本部门的考核数据（scope=department）",
+                            needed_roles=sorted(KPI_ROLES), rules=["department_scope"])
+        return Case.department_id == user.department_id
+    raise Forbidden(f"考核数据须由{names}查看（当前角色：{user.role_label}）",
+                    needed_roles=sorted(KPI_ROLES), rules=["role_required"])

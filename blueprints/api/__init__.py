@@ -77,4 +77,4 @@ def query_args(allowed: set[str]) -> dict:
     return request.args
 
 
-from . import cases, meta, openapi, rectification, tokens  # noqa: E402,F401
+from . import cases, kpis, ledger, meta, openapi, rectification, tokens  # noqa: E402,F401
