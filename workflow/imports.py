@@ -412,6 +412,7 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
         service.record(session, case, actor, "import", payload={
             "filename": report.filename, "sha256": report.sha256, "sheet": report.sheet,
             "row": parsed.row}, now=now)
+        session.flush()  # the version the register step checks includes the import event
         if register:
             service.transition(session, case.id, "register", actor, version=case.version,
                                settings=settings, now=now)
