@@ -428,11 +428,19 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
             for name, n in zip(buckets, counts):
                 r["overdue_buckets"][name] += n
 
-    ev = (select(key, _n(AuditEvent.action == "report"), _n(AuditEvent.action == "return"))
-          .select_from(AuditEvent).join(Case, Case.id == AuditEvent.case_id)
+    # Events are few per period; their case's scope and status are read by primary key
+    # (scalar subqueries) so the planner cannot pick a hash join over the whole case table.
+    def of_case(expr):
+        return select(expr).where(Case.id == AuditEvent.case_id).scalar_subquery()
+
+    ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
+                 of_case(Case.status).label("st"),
+                 *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
           .where(AuditEvent.action.in_(("report", "return")), AuditEvent.at >= w.start_utc,
-                 AuditEvent.at < w.wend_utc, NOT_CANCELLED, *extra))
-    for k, reports, returns in session.execute(_grouped(ev, scope, key)):
+                 AuditEvent.at < w.wend_utc).subquery())
+    stmt = select(ev.c.k, _n(ev.c.action == "report"), _n(ev.c.action == "return")).where(
+        ev.c.st != "cancelled", *([ev.c.r == 1] if extra else [])).group_by(ev.c.k)
+    for k, reports, returns in session.execute(stmt):
         row(k).update(reports=reports, returns=returns)
 
     stmt = select(key, func.count(), _n(closed)).where(_task_pop(w), *extra)

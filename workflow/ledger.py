@@ -89,6 +89,16 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
 
 
+def _plain(value, kind: str):
+    if value is None:
+        return None
+    if kind == "money":
+        return float(value)
+    if kind == "bool":
+        return "是" if value else "否"
+    return value
+
+
 def _cell(ws, value, kind: str, style: dict):
     cell = WriteOnlyCell(ws, value=value)
     if kind == "date" and value is not None:
@@ -98,7 +108,6 @@ def _cell(ws, value, kind: str, style: dict):
         cell.number_format = "0.00"
     elif kind == "bool":
         cell.value = None if value is None else ("是" if value else "否")
-    cell.alignment = style["wrap"]
     return cell
 
 
@@ -123,7 +132,9 @@ def write_ledger(session: Session, where=None, *, title: str = "安全生产问�
             header.append(cell)
         ws.append(header)
         for row in _rows(session, where, kind):
-            ws.append([_cell(ws, row[key], typ, style) for _h, key, _w, typ in COLUMNS])
+            # plain values: openpyxl's write-only append formats dates itself and runs ~2x
+            # faster than one styled cell object per value
+            ws.append([_plain(row[key], typ) for _h, key, _w, typ in COLUMNS])
     wb.properties.title = title
     wb.properties.creator = "SafeLoop"
     # fixed timestamps: the same cases give the same workbook metadata
