@@ -7,7 +7,8 @@ Run from the repository root:
 
 Each size is bulk-loaded with COPY into a fresh database ``h_kpis_bench`` (on
 ``BENCH_DATABASE_URL``, default the local server), spread over ten years
-(2015–2024) and 60 departments, with report/return audit events. The dashboard
+(2015–2024, ids in registration order as in a live register) and 60 departments,
+with report/return audit events. The dashboard
 is what /kpis draws: the department table, the district row and the monthly trend
 of 2020 Q3 at a cut-off; the ledger is one department's cases of one year
 (what an office exports for a 台账) and, up to 100,000 cases, the whole register.
@@ -62,16 +63,24 @@ def load(engine, n: int, seed: int = 7) -> float:
     span = (date(YEARS[1], 12, 31) - date(YEARS[0], 1, 1)).days
     cases, events = io.StringIO(), io.StringIO()
     ev_id = 0
-    for i in range(1, n + 1):
-        reg = datetime(YEARS[0], 1, 1, 1) + timedelta(days=rnd.randrange(span),
-                                                      minutes=rnd.randrange(600))
+    # Case ids grow with registration time, as they do in a live register: a period's
+    # cases sit together on disk (loading them in random order would measure the opposite).
+    regs = sorted(datetime(YEARS[0], 1, 1, 1) + timedelta(days=rnd.randrange(span),
+                                                         minutes=rnd.randrange(600))
+                  for _ in range(n))
+    for i, reg in enumerate(regs, 1):
         deadline = (reg + timedelta(days=rnd.choice((7, 15, 30, 30, 60, 90)))).date()
         extended = rnd.random() < 0.08
         current = deadline + timedelta(days=30) if extended else deadline
         accepted = reg + timedelta(hours=rnd.choice((2, 20, 44, 70, 100)))
         r = rnd.random()
         cancelled = r < 0.02
-        closed = None if cancelled or r > 0.9 else reg + timedelta(days=rnd.randrange(3, 120))
+        # one case in ten is closed late (4 months to a year); only the last half year's stay open
+        late = r > 0.9
+        closed = None if cancelled else reg + timedelta(days=rnd.randrange(120, 400) if late
+                                                        else rnd.randrange(3, 120))
+        if closed and closed > datetime(YEARS[1], 12, 31) and reg > datetime(YEARS[1], 6, 30):
+            closed = None
         reported = closed - timedelta(days=2) if closed else None
         status = "cancelled" if cancelled else "closed" if closed else "in_progress"
         returns = 1 if closed and rnd.random() < 0.15 else 0

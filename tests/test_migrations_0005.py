@@ -31,7 +31,7 @@ def _check(url):
     finally:
         engine.dispose()
     assert "kpi_snapshots" in migrated
-    assert {"ix_cases_registered_at", "ix_cases_open_deadline", "ix_cases_closed_at",
+    assert {"ix_cases_registered_at", "ix_cases_open_deadline", "ix_cases_closed_at_deadline",
             "ix_cases_deadline", "ix_cases_original_deadline"} <= migrated["cases"][1]
     assert "ix_audit_events_action_at" in migrated["audit_events"][1]
     for table in Base.metadata.sorted_tables:

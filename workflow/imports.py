@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from .base import local_today, utcnow
 from .caseform import FIELD_LABELS, clean_problem_fields
-from .cases import Case
 from .errors import DomainError, Forbidden, InvalidInput
 from .holidays import calendar_for
 from .orgs import Department, User
@@ -421,4 +420,4 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
     return report
 
 
-__all__ = ["SYNONYMS", "ImportRejected", "import_problems", "read_problem_list", "Case"]
+__all__ = ["SYNONYMS", "ImportRejected", "import_problems", "read_problem_list"]

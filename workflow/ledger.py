@@ -19,7 +19,7 @@ from .audit import AuditEvent
 from .base import to_local
 from .cases import Case
 from .orgs import Department, User
-from .vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
+from .vocab import GRADES, SOURCES, STATUS_LABELS
 
 # (header, key, width, type) — key names the value in the row dict built below
 COLUMNS = [
@@ -53,7 +53,6 @@ COLUMNS = [
 ]
 HEADERS = [c[0] for c in COLUMNS]
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 def _rows(session: Session, where, kind: str, batch: int = 2000):
@@ -99,23 +98,10 @@ def _plain(value, kind: str):
     return value
 
 
-def _cell(ws, value, kind: str, style: dict):
-    cell = WriteOnlyCell(ws, value=value)
-    if kind == "date" and value is not None:
-        cell.number_format = DATE_FORMAT
-    elif kind == "money" and value is not None:
-        cell.value = float(value)
-        cell.number_format = "0.00"
-    elif kind == "bool":
-        cell.value = None if value is None else ("是" if value else "否")
-    return cell
-
-
 def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账") -> bytes:
     """The ledger workbook of the cases matching ``where``: a sheet per kind."""
     wb = Workbook(write_only=True)
     thin = Side(style="thin", color="999999")
-    style = {"wrap": Alignment(vertical="top", wrap_text=False)}
     head_font = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE4EE")
     head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -149,4 +135,4 @@ def ledger_filename(today: date) -> str:
 
 
 KIND_SHEETS = dict(SHEETS)
-__all__ = ["COLUMNS", "HEADERS", "KIND_SHEETS", "KINDS", "write_ledger", "ledger_filename"]
+__all__ = ["COLUMNS", "HEADERS", "KIND_SHEETS", "write_ledger", "ledger_filename"]

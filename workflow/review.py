@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -11,7 +11,6 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .base import utcnow
 from .cases import Case
 from .documents.render import render_pdf, render_record_html
 from .kpi_snapshots import snapshot_for
@@ -112,7 +111,7 @@ def review_xlsx(review: Review) -> bytes:
     return out.getvalue()
 
 
-def review_pdf(review: Review, *, now: datetime | None = None) -> bytes:
+def review_pdf(review: Review) -> bytes:
     html = render_record_html("records/kpi_review.html", title=review.title, issuer="区安全生产委员会办公室",
                               number=f"KH-{review.window.period.key}", review=review,
                               figures=FIGURES, rate_figures=RATE_FIGURES, buckets=BUCKETS, pct=pct,
@@ -126,4 +125,4 @@ def review_filename(review: Review, ext: str) -> str:
     return f"{review.title}-{review.window.cutoff.isoformat()}.{ext}"
 
 
-__all__ = ["Review", "build_review", "review_xlsx", "review_pdf", "date"]
+__all__ = ["Review", "build_review", "review_xlsx", "review_pdf"]

@@ -32,10 +32,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('period', name=op.f('uq_kpi_snapshots_period'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_events_action_at', ['action', 'at'], unique=False)
+        batch_op.create_index('ix_audit_events_action_at', ['action', 'at', 'case_id'], unique=False)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.create_index('ix_cases_closed_at', ['closed_at'], unique=False)
+        batch_op.create_index('ix_cases_closed_at_deadline', ['closed_at', 'deadline'], unique=False)
         batch_op.create_index('ix_cases_deadline', ['deadline'], unique=False)
         batch_op.create_index('ix_cases_open_deadline', ['deadline'], unique=False, postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
         batch_op.create_index('ix_cases_original_deadline', ['original_deadline'], unique=False)
@@ -51,7 +51,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_original_deadline')
         batch_op.drop_index('ix_cases_open_deadline', postgresql_where=sa.text('closed_at IS NULL'), sqlite_where=sa.text('closed_at IS NULL'))
         batch_op.drop_index('ix_cases_deadline')
-        batch_op.drop_index('ix_cases_closed_at')
+        batch_op.drop_index('ix_cases_closed_at_deadline')
 
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_action_at')
