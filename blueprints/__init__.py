@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, errors, pages, records_pages, security
+    from . import api, auth, errors, kpis, pages, records_pages, security
     from .cli import register_cli
 
     errors.register(app)
@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .plan_pages import bp as plan_pages_bp
     app.register_blueprint(plan_pages_bp)
     app.register_blueprint(records_pages.bp)
+    app.register_blueprint(kpis.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
     return app

@@ -50,6 +50,13 @@ class Config:
     ACCEPT_WORKING_DAYS = _int("ACCEPT_WORKING_DAYS", 2)
     LOOKBACK_DAYS = _int("LOOKBACK_DAYS", 365)
 
+    # 季度点评 / 年度考核: weight of each figure in a department's score (0 leaves it out);
+    # 退回率 and 延期率 count as 1 − rate. See workflow/kpis.py::rank.
+    KPI_WEIGHTS = {"rectification_rate": 30, "on_time_rate": 25, "major_rectification_rate": 15,
+                   "accept_on_time_rate": 10, "return_rate": 10, "extension_rate": 5,
+                   "task_completion_rate": 5}
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

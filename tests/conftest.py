@@ -18,7 +18,7 @@ from workflow.db import make_engine, normalise_url
 from workflow.models import Base
 
 pytest_plugins = ["tests.factories", "tests.factories_problems", "tests.factories_pages",
-                  "tests.factories_tasklist", "tests.factories_records"]
+                  "tests.factories_tasklist", "tests.factories_records", "tests.factories_kpis"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

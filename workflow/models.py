@@ -9,3 +9,4 @@ from .orgs import ApiToken, Department, DepartmentGroup, LoginFailure, User  # n
 from . import deadlines, disputes, lookback, notifications, supervision  # noqa: F401,E402
 from .plans import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
 from .exports import ExportJob  # noqa: F401
+from .kpi_snapshots import KpiSnapshot  # noqa: F401

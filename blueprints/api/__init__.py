@@ -77,5 +77,5 @@ def query_args(allowed: set[str]) -> dict:
     return request.args
 
 
-from . import (calendar_days, cases, meta, notifications, openapi, plans, problems,  # noqa: E402,F401
-               records, rectification, tokens)
+from . import (calendar_days, cases, kpis, ledger, meta, notifications, openapi, plans,  # noqa: E402,F401
+               problems, records, rectification, tokens)
