@@ -1,6 +1,8 @@
 """``records verify`` and the auditors' verification: match, changes since, forgery, garbage."""
 from __future__ import annotations
 
+from tests.htmlcheck import inline_scripts
+
 import io
 import json
 import re
@@ -123,8 +125,7 @@ def test_auditor_page_verifies_an_upload(client, world, storage, tmp_path):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "记录核验" in html and "批量导出" in html
-    inline_scripts = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
-    assert inline_scripts == [] and " style=" not in html and "onclick" not in html
+    assert inline_scripts(html) == [] and " style=" not in html and "onclick" not in html
     resp = client.post("/records/verify", data={"csrf_token": token,
                                                 "file": (io.BytesIO(pdf), "整改销号审批表.pdf")},
                        content_type="multipart/form-data")
