@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from tests.conftest import reset_database
 from workflow.db import make_engine
-from workflow.migrate import alembic_config, current, upgrade
+from workflow.migrate import alembic_config, current, downgrade, upgrade
 from workflow.models import Base
 
 
@@ -53,6 +53,34 @@ def test_upgrade_older_database_step_by_step(app, tmp_path):
         upgrade(engine)  # an older database comes up to the current schema
         script = ScriptDirectory.from_config(alembic_config(engine))
         assert current(engine) == script.get_current_head()
+    finally:
+        if shared:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            Base.metadata.create_all(engine)
+
+
+def test_every_revision_downgrades_and_upgrades_again(app, tmp_path):
+    """Walk down one revision at a time to the core schema and back up."""
+    engine, shared = _fresh_engine(app, tmp_path)
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    revisions = [r.revision for r in script.walk_revisions()]  # head first
+    try:
+        upgrade(engine)
+        full = set(inspect(engine).get_table_names())
+        for revision in revisions[1:]:
+            downgrade(engine, revision)
+            assert current(engine) == revision
+        core = set(inspect(engine).get_table_names())
+        assert {"cases", "audit_events", "evidence", "users", "departments"} <= core
+        assert core < full
+        upgrade(engine)
+        assert set(inspect(engine).get_table_names()) == full
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    Base.metadata)
+        assert diff == []
     finally:
         if shared:
             with engine.begin() as conn:
