@@ -19,6 +19,7 @@ from workflow.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGG
 
 from ..extensions import db, settings
 from . import ID, FormErrors, actor, bp, errors_from, today, work_calendar
+from .case_panels import panels
 
 # What each step's comment box is called, and whether it is required
 COMMENT_LABELS = {
@@ -77,7 +78,7 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
         dept_names=dept_names, errors=errors or FormErrors(), values=values or {},
         ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
         EVIDENCE_CATEGORIES=EVIDENCE_CATEGORIES, CANCEL_REASONS=service.CANCEL_REASONS,
-        ALLOWED_TYPES=ALLOWED_TYPES, today=today()), status
+        ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=panels(case, user, today())), status
 
 
 def refused(case_id: int, exc: DomainError, form: str, field_names=()):
