@@ -12,6 +12,7 @@ import io
 import sys
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from blueprints import create_app  # noqa: E402
 from blueprints.extensions import db  # noqa: E402
 from tests.factories_pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from workflow import service  # noqa: E402
+from workflow import deadlines, progress, service  # noqa: E402
 from workflow.cases import Case  # noqa: E402
 from workflow.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from workflow.models import Base  # noqa: E402
@@ -42,6 +43,8 @@ SHOTS = [  # (file, user, path, full page)
     ("register.png", "inspector", "/cases/new", True),
     ("admin-users.png", "admin", "/admin/users", False),
     ("case-page-phone.png", "officer", "/cases/{case}", False),
+    ("notifications.png", "officer", "/notifications", False),
+    ("calendar.png", "director", "/calendar", False),
 ]
 
 
@@ -75,6 +78,12 @@ def prepare(app) -> int:
                                 note="更换后的报警器", settings=settings)
         service.draft_statement(db.session, case.id, users["officer"],
                                 "已更换全部可燃气体报警器并完成联动测试。")
+        progress.add_progress(db.session, case.id, users["officer"],
+                              text="新报警器已到货，正在安装调试。", percent=60)
+        deadlines.request_extension(db.session, case.id, users["head"],
+                                    reason="联动控制柜须厂家到场调试",
+                                    interim_measures="储罐区设置警戒区，每日巡查两次",
+                                    new_deadline=case.deadline + timedelta(days=15))
         db.session.commit()
         return case.id
 

@@ -246,7 +246,8 @@ def test_home_counts_per_role(pages, world):
         return dict(re.findall(r'data-queue="(\w+)"[^>]*>\s*<span class="count">(\d+)<', html))
 
     assert counts("dept_officer") == {"to_accept": "1", "in_progress": "2", "returned": "1",
-                                      "due_soon": "0", "my_overdue": "1", "my_drafts": "0"}
+                                      "due_soon": "0", "my_overdue": "1", "my_escalated": "0",
+                                      "my_drafts": "0"}
     assert counts("other_officer")["in_progress"] == "0"
     assert counts("office_staff")["review"] == "1" and counts("office_staff")["overdue"] == "1"
     director = pages("office_director").get("/").text

@@ -160,19 +160,45 @@ def _pages_of(world):
     world.evidence(working)
     draft = world.problem(by="office_staff")
     group_id = _group(world)
+    contested = _contested(world)
     common = ["/", "/cases", "/cases?sort=deadline", "/cases?sort=-number&status=closed",
-              "/cases?queue=overdue", "/account/password"]
+              "/cases?queue=overdue", "/account/password", "/notifications"]
     return {
         "office_staff": common + [f"/cases/{working.id}", f"/cases/{closed.id}",
-                                  f"/cases/{draft.id}", f"/cases/{draft.id}/edit", "/cases/new"],
-        "office_director": common + [f"/cases/{closed.id}"],
-        "dept_officer": common + [f"/cases/{working.id}", "/cases/new"],
-        "dept_head": common + [f"/cases/{working.id}"],
+                                  f"/cases/{draft.id}", f"/cases/{draft.id}/edit", "/cases/new",
+                                  f"/cases/{contested.id}", "/cases?queue=disputes",
+                                  "/cases?queue=lookbacks_due"],
+        "office_director": common + [f"/cases/{closed.id}", f"/cases/{contested.id}",
+                                     "/cases?queue=major_extensions", "/calendar",
+                                     "/calendar?year=2031"],
+        "dept_officer": common + [f"/cases/{working.id}", "/cases/new", f"/cases/{contested.id}"],
+        "dept_head": common + [f"/cases/{working.id}", f"/cases/{contested.id}",
+                               "/cases?queue=my_escalated"],
         "inspector": common + ["/cases/new"],
-        "auditor": common + [f"/cases/{closed.id}", "/cases?q=报警器"],
+        "auditor": common + [f"/cases/{closed.id}", "/cases?q=报警器", f"/cases/{contested.id}"],
         "leader": common,
-        "admin": ["/admin/users", "/admin/departments", f"/admin/groups/{group_id}"],
+        "admin": ["/admin/users", "/admin/departments", f"/admin/groups/{group_id}", "/calendar",
+                  "/notifications"],
     }
+
+
+def _contested(world):
+    """A case with every panel filled: progress, a pending extension, an open dispute, 催办, 挂牌."""
+    from workflow import deadlines, disputes, progress, supervision
+
+    case = world.case_at("in_progress")
+    users, session = world.users, world.session
+    progress.add_progress(session, case.id, users["dept_officer"], text="已采购新报警器", percent=50)
+    deadlines.request_extension(session, case.id, users["dept_head"], reason="设备到货延迟",
+                                interim_measures="设置警戒区", new_deadline=case.deadline
+                                + timedelta(days=15))
+    disputes.raise_dispute(session, case.id, users["dept_officer"], reason="属建筑工地",
+                           suggested_department_id=world.other_dept.id)
+    supervision.manual_alert(session, case.id, users["office_staff"], "urge", "请加快整改")
+    supervision.set_listing(session, case.id, users["office_director"], action="list",
+                            document_number="武安委办〔2020〕12号", document_date=None)
+    session.commit()
+    return case
 
 
 def _group(world):
@@ -215,7 +241,7 @@ def test_every_page_loads_from_the_app_alone_without_errors(open_as, world, brow
         assert watch.foreign == [], (who, watch.foreign)
         assert watch.console_errors == [], (who, watch.console_errors)
         assert watch.page_errors == [], (who, watch.page_errors)
-    assert visited >= 40
+    assert visited >= 60
 
 
 def test_other_department_and_forged_post_are_refused(open_as, world, live_server):
@@ -297,3 +323,93 @@ def test_bad_input_comes_back_beside_the_field(open_as, world, app):
     officer.wait_for_selector("[data-error-for=files]:has-text('类型不允许上传')")
     assert officer.locator("#evidence-note").input_value() == "东侧通道"
     assert officer.locator("#evidence .evidence-item").count() == 0
+
+
+def unread(page) -> int:
+    """The unread count in the header (no badge: none)."""
+    badge = page.locator("#unread-count")
+    return int(badge.inner_text()) if badge.count() else 0
+
+
+def test_extension_and_dispute_through_the_pages_with_notifications(open_as, world):
+    case = world.case_at("in_progress")
+    other = world.case_at("assigned")
+    new_deadline = case.deadline + timedelta(days=15)
+
+    # 部门负责人 asks for an extension before the deadline
+    head, _ = open_as("dept_head")
+    head.goto(f"/cases/{case.id}")
+    head_unread = unread(head)
+    form = head.locator("#form-extension")
+    form.locator("[name=reason]").fill("报警器厂家供货延迟")
+    form.locator("[name=interim_measures]").fill("设置警戒区，每日巡查两次")
+    form.locator("[name=new_deadline]").fill(new_deadline.isoformat())
+    with head.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "延期申请已提交" in head.locator(".flash").inner_text()
+    assert head.locator("[data-flag=extension_pending]").count() == 1
+    assert head.locator("#form-extension").count() == 0
+    assert timeline(head)[-1] == "extension_request"
+
+    # 经办人: the request is in the header count, the home queue and on the case page
+    office, _ = open_as("office_staff")
+    assert unread(office) == 1
+    assert office.locator("[data-queue=extension_requests] .count").inner_text() == "1"
+    office.goto(f"/cases/{case.id}")
+    decision = office.locator("#form-extension-decision")
+    decision.locator("input[value=approve]").check()
+    decision.locator("[name=comment]").fill("同意延期，落实临时管控措施")
+    with office.expect_navigation():
+        decision.locator("button[type=submit]").click()
+    assert "已批准延期" in office.locator(".flash").inner_text()
+    assert office.locator("[data-flag=extended]").count() == 1
+    assert f"{new_deadline.year}年{new_deadline.month}月{new_deadline.day}日" in \
+        office.locator("#deadline").inner_text()
+
+    # the department hears of the decision: its header count went up by one
+    head.goto("/")
+    assert unread(head) == head_unread + 1
+
+    # 部门联络员 disputes jurisdiction of another case, suggesting 区住建局
+    officer, _ = open_as("dept_officer")
+    officer.goto(f"/cases/{other.id}")
+    dispute = officer.locator("#form-dispute")
+    dispute.locator("[name=reason]").fill("该工地由住建部门监管")
+    dispute.locator("[name=suggested_department_id]").select_option(str(world.other_dept.id))
+    with officer.expect_navigation():
+        dispute.locator("button[type=submit]").click()
+    assert "管辖异议已提交" in officer.locator(".flash").inner_text()
+    assert officer.locator("#form-dispute").count() == 0
+
+    # 经办人 transfers it to the suggested department from the case page
+    office.goto("/")
+    assert unread(office) == 2
+    assert office.locator("[data-queue=disputes] .count").inner_text() == "1"
+    office.click("[data-queue=disputes]")
+    office.click(f"a[href='/cases/{other.id}']")
+    decide = office.locator("#form-dispute-decision")
+    assert decide.locator("input[value=transfer]").is_checked()
+    assert decide.locator("[name=department_id]").input_value() == str(world.other_dept.id)
+    with office.expect_navigation():
+        decide.locator("button[type=submit]").click()  # no reason yet: refused beside the form
+    assert decide.locator(".error-box").inner_text() == "须填写理由"
+    decide.locator("[name=reason]").fill("属住建部门监管的建筑工地")
+    with office.expect_navigation():
+        decide.locator("button[type=submit]").click()
+    assert office.locator("#field-department").inner_text() == "区住建局"
+    assert badge(office) == "已交办"
+    assert timeline(office)[-3:] == ["dispute", "transfer", "dispute_decision"]
+
+    # the list page, then everything read: the header count disappears
+    office.click("#notifications-link")
+    assert office.locator("li.note.unread").count() == 2
+    assert "管辖异议" in office.locator("li.note").first.inner_text()
+    with office.expect_navigation():
+        office.click("#form-read-all button")
+    assert unread(office) == 0 and office.locator("li.note.unread").count() == 0
+
+    # the new department sees the case; the old one no longer does
+    other_officer, _ = open_as("other_officer")
+    assert unread(other_officer) == 1  # 转办交办
+    assert other_officer.goto(f"/cases/{other.id}").status == 200
+    assert officer.goto(f"/cases/{other.id}").status == 404

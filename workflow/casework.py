@@ -6,9 +6,15 @@ the same conditions again and refuse whatever the page showed.
 from __future__ import annotations
 
 from .cases import Case
+from .deadlines import EXTENDABLE
+from .disputes import DISPUTABLE
+from .lookback import RECORDERS
+from .occurrences import RECORDABLE_STATUSES
 from .orgs import User
 from .registration import can_create
-from .roles import DEPARTMENT_ROLES, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF
+from .roles import DEPARTMENT_ROLES, DEPT_HEAD, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF
+from .supervision import DELISTABLE, LISTING_ROLES, MANUAL_ROLES
+from .vocab import OPEN_STATUSES
 
 EVIDENCE_STATUSES = ("assigned", "in_progress")
 
@@ -43,3 +49,52 @@ def available_work(case: Case, user: User) -> dict[str, bool]:
             "plan": can_edit_plan(case, user) and (case.is_major or bool(case.plan_json)),
             "onsite": can_record_onsite(case, user) and case.is_major,
             "edit": can_edit_draft(case, user)}
+
+
+# --- the problem loop and task targets: what the case page offers ------------------------
+def can_report_progress(case: Case, user: User) -> bool:
+    """进展报告: the responsible or co-responsible department while it holds the case."""
+    return can_upload_evidence(case, user)
+
+
+def can_request_extension(case: Case, user: User, today) -> bool:
+    """延期申请: the dept_head of the responsible department, before the deadline passed."""
+    return (user.role == DEPT_HEAD and case.in_scope_of(user) and case.status in EXTENDABLE
+            and not case.extension_pending and case.deadline is not None
+            and today <= case.deadline)
+
+
+def can_raise_dispute(case: Case, user: User) -> bool:
+    """管辖异议: a user of the responsible department while the office can still transfer."""
+    return user.role in DEPARTMENT_ROLES and case.in_scope_of(user) and case.status in DISPUTABLE
+
+
+def supervision_kinds(case: Case, user: User) -> list[str]:
+    """Manual 催办/督办/约谈 this user may send on this case now."""
+    if case.status not in OPEN_STATUSES:
+        return []
+    return [kind for kind, roles in MANUAL_ROLES.items() if user.role in roles]
+
+
+def listing_action(case: Case, user: User) -> str | None:
+    """``list`` or ``delist`` when the director may take it now, else None."""
+    if user.role not in LISTING_ROLES:
+        return None
+    if case.listed:
+        return "delist" if case.status in DELISTABLE else None
+    return "list" if case.status in OPEN_STATUSES else None
+
+
+def can_record_lookback(case: Case, user: User) -> bool:
+    """回头看 of a closed case, by the office (once per closure: checked by the service)."""
+    return user.role in RECORDERS and case.status == "closed"
+
+
+def can_record_occurrence(case: Case, user: User) -> bool:
+    """One fulfilment of a task's target, by the lead or a co department while it holds it."""
+    return (user.role in DEPARTMENT_ROLES and case.status in RECORDABLE_STATUSES
+            and (case.in_scope_of(user) or case.is_co_department_of(user)))
+
+
+def can_edit_target(user: User) -> bool:
+    return user.role in (OFFICE_STAFF, OFFICE_DIRECTOR)

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from .base import utcnow
 from .cases import Case, visible_cases_filter
+from .disputes import Dispute
+from .lookback import LookBack
 from .orgs import Department, User
 from .roles import (ADMIN, AUDITOR, DEPT_HEAD, DEPT_OFFICER, INSPECTOR, LEADER, OFFICE_DIRECTOR,
                     OFFICE_STAFF)
@@ -31,6 +34,7 @@ class QueueContext:
     today: date
     calendar: Any
     interview_days: int = 30
+    lookback_days: int = 365
 
     @property
     def due_soon_limit(self) -> date:
@@ -80,6 +84,26 @@ def _own(ctx: QueueContext):
     return Case.department_id == ctx.user.department_id
 
 
+def _needs_director():
+    """SQL twin of ``Case.needs_director_to_close``."""
+    return or_(Case.grade == "major", Case.source == "state_council")
+
+
+def _extensions_to_decide(ctx: QueueContext):
+    """Pending requests; the 经办人 sees only those he may decide (general hazards)."""
+    pending = Case.extension_pending.is_(True)
+    if ctx.user.role == OFFICE_STAFF:
+        return and_(pending, not_(_needs_director()))
+    return pending
+
+
+def _lookback_due(ctx: QueueContext):
+    """Twin of ``lookback.due_lookbacks``: closed long enough and not reviewed for that closure."""
+    done = exists().where(LookBack.case_id == Case.id, LookBack.closed_at == Case.closed_at)
+    return and_(Case.status == "closed",
+                Case.closed_at <= utcnow() - timedelta(days=ctx.lookback_days), ~done)
+
+
 QUEUES: dict[str, Queue] = {q.key: q for q in [
     Queue("to_accept", "待签收", lambda c: and_(_own(c), Case.status == "assigned"),
           "已交办本部门、尚未签收"),
@@ -94,7 +118,7 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
     Queue("my_overdue", "已逾期", lambda c: and_(_own(c), overdue_clause(c.today)), "超过整改期限"),
     Queue("review", "待核查", lambda c: Case.status == "reported", "部门已上报，等待核查或退回"),
     Queue("drafts", "待挂号", lambda c: Case.status == "draft", "登记的问题草稿，补全后挂号交办"),
-    Queue("extension_requests", "延期申请", lambda c: Case.extension_pending.is_(True),
+    Queue("extension_requests", "延期申请", lambda c: _extensions_to_decide(c),
           "等待审批的延期申请"),
     Queue("overdue", "逾期案件", lambda c: overdue_clause(c.today), "超过整改期限的未销号案件"),
     Queue("escalated", "催办督办中",
@@ -113,13 +137,34 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
           lambda c: and_(Case.status == "draft", Case.created_by_id == c.user.id),
           "尚未挂号的登记"),
     Queue("closed", "已销号", lambda c: Case.status == "closed", "已销号的案件记录"),
+    # the problem loop: disputes, extensions, supervision and 回头看
+    Queue("disputes", "管辖异议", lambda c: exists().where(Dispute.case_id == Case.id,
+                                                       Dispute.status == "open"),
+          "责任部门提出异议，待转办或说明理由"),
+    Queue("major_extensions", "重大隐患延期",
+          lambda c: and_(Case.extension_pending.is_(True), _needs_director()),
+          "重大隐患、国务院督导问题的延期申请，由主任审批"),
+    Queue("lookbacks_due", "待回头看", lambda c: _lookback_due(c),
+          "销号满一年、尚未回头看的案件"),
+    Queue("reopen_pending", "回头看待确认",
+          lambda c: exists().where(LookBack.case_id == Case.id, LookBack.state == "reopen_pending"),
+          "回头看发现反弹，待主任确认重新整改"),
+    Queue("my_escalated", "催办督办",
+          lambda c: and_(_own(c), Case.status.in_(OPEN_STATUSES),
+                         or_(Case.supervision_level > 0, Case.listed.is_(True))),
+          "被催办、督办或挂牌督办的本部门案件"),
 ]}
 
 ROLE_QUEUES: dict[str, list[str]] = {
-    DEPT_OFFICER: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_drafts"],
-    DEPT_HEAD: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_drafts"],
-    OFFICE_STAFF: ["review", "drafts", "extension_requests", "overdue", "escalated", "closure"],
-    OFFICE_DIRECTOR: ["closure", "major", "listed", "interview", "overdue", "extension_requests"],
+    DEPT_OFFICER: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
+                   "my_drafts"],
+    DEPT_HEAD: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
+                "my_drafts"],
+    OFFICE_STAFF: ["review", "drafts", "disputes", "extension_requests", "overdue", "escalated",
+                   "lookbacks_due", "closure"],
+    OFFICE_DIRECTOR: ["closure", "major", "major_extensions", "listed", "interview",
+                      "reopen_pending", "lookbacks_due", "overdue", "extension_requests",
+                      "disputes"],
     INSPECTOR: ["my_drafts", "review", "major"],
     AUDITOR: ["closed", "overdue"],
     LEADER: ["major", "overdue", "closed"],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .base import Base, iso_utc, utcnow
@@ -116,6 +116,15 @@ def mark_read(session: Session, notification_id: int, user: User,
         note.read_at = now or utcnow()
     session.flush()
     return note
+
+
+def mark_all_read(session: Session, user: User, now: datetime | None = None) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    result = session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount or 0
 
 
 def unread_count(session: Session, user: User) -> int:

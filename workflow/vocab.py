@@ -96,3 +96,9 @@ ACTION_LABELS.update({
     "urge": "催办", "supervise": "督办", "interview": "列入约谈",
     "list": "挂牌督办", "delist": "摘牌", "lookback": "回头看",
 })
+
+# Timeline labels of the task-list operations (targets, occurrences, list re-imports)
+ACTION_LABELS.update({
+    "occurrence": "登记完成情况", "target_changed": "修改量化目标",
+    "plan_item_changed": "清单事项变更", "plan_item_withdrawn": "清单事项删除",
+})

@@ -68,8 +68,8 @@ def errors_from(exc: DomainError, form: str, field_names=()) -> FormErrors:
     """Place a domain error: beside its field when the form has it, else at the top."""
     if isinstance(exc, InvalidInput) and exc.field in field_names:
         return FormErrors(form, {exc.field: exc.message})
-    if isinstance(exc, RuleFailed):
-        return FormErrors(form, top=[RULE_MESSAGES.get(c, c) for c in exc.rules])
+    if isinstance(exc, RuleFailed) and all(c in RULE_MESSAGES for c in exc.rules):
+        return FormErrors(form, top=[RULE_MESSAGES[c] for c in exc.rules])
     return FormErrors(form, top=[exc.message])
 
 
@@ -101,4 +101,5 @@ def _vocab():
             "overdue": lambda case: is_overdue(case, today())}
 
 
-from . import admin, case_list, case_page, evidence, home, register  # noqa: E402,F401
+from . import (admin, calendar_page, case_extras, case_list, case_page, evidence, home,  # noqa: E402,F401
+               notifications, register)

@@ -19,6 +19,7 @@ from workflow.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGG
 
 from ..extensions import db, settings
 from . import ID, FormErrors, actor, bp, errors_from, today, work_calendar
+from .case_panels import panels
 
 # What each step's comment box is called, and whether it is required
 COMMENT_LABELS = {
@@ -56,6 +57,21 @@ def action_forms(case: Case, user) -> list[dict]:
     return out
 
 
+def shown_forms(actions: list[dict], work: dict, x: dict) -> set[str]:
+    """Names of the forms this page renders (each shows its own refusal messages)."""
+    ext, dsp, sup, lb, tgt = (x["extension"], x["dispute"], x["supervision"], x["lookback"],
+                              x["target"] or {})
+    offered = {
+        "occurrence": tgt.get("can_record"), "target": tgt.get("can_edit_target"),
+        "extension": ext["can_request"], "extension-decision": ext["can_decide"],
+        "dispute": dsp["can_raise"], "dispute-decision": dsp["can_decide"],
+        "progress": x["progress"]["can_report"], "supervision": bool(sup["kinds"]),
+        "listing": bool(sup["listing"]), "lookback": lb["can_record"], "reopen": lb["can_confirm"],
+        **{name: on for name, on in work.items() if name != "edit"},
+    }
+    return {f"action-{a['trigger']}" for a in actions} | {k for k, on in offered.items() if on}
+
+
 def render_case(case: Case, *, errors: FormErrors | None = None, values=None, status: int = 200):
     user = actor()
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
@@ -70,14 +86,16 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.kind, Department.name)).all()
     dept_names = {d.id: d.name for d in departments}
+    actions, work = action_forms(case, user), available_work(case, user)
+    x = panels(case, user, today())
     return render_template(
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
-        actions=action_forms(case, user), work=available_work(case, user),
+        actions=actions, work=work, shown_forms=shown_forms(actions, work, x),
         deadline=deadline_info(case, today(), work_calendar()), departments=departments,
         dept_names=dept_names, errors=errors or FormErrors(), values=values or {},
         ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
         EVIDENCE_CATEGORIES=EVIDENCE_CATEGORIES, CANCEL_REASONS=service.CANCEL_REASONS,
-        ALLOWED_TYPES=ALLOWED_TYPES, today=today()), status
+        ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=x), status
 
 
 def refused(case_id: int, exc: DomainError, form: str, field_names=()):

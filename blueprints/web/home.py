@@ -1,7 +1,7 @@
 """The home page: each role's work queues with counts."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 
 from workflow.inbox import QueueContext, interview_candidates, queue_summaries, status_counts
 from workflow.roles import ADMIN, AUDITOR, LEADER, OFFICE_DIRECTOR
@@ -12,7 +12,8 @@ from . import actor, bp, interview_days, today, work_calendar
 
 def queue_context(user) -> QueueContext:
     return QueueContext(user=user, today=today(), calendar=work_calendar(),
-                        interview_days=interview_days())
+                        interview_days=interview_days(),
+                        lookback_days=current_app.config["LOOKBACK_DAYS"])
 
 
 @bp.get("/")

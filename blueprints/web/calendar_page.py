@@ -1,0 +1,72 @@
+"""节假日与调休: administrator-entered 休/班 days (系统管理员, 区安委办主任)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from workflow import calendar_admin
+from workflow.base import local_today
+from workflow.caseform import parse_date
+from workflow.errors import DomainError, Forbidden, InvalidInput
+from workflow.workcalendar import WorkCalendar
+
+from ..extensions import db
+from . import FormErrors, actor, bp, errors_from
+
+FIELDS = ("day", "kind", "name")
+
+
+def _require_editor():
+    if not calendar_admin.can_edit_calendar(actor()):
+        raise Forbidden("节假日由系统管理员或区安委办主任维护",
+                        needed_roles=sorted(calendar_admin.EDITORS), rules=["role_required"])
+
+
+def _year(raw) -> int:
+    if raw in (None, ""):
+        return local_today().year
+    if not str(raw).isdigit() or not 2000 <= int(raw) <= 2100:
+        raise InvalidInput("年份须为 2000–2100", field="year")
+    return int(raw)
+
+
+def _page(year: int, errors=None, values=None, status=200):
+    return render_template("pages/calendar.html", year=year,
+                           days=calendar_admin.days_in_year(db.session, year),
+                           statutory=WorkCalendar.covered(year), kinds=calendar_admin.DAY_KINDS,
+                           errors=errors or FormErrors(), values=values or {}), status
+
+
+@bp.get("/calendar")
+def calendar_days():
+    _require_editor()
+    return _page(_year(request.args.get("year")))
+
+
+@bp.post("/calendar")
+def calendar_day_set():
+    _require_editor()
+    form = request.form
+    year = local_today().year
+    try:
+        if not form.get("day"):
+            raise InvalidInput("须填写日期", field="day")
+        day = parse_date(form["day"], "day")
+        year = day.year
+        row = calendar_admin.set_day(db.session, actor(), day, form.get("kind", ""),
+                                     form.get("name") or None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(year, errors_from(exc, "day", FIELDS), {"day": form}, exc.status)
+    flash(f"已录入 {row.day.isoformat()}（{calendar_admin.DAY_KINDS[row.kind]}）")
+    return redirect(url_for("pages.calendar_days", year=row.day.year))
+
+
+@bp.post("/calendar/<day>/delete")
+def calendar_day_delete(day: str):
+    _require_editor()
+    when = parse_date(day, "day")  # a malformed date in the path: 400
+    found = calendar_admin.delete_day(db.session, actor(), when)
+    db.session.commit()
+    flash(f"已删除 {when.isoformat()}" if found else f"{when.isoformat()} 没有录入记录")
+    return redirect(url_for("pages.calendar_days", year=when.year))

@@ -1,0 +1,105 @@
+"""What the case page shows of the problem loop and the task target, and which forms it offers.
+
+Histories (extensions, disputes, progress, 催办/督办, 挂牌督办, 回头看, occurrences) are
+shown to every reader of the case; a form only to the user who may use it now. The
+workflow functions check the same conditions again when the form is posted.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from workflow import casework, deadlines, disputes, progress, supervision
+from workflow.evidence import Evidence
+from workflow.lookback import RESULTS as LOOKBACK_RESULTS
+from workflow.lookback import STATES as LOOKBACK_STATES
+from workflow.lookback import LookBack
+from workflow.occurrences import occurrences_of
+from workflow.plans import item_of_case, progress_text
+from workflow.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
+from workflow.rules import RULE_MESSAGES
+
+from ..extensions import db
+
+SUPERVISION_LABELS = {k: supervision.ALERT_KINDS[k][0] for k in supervision.MANUAL_ROLES}
+
+
+def _extension_panel(case, user, today) -> dict:
+    rows = deadlines.extensions_of(db.session, case)
+    pending = next((e for e in rows if e.status == "pending"), None)
+    note = None
+    can_request = casework.can_request_extension(case, user, today)
+    if not can_request and case.status in deadlines.EXTENDABLE and case.in_scope_of(user):
+        if user.role != DEPT_HEAD:
+            note = "延期申请须由部门负责人提交"
+        elif case.deadline is not None and today > case.deadline:
+            note = RULE_MESSAGES["deadline_passed"]
+    refusal = pending.decision_refusal(user) if pending else None
+    if pending and refusal and user.role in OFFICE_ROLES:
+        note = refusal.message
+    return {"rows": rows, "pending": pending, "can_request": can_request,
+            "can_decide": pending is not None and refusal is None
+            and case.status in deadlines.EXTENDABLE, "note": note}
+
+
+def _dispute_panel(case, user) -> dict:
+    rows = disputes.disputes_of(db.session, case)
+    open_row = next((d for d in rows if d.status == "open"), None)
+    return {"rows": rows, "open": open_row,
+            "can_raise": open_row is None and casework.can_raise_dispute(case, user),
+            "can_decide": open_row is not None and disputes.Dispute.can_decide(user)}
+
+
+def _supervision_panel(case, user) -> dict:
+    listing = casework.listing_action(case, user)
+    note = None
+    if user.role == OFFICE_DIRECTOR and case.listed and listing is None:
+        note = supervision.RULE_TEXT["rectification_unverified"]
+    return {"alerts": supervision.alerts_of(db.session, case),
+            "listings": supervision.listings_of(db.session, case),
+            "kinds": casework.supervision_kinds(case, user), "listing": listing, "note": note,
+            "level_label": supervision.LEVEL_LABELS.get(case.supervision_level or 0)}
+
+
+def _lookback_panel(case, user) -> dict:
+    rows = db.session.scalars(select(LookBack).where(LookBack.case_id == case.id)
+                              .order_by(LookBack.id)).all()
+    done_now = any(r.closed_at == case.closed_at for r in rows)
+    pending = next((r for r in rows if r.state == "reopen_pending"), None)
+    return {"rows": rows, "can_record": casework.can_record_lookback(case, user) and not done_now,
+            "pending": pending, "can_confirm": pending is not None
+            and user.role == OFFICE_DIRECTOR, "results": LOOKBACK_RESULTS,
+            "states": LOOKBACK_STATES}
+
+
+def _target_panel(case, user) -> dict | None:
+    if case.kind != "task":
+        return None
+    item = item_of_case(db.session, case.id)
+    if item is None:
+        return None
+    rows = occurrences_of(db.session, case.id)
+    cited = {i for occ in rows for i in occ.evidence_ids}
+    files = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
+                               .order_by(Evidence.id)).all()
+    names = {f.id: f.filename for f in files}
+    return {"item": item, "rows": rows, "done": len(rows),
+            "progress": progress_text(len(rows), item.target_count), "names": names,
+            "free_files": [f for f in files if f.id not in cited],
+            "can_record": bool(item.target_count) and casework.can_record_occurrence(case, user),
+            "can_edit_target": casework.can_edit_target(user)}
+
+
+def panels(case, user, today) -> dict:
+    """Everything the problem-loop part of the case page needs."""
+    return {
+        "extension": _extension_panel(case, user, today),
+        "dispute": _dispute_panel(case, user),
+        "progress": {"rows": progress.progress_of(db.session, case),
+                     "can_report": casework.can_report_progress(case, user)},
+        "supervision": _supervision_panel(case, user),
+        "lookback": _lookback_panel(case, user),
+        "target": _target_panel(case, user),
+        "is_department": user.role in DEPARTMENT_ROLES,
+        "SUPERVISION_LABELS": SUPERVISION_LABELS,
+        "EXTENSION_STATUSES": deadlines.STATUSES, "DISPUTE_STATUSES": disputes.STATUSES,
+    }
