@@ -349,3 +349,28 @@ def test_admin_users_and_departments(pages, world, session, app):
     assert read(session, lambda: sorted(d.name for d in session.get(
         DepartmentGroup, group_id).members)) == ["区应急管理局", "湖塘镇人民政府"]
     assert admin.post(f"/admin/groups/{group_id}", {"members": ["99999"]}).status_code == 400
+
+
+def test_case_page_and_list_link_the_records(client, world):
+    from tests.test_auth import login
+    from tests.factories import PASSWORD
+
+    case = world.case_at("assigned")
+    login(client, world.users["auditor"].username, PASSWORD)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    report = f"/api/v1/cases/{case.id}/report.pdf"
+    notice = f"/api/v1/cases/{case.id}/notice.pdf"
+    assert report in html and notice in html
+    for url in (report, notice):
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    listing = client.get(f"/cases?department_id={world.dept.id}&status=assigned").get_data(as_text=True)
+    assert f"/api/v1/ledger.xlsx?" in listing and f"department_id={world.dept.id}" in listing
+    import re
+
+    xlsx = re.search(r'href="(/api/v1/ledger\.xlsx\?[^"]+)"', listing).group(1).replace("&amp;", "&")
+    resp = client.get(xlsx)
+    assert resp.status_code == 200 and resp.data[:2] == b"PK"
+    pdf = re.search(r'href="(/api/v1/ledger\.pdf\?[^"]+)"', listing).group(1).replace("&amp;", "&")
+    resp = client.get(pdf)
+    assert resp.status_code == 200 and resp.data[:4] == b"%PDF"

@@ -72,5 +72,13 @@ def case_list():
         "pages/case_list.html", items=items, total=total, filters=filters, error=error,
         departments=departments, sort=sort, descending=descending, sorts=SORTS,
         sort_url=lambda col: sort_url(args, col, sort, descending), next_url=next_url,
-        first_url=first_url, queues=queues, queue_label=QUEUES[filters["queue"]].label
+        first_url=first_url, queues=queues, ledger_args=_ledger_args(base), queue_label=QUEUES[filters["queue"]].label
         if filters["queue"] in QUEUES else None), (400 if error else 200)
+
+
+# the list filters that the ledger exports (API) take too
+LEDGER_ARGS = ("kind", "status", "department_id", "source", "grade", "overdue", "q", "year")
+
+
+def _ledger_args(base: dict) -> dict:
+    return {k: v for k, v in base.items() if k in LEDGER_ARGS}
