@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 # Run as a plain script from anywhere: the repository root holds the packages.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
 
 from workflow.workcalendar import WorkCalendar  # noqa: E402
 

@@ -14,7 +14,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the project root replaces bench/ (bench/transitions.py would shadow the library)
 
 from sqlalchemy import insert, select  # noqa: E402
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)  # the project root replaces bench/ (bench/transitions.py would shadow the library)
 
 from pypdf import PdfReader  # noqa: E402
 from weasyprint import HTML  # noqa: E402
