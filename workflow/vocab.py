@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "progress": "进展报告",
     "plan": "治理方案",
     "onsite_verification": "现场核查记录",
+    "import": "导入问题清单",
 }
 
 
