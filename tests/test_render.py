@@ -1,10 +1,8 @@
 """PDF rendering of printed records: text, fonts, determinism, pagination, safety."""
 import base64
-import http.server
 import io
 import re
 import subprocess
-import threading
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timezone
 
@@ -182,26 +180,6 @@ def test_long_words_wrap_inside_the_page(ledger_pdf):
     assert x_max <= A4_WIDTH_PT - RIGHT_MARGIN_PT + 1
 
 
-@pytest.fixture
-def http_hits():
-    """A local server counting every request it receives."""
-    hits = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", hits
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -217,8 +195,8 @@ def fetched(monkeypatch):
     return urls
 
 
-def test_user_text_prints_literally_and_fetches_nothing(http_hits, fetched):
-    base, hits = http_hits
+def test_user_text_prints_literally_and_fetches_nothing(http_trap, fetched):
+    base, hits = http_trap
     hostile = HOSTILE + f' <img src="{base}/u.png"> <style>@import "{base}/u.css";</style>'
     html = _form_html(problem=hostile)
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -230,8 +208,8 @@ def test_user_text_prints_literally_and_fetches_nothing(http_hits, fetched):
     assert warnings == []
 
 
-def test_references_in_markup_are_refused(http_hits, fetched):
-    base, hits = http_hits
+def test_references_in_markup_are_refused(http_trap, fetched):
+    base, hits = http_trap
     html = (f'<link rel="stylesheet" href="{base}/a.css"><p>文字</p>'
             f'<img src="{base}/a.png"><div style="background: url({base}/b.png)">背景</div>'
             '<img src="file:///etc/passwd">')
