@@ -172,3 +172,31 @@ def test_bad_list_filters(client, world):
         resp = client.get(f"/api/v1/cases?{query}", headers=world.headers("auditor"))
         assert resp.status_code == 400, query
         assert resp.json["message"]
+
+
+@pytest.mark.parametrize("path,body,who,status", [
+    ("/api/v1/cases/{id}/transitions", {"trigger": "cancel", "version": None,
+                                         "comment": "重复", "cancel_reason": ["duplicate"]},
+     "office_director", "draft"),
+    ("/api/v1/cases/{id}/lookback", {"result": {}, "comment": ""}, "office_staff", "closed"),
+    ("/api/v1/cases/{id}/supervision", {"action": {}, "comment": "催一下"}, "office_staff",
+     "in_progress"),
+])
+def test_choices_given_as_lists_or_objects(client, world, session, path, body, who, status):
+    """A JSON list or object where a choice is expected is a 400, not a server error."""
+    case = world.case_at(status)
+    if body.get("version", 0) is None:
+        body["version"] = case.version
+    before = counts(session)
+    session.rollback()
+    resp = client.post(path.format(id=case.id), json=body, headers=world.headers(who))
+    assert resp.status_code == 400, resp.json
+    assert resp.json["field"] and resp.json["message"]
+    assert counts(session) == before
+
+
+def test_export_scope_as_list(client, world):
+    resp = client.post("/api/v1/exports", json={"department_id": world.dept.id, "from": "2020-01-01",
+                                                "to": "2020-12-31", "scope": [None]},
+                       headers=world.headers("auditor"))
+    assert resp.status_code == 400 and resp.json["field"] == "scope"

@@ -10,6 +10,7 @@ from .errors import Forbidden, InvalidInput
 from .holidays import CalendarDay
 from .orgs import User
 from .roles import ADMIN, OFFICE_DIRECTOR
+from .vocab import is_choice
 
 EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})
 DAY_KINDS = {"holiday": "休", "workday": "班"}
@@ -24,7 +25,7 @@ def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> C
     if not can_edit_calendar(actor):
         raise Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(EDITORS),
                         rules=["role_required"])
-    if kind not in DAY_KINDS:
+    if not is_choice(kind, DAY_KINDS):
         raise InvalidInput("kind 须为 holiday（休）或 workday（班）", field="kind")
     if name is not None and (not isinstance(name, str) or len(name) > 60):
         raise InvalidInput("name 须为 60 字以内的文本", field="name")

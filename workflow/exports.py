@@ -31,6 +31,7 @@ from .errors import Forbidden, InvalidInput, NotFound
 from .evidence import Storage
 from .orgs import Department, User
 from .roles import AUDITOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from .vocab import is_choice
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def parse_params(session: Session, data: dict) -> dict:
     if (date_to - date_from).days > MAX_SPAN_DAYS:
         raise InvalidInput("导出期间最长 3 年", field="to")
     scope = data.get("scope") or "closed"
-    if scope not in SCOPES:
+    if not is_choice(scope, SCOPES):
         raise InvalidInput(f"scope 须为：{', '.join(SCOPES)}", field="scope")
     department = None
     if data.get("department_id") not in (None, ""):

@@ -20,6 +20,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
 from .notifications import notify, role_user_ids
 from .orgs import User
 from .roles import OFFICE_DIRECTOR, OFFICE_STAFF
+from .vocab import is_choice
 
 RESULTS = {"passed": "整改成效巩固", "failed": "问题反弹（须重新整改）"}
 STATES = {"done": "已完成", "reopen_pending": "待主任确认重新整改", "reopened": "已重新整改"}
@@ -79,7 +80,7 @@ def _require_office(actor: User, roles=RECORDERS) -> None:
 def record_lookback(session: Session, case_id: int, actor: User, *, result: str, comment,
                     settings=None, now: datetime | None = None) -> LookBack:
     """Record a look-back of a closed case; a failed one reopens it (see module doc)."""
-    if result not in RESULTS:
+    if not is_choice(result, RESULTS):
         raise InvalidInput("result 须为 passed（巩固）或 failed（反弹）", field="result")
     if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
         raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")

@@ -24,7 +24,7 @@ from .numbering import case_number
 from .orgs import User
 from .roles import DEPARTMENT_ROLES, OFFICE_STAFF, ROLE_LABELS
 from .rules import RULE_MESSAGES, input_rules, state_rules
-from .vocab import EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
+from .vocab import EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS, is_choice
 
 # What each trigger accepts besides ``trigger``, ``version`` and ``comment``
 TRIGGER_FIELDS = {"report": {"statement"}, "transfer": {"department_id"},
@@ -173,7 +173,7 @@ def _apply(session, case: Case, trigger, actor, comment, data, settings, now) ->
         payload = {"round": case.round}
     elif trigger == "cancel":
         reason = data.get("cancel_reason") or "other"
-        if reason not in CANCEL_REASONS:
+        if not is_choice(reason, CANCEL_REASONS):
             raise InvalidInput(f"撤销原因须为：{', '.join(CANCEL_REASONS)}", field="cancel_reason")
         case.cancelled_at = now
         payload = {"cancel_reason": reason}
@@ -216,7 +216,7 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
         raise Conflict(f"案件当前状态“{case.status_label}”不能上传佐证材料（已上报的材料不可更改）",
                        current_version=case.version, status=case.status)
     category = category or "other"
-    if category not in EVIDENCE_CATEGORIES:
+    if not is_choice(category, EVIDENCE_CATEGORIES):
         raise InvalidInput(f"材料类别须为：{', '.join(EVIDENCE_CATEGORIES)}", field="category")
     name, mime = check_upload(data, filename, settings.max_upload_bytes)
     digest = (storage or Storage(settings.storage_dir)).put(data)

@@ -20,7 +20,7 @@ from .notifications import department_user_ids, notify, role_user_ids
 from .orgs import Department, User
 from .roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from .service import lock_for_record, record
-from .vocab import OPEN_STATUSES
+from .vocab import OPEN_STATUSES, is_choice
 
 # kind → (Chinese name, supervision level it stands for)
 ALERT_KINDS = {
@@ -117,7 +117,7 @@ def _refuse_role(allowed: frozenset[str], what: str, actor: User) -> Forbidden:
 def manual_alert(session: Session, case_id: int, actor: User, kind: str, comment,
                  now: datetime | None = None) -> CaseAlert:
     """The office urges (催办), supervises (督办) or puts a case on the 约谈 list by hand."""
-    if kind not in MANUAL_ROLES:
+    if not is_choice(kind, MANUAL_ROLES):
         raise InvalidInput("action 须为 urge（催办）、supervise（督办）或 interview（约谈）",
                            field="action")
     if not isinstance(comment, str) or not comment.strip():

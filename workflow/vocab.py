@@ -103,3 +103,8 @@ ACTION_LABELS.update({
     "occurrence": "登记完成情况", "target_changed": "修改量化目标",
     "plan_item_changed": "清单事项变更", "plan_item_withdrawn": "清单事项删除",
 })
+
+
+def is_choice(value, choices) -> bool:
+    """Whether user input names one of ``choices`` (lists or objects from JSON never do)."""
+    return isinstance(value, str) and value in choices
