@@ -200,3 +200,27 @@ def test_export_scope_as_list(client, world):
                                                 "to": "2020-12-31", "scope": [None]},
                        headers=world.headers("auditor"))
     assert resp.status_code == 400 and resp.json["field"] == "scope"
+
+
+def test_multipart_part_without_a_usable_name(client, world, session):
+    """A malformed part name (seen from a fuzzer) is refused by name, never a server error."""
+    body = (b'--B\r\nContent-Disposition: form-data; name="\\"\r\n\r\nx\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; filename="f.xlsx"\r\n\r\n\r\n'
+            b"--B--\r\n")
+    before = counts(session)
+    session.rollback()
+    for path in ("/api/v1/imports/problems", "/api/v1/plans/import"):
+        resp = client.post(path, data=body, headers={**world.headers("office_staff"),
+                                                     "Content-Type": "multipart/form-data; boundary=B"})
+        assert resp.status_code == 400, (path, resp.json)
+        assert resp.json["message"]
+    assert counts(session) == before
+
+
+def test_refuse_unknown_names_any_type():
+    from workflow.errors import InvalidInput, refuse_unknown
+
+    refuse_unknown({"a"}, {"a", "b"})
+    with pytest.raises(InvalidInput) as info:
+        refuse_unknown({None, "a", "zz"}, {"a"})
+    assert info.value.field == "None" and "zz" in info.value.message

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
-from .errors import InvalidInput
+from .errors import InvalidInput, refuse_unknown
 from .orgs import Department
 from .vocab import GRADES, SOURCES, normalise_key
 
@@ -63,9 +63,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     """Check user input for a problem case; return clean values or raise InvalidInput."""
     if not isinstance(raw, dict):
         raise InvalidInput("请求体须为 JSON 对象", field=None)
-    unknown = set(raw) - set(FIELD_LABELS)
-    if unknown:
-        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(raw, set(FIELD_LABELS))
     out: dict = {}
     if not partial:
         for field in REQUIRED:

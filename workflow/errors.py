@@ -65,3 +65,13 @@ class RuleFailed(DomainError):
         rules = list(dict.fromkeys(rules))
         super().__init__(message or "；".join(rule_messages(rules)), rules=rules)
         self.rules = rules
+
+
+def refuse_unknown(given, allowed, label: str = "未知字段") -> None:
+    """Raise InvalidInput naming every name in ``given`` outside ``allowed``.
+
+    Names may be of any type (a malformed multipart part can carry no name at all).
+    """
+    unknown = sorted(str(name) for name in set(given) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"{label}：{', '.join(unknown)}", field=unknown[0])

@@ -27,7 +27,7 @@ from .cases import Case, visible_cases_filter
 from .documents.casedata import DEFAULT_ISSUER
 from .documents.closure import prepare_closure_report
 from .documents.ledger import in_period, period_text
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import Forbidden, InvalidInput, NotFound, refuse_unknown
 from .evidence import Storage
 from .orgs import Department, User
 from .roles import AUDITOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
@@ -96,9 +96,7 @@ def require_export_role(user: User) -> None:
 
 def parse_params(session: Session, data: dict) -> dict:
     """Validate export parameters: department_id (optional), from, to, scope."""
-    unknown = set(data) - {"department_id", "from", "to", "scope"}
-    if unknown:
-        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(data, {"department_id", "from", "to", "scope"})
     for name in ("from", "to"):
         if data.get(name) in (None, ""):
             raise InvalidInput(f"缺少{'起始' if name == 'from' else '截止'}日期 {name}", field=name)

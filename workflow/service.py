@@ -17,7 +17,7 @@ from . import machine
 from .audit import append_event
 from .base import local_today, utcnow
 from .cases import Case, OnsiteVerification
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed, refuse_unknown
 from .evidence import Evidence, Storage, check_upload
 from .notifications import notify_for_transition
 from .numbering import case_number
@@ -95,10 +95,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if trigger not in machine.TRIGGERS:
         raise InvalidInput(f"未知操作“{trigger}”；可用：{', '.join(machine.TRIGGERS)}",
                            field="trigger")
-    unknown = set(data) - TRIGGER_FIELDS.get(trigger, set())
-    if unknown:
-        raise InvalidInput(f"操作“{trigger}”不接受字段：{', '.join(sorted(unknown))}",
-                           field=sorted(unknown)[0])
+    refuse_unknown(data, TRIGGER_FIELDS.get(trigger, set()), f"操作“{trigger}”不接受字段")
     case = get_case(session, case_id, None, for_update=True)
     # the role is checked first, so a role with no business action hears why (403);
     # a department user without access to the case learns nothing about it (404)
@@ -254,10 +251,7 @@ def set_plan(session: Session, case_id: int, actor: User, plan: dict) -> Case:
     if case.status not in ("assigned", "in_progress"):
         raise Conflict(f"案件当前状态“{case.status_label}”不能修改治理方案",
                        current_version=case.version, status=case.status)
-    unknown = set(plan) - set(PLAN_PARTS)
-    if unknown:
-        raise InvalidInput(f"治理方案不接受字段：{', '.join(sorted(unknown))}",
-                           field=sorted(unknown)[0])
+    refuse_unknown(plan, set(PLAN_PARTS), "治理方案不接受字段")
     clean = {k: str(v).strip() for k, v in plan.items() if v is not None}
     for key, value in clean.items():
         if len(value) > 5000:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from workflow.auth import user_for_token
-from workflow.errors import DomainError, InvalidInput
+from workflow.errors import DomainError, InvalidInput, refuse_unknown
 
 from ..extensions import db
 
@@ -61,9 +61,7 @@ def json_body(allowed: set[str] | None = None, required: tuple[str, ...] = ()) -
     if not isinstance(data, dict):
         raise InvalidInput("请求体须为 JSON 对象", field=None)
     if allowed is not None:
-        unknown = set(data) - allowed
-        if unknown:
-            raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+        refuse_unknown(data, allowed)
     for name in required:
         if data.get(name) in (None, ""):
             raise InvalidInput(f"缺少字段 {name}", field=name)
@@ -71,9 +69,7 @@ def json_body(allowed: set[str] | None = None, required: tuple[str, ...] = ()) -
 
 
 def query_args(allowed: set[str]) -> dict:
-    unknown = set(request.args) - allowed
-    if unknown:
-        raise InvalidInput(f"未知查询参数：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(request.args, allowed, "未知查询参数")
     return request.args
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from workflow import service
 from workflow.audit import AuditEvent
 from workflow.cases import Case, visible_cases_filter
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, refuse_unknown
 from workflow.evidence import Evidence
 from workflow.registration import create_problem
 from workflow.vocab import GRADES, KINDS, SOURCES, STATUSES
@@ -158,9 +158,7 @@ def post_evidence(case_id: int):
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("缺少上传文件（multipart 字段 file）", field="file")
-    unknown = set(request.form) - {"category", "note", "csrf_token"}
-    if unknown:
-        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(request.form, {"category", "note", "csrf_token"})
     data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
     ev = service.upload_evidence(db.session, case_id, api_user(), data=data,
                                  filename=upload.filename, category=request.form.get("category"),

@@ -6,7 +6,7 @@ import io
 from flask import current_app, jsonify, request, send_file
 
 from workflow.base import local_today
-from workflow.errors import DomainError, InvalidInput
+from workflow.errors import DomainError, InvalidInput, refuse_unknown
 from workflow.imports import import_problems
 from workflow.ledger import ledger_filename, write_ledger
 from workflow.vocab import GRADES, SOURCES, normalise_key
@@ -49,9 +49,7 @@ def _flag(name: str, default: bool) -> bool:
 @authed
 def post_import_problems():
     user = api_user()
-    unknown = set(request.form) - IMPORT_FORM
-    if unknown:
-        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(request.form, IMPORT_FORM)
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("缺少上传文件（multipart 字段 file，.xlsx）", field="file")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from workflow import service
 from workflow.caseform import parse_date, parse_id
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, refuse_unknown
 from workflow.occurrences import occurrences_of, record_occurrence, set_target
 from workflow.plans import (Plan, hierarchy, item_of_case, load_items, occurrence_counts,
                             progress_text)
@@ -43,9 +43,7 @@ def read_upload(field: str = "file") -> tuple[bytes, str]:
 @bp.post("/plans/import")
 @authed
 def import_plan():
-    unknown = set(request.form) - IMPORT_FIELDS
-    if unknown:
-        raise InvalidInput(f"未知字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    refuse_unknown(request.form, IMPORT_FIELDS)
     dry_run, apply_changes = form_flag("dry_run"), form_flag("apply_changes")
     data, filename = read_upload()
     result = import_tasklist(db.session, data, filename, request.form.get("year"), api_user(),
