@@ -30,10 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, errors, kpis, pages, records_pages, security
+    from . import api, auth, errors, inputs, kpis, pages, records_pages, security
     from .cli import register_cli
 
     errors.register(app)
+    inputs.register(app)
     security.register(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)

@@ -224,3 +224,27 @@ def test_refuse_unknown_names_any_type():
     with pytest.raises(InvalidInput) as info:
         refuse_unknown({None, "a", "zz"}, {"a"})
     assert info.value.field == "None" and "zz" in info.value.message
+
+
+@pytest.mark.parametrize("where", ["json", "query", "form"])
+def test_nul_character_is_refused_everywhere(client, world, session, where):
+    """PostgreSQL text cannot hold U+0000: every route answers 400 naming the field."""
+    before = counts(session)
+    session.rollback()
+    headers = world.headers("inspector")
+    if where == "json":
+        resp = client.post("/api/v1/cases", json=good_body(world, title="a\x00b"), headers=headers)
+        assert resp.status_code == 400 and resp.json["field"] == "title"
+    elif where == "query":
+        resp = client.get("/api/v1/cases?q=a%00b", headers=headers)
+        assert resp.status_code == 400 and resp.json["field"] == "q"
+    else:
+        case = world.case_at("in_progress")
+        before = counts(session)
+        session.rollback()
+        resp = client.post(f"/api/v1/cases/{case.id}/evidence",
+                           data={"file": (io.BytesIO(png_bytes()), "a.png"), "note": "x\x00"},
+                           headers=world.headers("dept_officer"), content_type="multipart/form-data")
+        assert resp.status_code == 400 and resp.json["field"] == "note"
+    assert "U+0000" in resp.json["message"]
+    assert counts(session) == before

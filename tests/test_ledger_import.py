@@ -260,3 +260,18 @@ def test_import_page_preview(client, world, session):
                        content_type="multipart/form-data")
     assert resp.status_code == 200 and "第2行 C列（责任单位）" in resp.text
     assert count(session) == 0
+
+
+def test_ledger_export_keeps_text_with_control_characters(client, world):
+    """Text pasted from Word can hold a vertical tab or a bell: the export drops them, no error."""
+    import io
+
+    from openpyxl import load_workbook
+
+    case = world.problem(title="消防通道\x0b堵塞\x07", description="第一行\x0b第二行")
+    resp = client.get(f"/api/v1/ledger.xlsx?department_id={world.dept.id}&status=draft",
+                      headers=world.headers("office_staff"))
+    assert resp.status_code == 200
+    sheet = load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    values = [c.value for row in sheet.iter_rows(min_row=2) for c in row]
+    assert "第一行第二行" in values and "消防通道堵塞" in values and case.id

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, func, select
@@ -95,7 +96,15 @@ def _plain(value, kind: str):
         return float(value)
     if kind == "bool":
         return "是" if value else "否"
+    if isinstance(value, str):
+        return excel_text(value)
     return value
+
+
+def excel_text(value: str) -> str:
+    """Text an .xlsx cell can hold: control characters pasted from Word and the like
+    (vertical tab, bell …) are illegal in the file's XML and are dropped from the copy."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账") -> bytes:

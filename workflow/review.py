@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .ledger import excel_text
 from .cases import Case
 from .documents.render import render_pdf, render_record_html
 from .kpi_snapshots import snapshot_for
@@ -74,7 +75,7 @@ def review_xlsx(review: Review) -> bytes:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
     for r in review.rows:
-        ws.append([r["rank"], r["label"], r["score"], r["registered"], r["closed"],
+        ws.append([r["rank"], excel_text(str(r["label"])), r["score"], r["registered"], r["closed"],
                    *[r[f] for f in RATE_FIGURES], r["overdue_count"],
                    *[r["overdue_buckets"][b] for b in BUCKETS], r["avg_days_to_close"]])
     d = review.district
