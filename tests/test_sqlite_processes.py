@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import multiprocessing
 
-import pytest
 from sqlalchemy import func, select
 
 from workflow.audit import AuditEvent
@@ -36,15 +35,23 @@ def _worker(url: str, case_ids: list[int], user_id: int, versions: dict, queue) 
     queue.put(outcome)
 
 
-def test_four_processes_verify_the_same_cases(app, world, session, is_postgres):
-    if is_postgres:
-        pytest.skip("this test is about one SQLite file shared by processes; "
-                    "PostgreSQL races are covered in test_race.py")
+def test_four_processes_verify_the_same_cases(tmp_path):
+    """Always on a SQLite file of its own, whichever database the rest of the suite uses."""
+    from blueprints import create_app
+    from tests.factories import World
+    from workflow.models import Base
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "t",
+                      "STORAGE_DIR": str(tmp_path / "files")})
+    Base.metadata.create_all(app.extensions["safeloop.engine"])
+    session = app.extensions["safeloop.sessionmaker"]()
+    world = World(session, app)
     cases = [world.case_at("reported") for _ in range(12)]
     versions = {c.id: c.version for c in cases}
+    session.rollback()  # hold no lock while the workers run
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    url = app.config["DATABASE_URL"]
     procs = [ctx.Process(target=_worker, args=(url, list(versions), world.users["office_staff"].id,
                                                versions, queue)) for _ in range(4)]
     for p in procs:
@@ -58,3 +65,4 @@ def test_four_processes_verify_the_same_cases(app, world, session, is_postgres):
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(AuditEvent)
                           .where(AuditEvent.action == "verify")) == 12
+    session.close()
