@@ -108,3 +108,29 @@ def reset_database(app) -> None:
     else:
         Base.metadata.drop_all(engine)
         Base.metadata.create_all(engine)
+
+
+def missing_service(reason: str):
+    """A service the test needs is absent: skip on a developer's machine, fail in CI.
+
+    CI (``CI=true``, set by .ci/run) installs and starts everything, so an absence
+    there is a broken set-up, not a reason to pass quietly.
+    """
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_conn():
+    """A connection to the local Redis that the RQ paths need."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    conn = Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        conn.ping()
+    except RedisDown:
+        missing_service("no Redis server answers on 127.0.0.1:6379 (the RQ path needs one)")
+    yield conn
+    conn.close()

@@ -6,6 +6,8 @@ import re
 import threading
 
 import pytest
+
+from tests.conftest import missing_service
 from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
@@ -77,7 +79,7 @@ def live_server(app):
 def browser():
     """One Chromium per test module; each test opens its own contexts."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        missing_service(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

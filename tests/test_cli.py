@@ -58,3 +58,16 @@ def test_demo_is_idempotent_and_prints_logins(runner, session):
                      "auditor", "leader", "admin"}
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0
+
+
+def test_a_missing_service_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    import pytest
+
+    from tests.conftest import missing_service
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must provide"):
+        missing_service("no Redis")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Redis"):
+        missing_service("no Redis")

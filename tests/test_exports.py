@@ -120,22 +120,10 @@ def test_failed_export_says_why(client, world, app, tmp_path):
                       headers=world.headers("auditor")).status_code == 404
 
 
-def _redis():
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisDown
-
-    conn = Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        conn.ping()
-    except RedisDown:
-        pytest.skip("no Redis server answers on 127.0.0.1:6379 (the RQ path needs one)")
-    return conn
-
-
-def test_rq_worker_runs_the_export(client, world, app):
+def test_rq_worker_runs_the_export(client, world, app, redis_conn):
     from rq import Queue, SimpleWorker
 
-    connection = _redis()
+    connection = redis_conn
     queue_name = f"safeloop-test-{uuid.uuid4().hex[:12]}"
     app.config.update(REDIS_URL="redis://127.0.0.1:6379/0", RQ_QUEUE=queue_name)
     queue = Queue(queue_name, connection=connection)

@@ -179,17 +179,12 @@ def test_manual_urge_supervise_interview(api, world):
         "interview", "supervise", "urge"]
 
 
-def test_scheduled_job_runs_in_an_rq_worker(app, api, world):
-    redis = pytest.importorskip("redis")
+def test_scheduled_job_runs_in_an_rq_worker(app, api, world, redis_conn):
     from rq import Queue, SimpleWorker
 
     from workflow.sweep import scheduled_sweep
 
-    conn = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        conn.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server answers on 127.0.0.1:6379")
+    conn = redis_conn
     cid = api.registered(deadline=DEADLINE.isoformat())
     queue = Queue(f"safeloop-test-{uuid.uuid4().hex}", connection=conn)
     try:
