@@ -6,6 +6,7 @@ import json
 
 from flask import current_app, jsonify, request
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from workflow import service
 from workflow.audit import AuditEvent
@@ -112,6 +113,8 @@ def list_cases():
     stmt = filtered_cases(args, user)
     if args.get("cursor"):
         stmt = stmt.where(Case.id < decode_cursor(args["cursor"]))
+    # to_dict reads each case's departments: load them for the whole page at once
+    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments))
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
