@@ -11,7 +11,7 @@ from pathlib import Path
 # Run as a plain script from anywhere: the repository root holds the packages.
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
 
-from workflow.workcalendar import WorkCalendar  # noqa: E402
+from workflow.core.workdays import WorkCalendar  # noqa: E402
 
 START = date(2024, 9, 20)  # runs across National Day 2024
 

@@ -18,11 +18,11 @@ import openpyxl  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow.cases import Case  # noqa: E402
-from workflow.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.core.cases import Case  # noqa: E402
+from workflow.core.service import Settings  # noqa: E402
 from workflow.models import Base  # noqa: E402
-from workflow.orgs import Department, User  # noqa: E402
-from workflow.service import Settings  # noqa: E402
+from workflow.org.models import Department, User  # noqa: E402
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
 from workflow.tasklist import parse_tasklist  # noqa: E402
 from workflow.tasklist.importer import import_tasklist  # noqa: E402
 

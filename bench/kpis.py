@@ -30,11 +30,11 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root repla
 from sqlalchemy import and_, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow import kpis  # noqa: E402
-from workflow.cases import Case  # noqa: E402
-from workflow.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
-from workflow.ledger import write_ledger  # noqa: E402
+from workflow.assessment import figures as kpis  # noqa: E402
+from workflow.core.cases import Case  # noqa: E402
 from workflow.models import Base  # noqa: E402
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.records.ledger_xlsx import write_ledger  # noqa: E402
 
 DB = "h_kpis_bench"
 DEPTS = 60
@@ -136,7 +136,7 @@ def measure(engine, n: int, full_ledger: bool) -> dict:
     session = make_sessionmaker(engine)()
     w = kpis.make_window(kpis.parse_period("2020Q3"), "2020-10-10")
     year = kpis.make_window(kpis.parse_period("2020"), "2020-12-31")
-    from workflow.holidays import calendar_for
+    from workflow.core.holidays import calendar_for
 
     cal = calendar_for(session)
 

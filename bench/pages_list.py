@@ -20,11 +20,11 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from blueprints import create_app  # noqa: E402
 from blueprints.extensions import db  # noqa: E402
-from workflow.auth import hash_password  # noqa: E402
-from workflow.cases import Case  # noqa: E402
-from workflow.listing import page  # noqa: E402
+from workflow.core.cases import Case  # noqa: E402
+from workflow.core.queries import page  # noqa: E402
 from workflow.models import Base  # noqa: E402
-from workflow.orgs import Department, User  # noqa: E402
+from workflow.org.auth import hash_password  # noqa: E402
+from workflow.org.models import Department, User  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 STATUSES = ["assigned", "in_progress", "reported", "verified", "closed", "draft"]
@@ -80,7 +80,7 @@ def main() -> None:
             url = f"/cases?sort={sort}"
             with app.app_context():
                 from blueprints.web.case_list import PAGE_SIZE
-                from workflow.listing import parse_sort
+                from workflow.core.queries import parse_sort
 
                 key, desc = parse_sort(sort)
                 stmt = select(Case)

@@ -25,10 +25,10 @@ from weasyprint import HTML  # noqa: E402
 from blueprints import create_app  # noqa: E402
 from tests.factories import World  # noqa: E402
 from tests.factories_records import busy_case  # noqa: E402
-from workflow.documents.closure import render_closure_report  # noqa: E402
-from workflow.documents.render import render_pdf  # noqa: E402
-from workflow.evidence import Storage  # noqa: E402
+from workflow.core.evidence import Storage  # noqa: E402
 from workflow.models import Base  # noqa: E402
+from workflow.records.closure import render_closure_report  # noqa: E402
+from workflow.records.render import render_pdf  # noqa: E402
 
 BARE_HTML = ('<html lang="zh-CN" style="font-family: \'Noto Sans CJK SC\'">'
              '<p>隐患整改通知书：配电箱未接地，立即整改。</p></html>')
@@ -61,8 +61,8 @@ def redis_up() -> bool:
 def export_throughput(app, world, workers, jobs, use_rq):
     """Queue ``jobs`` exports of the department's closed cases; run them on ``workers``."""
     from blueprints.jobs import run_in_app
-    from workflow.exports import ExportJob, create_export
-    from workflow.base import local_today
+    from workflow.platform.base import local_today
+    from workflow.records.exports import ExportJob, create_export
 
     session = world.session
     today = local_today().isoformat()

@@ -13,8 +13,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root repla
 
 from weasyprint import HTML  # noqa: E402
 
-from workflow.documents.render import (  # noqa: E402
-    qr_svg_data_uri, records_env, render_pdf)
+from workflow.records.render import qr_svg_data_uri, records_env, render_pdf
 
 BARE_HTML = ('<html lang="zh-CN" style="font-family: \'Noto Sans CJK SC\'">'
              '<p>隐患整改通知书：配电箱未接地，立即整改。</p></html>')

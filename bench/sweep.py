@@ -24,14 +24,14 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root repla
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow.audit import AuditEvent  # noqa: E402
-from workflow.base import local_today  # noqa: E402
-from workflow.cases import Case  # noqa: E402
-from workflow.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.core.audit import AuditEvent  # noqa: E402
+from workflow.core.cases import Case  # noqa: E402
+from workflow.core.notifications import Notification  # noqa: E402
 from workflow.models import Base  # noqa: E402
-from workflow.notifications import Notification  # noqa: E402
-from workflow.orgs import Department, User  # noqa: E402
-from workflow.sweep import SweepSettings, run_sweep  # noqa: E402
+from workflow.org.models import Department, User  # noqa: E402
+from workflow.platform.base import local_today  # noqa: E402
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.problems.sweep import SweepSettings, run_sweep  # noqa: E402
 
 DEPARTMENTS = 60
 

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/transitions.py [--n 400] [--pg postgresql://postgres@127.0.0.1:5432/safeloop_bench]
 Prints, for SQLite and (if reachable) PostgreSQL, the rate of `accept` transitions through
-workflow.service.transition (role, scope, guards, row lock, version, audit event, one commit
+workflow.core.service.transition (role, scope, guards, row lock, version, audit event, one commit
 each) and of the floor: `UPDATE cases SET status, version=version+1 WHERE id AND version`
 plus one `INSERT INTO audit_events`, one commit each, on the same database in the same run.
 """
@@ -22,11 +22,11 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow import service  # noqa: E402
-from workflow.auth import hash_password  # noqa: E402
-from workflow.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.core import service  # noqa: E402
 from workflow.models import Base, Department, User  # noqa: E402
-from workflow.registration import create_problem  # noqa: E402
+from workflow.org.auth import hash_password  # noqa: E402
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
+from workflow.problems.registration import create_problem  # noqa: E402
 
 
 def prepare(url: str, n: int):

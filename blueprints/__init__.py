@@ -5,9 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from blueprints.extensions import csrf, db, login_manager
 from config import Config, load_secret_key
-
-from .extensions import csrf, db, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, errors, inputs, kpis, pages, records_pages, security
-    from .cli import register_cli
+    from blueprints import api, errors, inputs, pages, security
+    from blueprints.cli.admin import register_cli
+    from blueprints.web import auth, kpis
+    from blueprints.web import records as records_pages
 
     errors.register(app)
     inputs.register(app)
@@ -39,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-    from .plan_pages import bp as plan_pages_bp
+    from blueprints.web.plans import bp as plan_pages_bp
     app.register_blueprint(plan_pages_bp)
     app.register_blueprint(records_pages.bp)
     app.register_blueprint(kpis.bp)

@@ -5,9 +5,8 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from workflow.errors import DomainError
-
-from .extensions import db
+from blueprints.extensions import db
+from workflow.platform.errors import DomainError
 
 HTTP_MESSAGES = {
     400: "请求有误",

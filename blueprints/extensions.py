@@ -6,9 +6,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
-from workflow.db import make_engine, make_sessionmaker, reset_read_only, set_read_only
-from workflow.evidence import Storage
-from workflow.service import Settings
+from workflow.core.evidence import Storage
+from workflow.core.service import Settings
+from workflow.platform.db import make_engine, make_sessionmaker, reset_read_only, set_read_only
 
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import request
 
-from workflow.errors import InvalidInput
+from workflow.platform.errors import InvalidInput
 
 
 def _first_nul(value, path: str) -> str | None:

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 
-from workflow.exports import run_export
-
-from .extensions import db, storage
+from blueprints.extensions import db, storage
+from workflow.records.exports import run_export
 
 _worker_app: Flask | None = None
 
@@ -56,7 +55,7 @@ def run_export_job(job_id: int) -> None:
         app = current_app._get_current_object()
     else:
         if _worker_app is None:
-            from . import create_app
+            from blueprints import create_app
 
             _worker_app = create_app()
         app = _worker_app

@@ -1,4 +1,4 @@
 """HTML pages: the blueprint lives in ``blueprints.web`` (one module per page family)."""
 from __future__ import annotations
 
-from .web import bp  # noqa: F401
+from blueprints.web import bp  # noqa: F401

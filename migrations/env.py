@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from ``workflow.migrate``."""
+"""Alembic environment: the engine comes from ``workflow.platform.migrate``."""
 from alembic import context
 
 from workflow.models import Base

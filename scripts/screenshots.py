@@ -26,11 +26,13 @@ from werkzeug.serving import make_server  # noqa: E402
 from blueprints import create_app  # noqa: E402
 from blueprints.extensions import db  # noqa: E402
 from tests.factories_pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from workflow import deadlines, progress, service  # noqa: E402
-from workflow.cases import Case  # noqa: E402
+from workflow.core import service  # noqa: E402
+from workflow.core.cases import Case  # noqa: E402
 from workflow.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from workflow.models import Base  # noqa: E402
-from workflow.orgs import User  # noqa: E402
+from workflow.org.models import User  # noqa: E402
+from workflow.problems import extensions as deadlines  # noqa: E402
+from workflow.problems import progress
 
 SHOTS = [  # (file, user, path, full page)
     ("login.png", None, "/login", False),

@@ -6,16 +6,14 @@ live server for the browser behave as in production.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from blueprints import create_app
-from workflow.db import make_engine, normalise_url
 from workflow.models import Base
+from workflow.platform.db import make_engine, normalise_url
 
 pytest_plugins = ["tests.factories", "tests.factories_problems", "tests.factories_pages",
                   "tests.factories_tasklist", "tests.factories_records", "tests.factories_kpis"]

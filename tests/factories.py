@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from workflow import service
-from workflow.auth import hash_password, issue_token
-from workflow.base import local_today
-from workflow.orgs import Department, User
-from workflow.registration import create_problem
+from workflow.core import service
+from workflow.org.auth import hash_password, issue_token
+from workflow.org.models import Department, User
+from workflow.platform.base import local_today
+from workflow.problems.registration import create_problem
 
 PASSWORD = "correct-horse-9"
 _HASH = hash_password(PASSWORD)  # scrypt once per run, not once per user

@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.factories import png_bytes
-from workflow import service
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.registration import create_problem
+from workflow.core import service
+from workflow.core.cases import Case
+from workflow.platform.base import local_today
+from workflow.problems.registration import create_problem
 
 
 def at(y: int, m: int, d: int, hour: int = 10) -> datetime:

@@ -6,10 +6,9 @@ import re
 import threading
 
 import pytest
-
-from tests.conftest import missing_service
 from werkzeug.serving import make_server
 
+from tests.conftest import missing_service
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

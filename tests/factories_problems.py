@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.factories import png_bytes
-from workflow.base import local_today
+from workflow.platform.base import local_today
 
 PLAN = {"responsibility": "赵局长负总责", "measures": "更换报警器并联动测试", "funds": "5万元",
         "time_limit": "30日内", "contingency": "泄漏应急预案"}

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from workflow import service
-from workflow.evidence import Storage
+from workflow.core import service
+from workflow.core.evidence import Storage
 
 HOSTILE = '<script>alert(1)</script></td><b>粗</b> url(http://127.0.0.1:9/x.png) &amp;'
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from tests.factories import PASSWORD
 from tests.tasklist_builders import build_docx, build_xlsx, sample_bytes, sample_rows
+from workflow.core.service import Settings
 from workflow.models import Base
-from workflow.service import Settings
 from workflow.tasklist.importer import import_tasklist
 
 FORMATS = ("txt", "docx", "xlsx")

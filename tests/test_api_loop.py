@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import png_bytes
-from workflow.base import local_today
+from workflow.platform.base import local_today
 
 
 def post_case(client, world, **over):
@@ -229,5 +229,5 @@ def test_cancelled_case_stays_readable(client, world):
                 cancel_reason="duplicate")
     assert resp.json["status"] == "cancelled"
     assert client.get(f"/api/v1/cases/{case.id}", headers=world.headers("auditor")).status_code == 200
-    assert client.get(f"/api/v1/cases?status=cancelled",
+    assert client.get("/api/v1/cases?status=cancelled",
                       headers=world.headers("auditor")).json["items"][0]["id"] == case.id

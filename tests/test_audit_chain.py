@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, text, update
 
-from workflow.audit import AuditEvent, verify_all
+from workflow.core.audit import AuditEvent, verify_all
 
 
 def test_verify_passes_on_untouched_data(runner, world):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from tests.factories import PASSWORD
-from workflow.orgs import ApiToken
+from workflow.org.models import ApiToken
 
 
 def csrf_from(html: str) -> str:
@@ -84,7 +84,7 @@ def test_successful_login_clears_failures(client, world):
 def test_expired_token_refused(client, world, session):
     headers = world.headers("auditor")
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    from workflow.base import utcnow
+    from workflow.platform.base import utcnow
 
     session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
     session.commit()

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import png_bytes
-from workflow.audit import AuditEvent
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.evidence import Evidence
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case
+from workflow.core.evidence import Evidence
+from workflow.platform.base import local_today
 
 
 def counts(session):
@@ -218,7 +218,7 @@ def test_multipart_part_without_a_usable_name(client, world, session):
 
 
 def test_refuse_unknown_names_any_type():
-    from workflow.errors import InvalidInput, refuse_unknown
+    from workflow.platform.errors import InvalidInput, refuse_unknown
 
     refuse_unknown({"a"}, {"a", "b"})
     with pytest.raises(InvalidInput) as info:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from workflow.cases import Case
-from workflow.orgs import Department, User
+from workflow.core.cases import Case
+from workflow.org.models import Department, User
 
 
 def test_departments_add_with_group(runner, session):

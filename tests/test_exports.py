@@ -6,10 +6,8 @@ import time
 import uuid
 import zipfile
 
-import pytest
-
-from workflow.base import local_today
-from workflow.documents.verify import verify_record
+from workflow.platform.base import local_today
+from workflow.records.verify import verify_record
 
 
 def params(world, **over):

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.deadlines import ExtensionRequest
-from workflow.disputes import Dispute
+from workflow.core.cases import Case
+from workflow.platform.base import local_today
+from workflow.problems.disputes import Dispute
+from workflow.problems.extensions import ExtensionRequest
 
 TODAY = local_today()
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from workflow import kpis
-from workflow.errors import InvalidInput
+from workflow.assessment import figures as kpis
+from workflow.platform.errors import InvalidInput
 
 Q3 = kpis.parse_period("2020Q3")
 

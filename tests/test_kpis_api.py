@@ -1,12 +1,9 @@
 """The 考核 API, dashboard, drill-down, frozen periods and the quarterly review."""
 from __future__ import annotations
 
-from tests.htmlcheck import inline_scripts
-
 import io
 import re
 import subprocess
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -14,7 +11,7 @@ from pypdf import PdfReader
 
 from tests.factories import PASSWORD
 from tests.factories_kpis import at
-from workflow import kpis
+from tests.htmlcheck import inline_scripts
 
 Q = "/api/v1/kpis?scope=department&period=2020Q3&cutoff=2020-10-05"
 KEYS = {"rectification_rate", "on_time_rate", "on_time_rate_current", "overdue_count",
@@ -172,7 +169,7 @@ def test_freeze_then_changes_are_flagged(client, kpi_world):
 
 
 def test_freeze_refuses_open_periods(client, world):
-    from workflow.base import local_today
+    from workflow.platform.base import local_today
 
     today = local_today()
     resp = client.post("/api/v1/kpis/snapshots", json={"period": str(today.year)},
@@ -199,7 +196,7 @@ def test_dashboard_page_draws_svg_without_scripts(client, kpi_world):
     for label in ("整改率", "按期整改率（原期限）", "签收及时率", "逾期30天以上", "区应急管理局", "57.1%"):
         assert label in html
     assert "季度点评（PDF）" in html and "冻结本期考核数据" not in html
-    resp = client.get(f"/kpis/cases?figure=overdue_count&scope=district&period=2020Q3&cutoff=2020-10-05")
+    resp = client.get("/kpis/cases?figure=overdue_count&scope=district&period=2020Q3&cutoff=2020-10-05")
     assert resp.status_code == 200 and kpi_world.cases["c3"].number in resp.text
 
 

@@ -6,13 +6,12 @@ import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.ledger import HEADERS
+from workflow.core.cases import Case
+from workflow.platform.base import local_today
+from workflow.records.ledger_xlsx import HEADERS
 
 FUTURE = local_today() + timedelta(days=60)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

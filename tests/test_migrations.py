@@ -7,9 +7,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from tests.conftest import reset_database
-from workflow.db import make_engine
-from workflow.migrate import alembic_config, current, downgrade, upgrade
 from workflow.models import Base
+from workflow.platform.db import make_engine
+from workflow.platform.migrate import alembic_config, current, downgrade, upgrade
 
 
 def _fresh_engine(app, tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from workflow.base import utcnow
-from workflow.cases import Case
+from workflow.core.cases import Case
+from workflow.platform.base import utcnow
 
 
 def test_notifications_unread_first_and_only_own(api, world):

@@ -11,9 +11,9 @@ from PIL import Image
 
 from tests.factories import PASSWORD, png_bytes
 from tests.factories_pages import csrf_from
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.evidence import Evidence
+from workflow.core.cases import Case
+from workflow.core.evidence import Evidence
+from workflow.platform.base import local_today
 
 
 def read(session, fn):
@@ -317,7 +317,7 @@ def test_admin_users_and_departments(pages, world, session, app):
                                        "role": "dept_officer", "department_id": world.dept.id,
                                        "password": "long-enough"})
     assert resp.status_code == 302
-    from workflow.orgs import Department, DepartmentGroup, User
+    from workflow.org.models import Department, DepartmentGroup, User
 
     liu = read(session, lambda: session.query(User).filter_by(username="liu").one())
     resp = admin.post(f"/admin/users/{liu.id}/password", {"password": "short"})
@@ -352,8 +352,8 @@ def test_admin_users_and_departments(pages, world, session, app):
 
 
 def test_case_page_and_list_link_the_records(client, world):
-    from tests.test_auth import login
     from tests.factories import PASSWORD
+    from tests.test_auth import login
 
     case = world.case_at("assigned")
     login(client, world.users["auditor"].username, PASSWORD)
@@ -365,7 +365,7 @@ def test_case_page_and_list_link_the_records(client, world):
         resp = client.get(url)
         assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     listing = client.get(f"/cases?department_id={world.dept.id}&status=assigned").get_data(as_text=True)
-    assert f"/api/v1/ledger.xlsx?" in listing and f"department_id={world.dept.id}" in listing
+    assert "/api/v1/ledger.xlsx?" in listing and f"department_id={world.dept.id}" in listing
     import re
 
     xlsx = re.search(r'href="(/api/v1/ledger\.xlsx\?[^"]+)"', listing).group(1).replace("&amp;", "&")

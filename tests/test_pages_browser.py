@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import png_bytes
-from workflow.base import local_today
+from workflow.platform.base import local_today
 
 pytestmark = pytest.mark.browser
 
@@ -184,7 +184,8 @@ def _pages_of(world):
 
 def _contested(world):
     """A case with every panel filled: progress, a pending extension, an open dispute, 催办, 挂牌."""
-    from workflow import deadlines, disputes, progress, supervision
+    from workflow.problems import disputes, progress, supervision
+    from workflow.problems import extensions as deadlines
 
     case = world.case_at("in_progress")
     users, session = world.users, world.session
@@ -202,7 +203,7 @@ def _contested(world):
 
 
 def _group(world):
-    from workflow.orgs import ensure_group
+    from workflow.org.models import ensure_group
 
     group = ensure_group(world.session, "towns", "各镇、开发区、街道")
     world.session.commit()

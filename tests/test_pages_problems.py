@@ -12,15 +12,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.factories import png_bytes
-from tests.test_pages import read
 from tests.tasklist_builders import sample_bytes
-from workflow.base import local_today, utcnow
-from workflow.cases import Case
-from workflow.deadlines import ExtensionRequest
-from workflow.disputes import Dispute
-from workflow.lookback import LookBack
-from workflow.notifications import Notification
-from workflow.plans import PlanItem
+from tests.test_pages import read
+from workflow.core.cases import Case
+from workflow.core.notifications import Notification
+from workflow.platform.base import local_today, utcnow
+from workflow.problems.disputes import Dispute
+from workflow.problems.extensions import ExtensionRequest
+from workflow.problems.lookback import LookBack
+from workflow.tasklist.models import PlanItem
 
 
 def fresh(session, obj):

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from workflow.audit import AuditEvent
-from workflow.base import local_today
-from workflow.cases import Case
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case
+from workflow.platform.base import local_today
 
 
 def totals(session):

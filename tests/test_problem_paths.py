@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.factories_problems import PLAN
-from workflow.base import local_today
+from workflow.platform.base import local_today
 
 
 def test_full_general_path(api, world, runner):

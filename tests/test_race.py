@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from workflow.audit import AuditEvent
+from workflow.core.audit import AuditEvent
 
 
 def test_concurrent_verify_one_wins(app, world, session):
@@ -38,7 +38,7 @@ def test_concurrent_verify_one_wins(app, world, session):
 
 def test_separate_connections_see_one_transition(app, world, is_postgres):
     """Two raw sessions (as two worker processes would) race on the same version."""
-    from workflow import service
+    from workflow.core import service
 
     case = world.case_at("reported")
     maker = app.extensions["safeloop.sessionmaker"]

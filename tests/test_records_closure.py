@@ -8,12 +8,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories_records import (HOSTILE, busy_case, comment, font_names, pdf_text,
-                                     pdftotext_pages, squash)
-from workflow.audit import AuditEvent
-from workflow.documents.closure import render_closure_report
-from workflow.documents.render import fonttools_fallback_warning_seen, format_cn_date
-from workflow.evidence import Evidence
+from tests.factories_records import HOSTILE, busy_case, comment, font_names, pdf_text, pdftotext_pages, squash
+from workflow.core.audit import AuditEvent
+from workflow.core.evidence import Evidence
+from workflow.records.closure import render_closure_report
+from workflow.records.render import fonttools_fallback_warning_seen, format_cn_date
 
 
 def render(world, case, storage, warnings=None):
@@ -95,7 +94,7 @@ def test_user_text_prints_literally_and_fetches_nothing(world, storage, http_tra
 
 
 def test_missing_evidence_file_is_marked_not_fatal(world, app, tmp_path):
-    from workflow.evidence import Storage
+    from workflow.core.evidence import Storage
 
     case = world.case_at("closed")
     text = pdf_text(render(world, case, Storage(tmp_path / "empty")))

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pypdf import PdfReader
 
 from tests.factories_records import comment, pdf_text, pdftotext_pages, squash
-from workflow.base import local_today
-from workflow.documents.verify import verify_record
+from workflow.platform.base import local_today
+from workflow.records.verify import verify_record
 
 HEADER = "序号编号来源发现时间责任主体问题描述等级整改措施/要求责任部门整改期限状态销号时间"
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from pypdf import PdfReader
 
 from tests.factories_records import HOSTILE, pdf_text, squash
-from workflow.documents.extension import render_extension_decision
-from workflow.documents.notice import render_notice
-from workflow.documents.render import format_cn_date
+from workflow.records.extension import render_extension_decision
+from workflow.records.notice import render_notice
+from workflow.records.render import format_cn_date
 
 
 def test_notice_of_an_assigned_case(world):
@@ -105,7 +105,7 @@ def test_extension_decision_without_session_is_dated_by_decision(world):
 
 
 def test_extension_decision_api_for_a_real_request(client, world):
-    from workflow.deadlines import decide_extension, request_extension
+    from workflow.problems.extensions import decide_extension, request_extension
 
     case = world.case_at("in_progress")
     new_deadline = case.deadline + timedelta(days=15)

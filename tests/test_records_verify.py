@@ -1,8 +1,6 @@
 """``records verify`` and the auditors' verification: match, changes since, forgery, garbage."""
 from __future__ import annotations
 
-from tests.htmlcheck import inline_scripts
-
 import io
 import json
 import re
@@ -10,8 +8,9 @@ import re
 from pypdf import PdfReader, PdfWriter
 
 from tests.factories_records import comment, login
-from workflow.documents.closure import render_closure_report
-from workflow.documents.render import render_pdf
+from tests.htmlcheck import inline_scripts
+from workflow.records.closure import render_closure_report
+from workflow.records.render import render_pdf
 
 
 def report_file(world, case, storage, tmp_path, name="report.pdf"):

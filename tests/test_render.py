@@ -10,10 +10,17 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from workflow.documents.render import (
-    DataOnlyFetcher, fonttools_fallback_warning_seen, format_cn_date,
-    last_render_warnings, qr_svg_data_uri, records_env, render_pdf,
-    render_record_html, thumbnail_data_uri)
+from workflow.records.render import (
+    DataOnlyFetcher,
+    fonttools_fallback_warning_seen,
+    format_cn_date,
+    last_render_warnings,
+    qr_svg_data_uri,
+    records_env,
+    render_pdf,
+    render_record_html,
+    thumbnail_data_uri,
+)
 
 CREATED = datetime(2020, 3, 5, 2, 30, tzinfo=timezone.utc)
 A4_WIDTH_PT = 595.28

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.machine import TRIGGERS, roles_for
-from workflow.roles import ROLES
+from workflow.core.machine import TRIGGERS, roles_for
+from workflow.org.roles import ROLES
 
 # who plays each role (office_staff2 so the closer is not the verifier)
 ROLE_USER = {"office_staff": "office_staff2", "office_director": "office_director",

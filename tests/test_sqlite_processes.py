@@ -5,15 +5,15 @@ import multiprocessing
 
 from sqlalchemy import func, select
 
-from workflow.audit import AuditEvent
+from workflow.core.audit import AuditEvent
 
 
 def _worker(url: str, case_ids: list[int], user_id: int, versions: dict, queue) -> None:
-    from workflow import service
-    from workflow.db import make_engine, make_sessionmaker
-    from workflow.errors import Conflict
-    from workflow.orgs import User
     import workflow.models  # noqa: F401
+    from workflow.core import service
+    from workflow.org.models import User
+    from workflow.platform.db import make_engine, make_sessionmaker
+    from workflow.platform.errors import Conflict
 
     maker = make_sessionmaker(make_engine(url))
     outcome = {"ok": 0, "conflict": 0, "other": []}

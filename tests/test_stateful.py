@@ -3,16 +3,21 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, \
-    run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from tests.conftest import reset_database
 from tests.factories import World
-from workflow import machine, service
-from workflow.audit import AuditEvent, verify_case_chain
-from workflow.errors import DomainError
-from workflow.vocab import STATUSES
+from workflow.core import machine, service
+from workflow.core.audit import AuditEvent, verify_case_chain
+from workflow.platform.errors import DomainError
+from workflow.platform.vocab import STATUSES
 
 ACTORS = ["office_staff", "office_staff2", "office_director", "dept_officer", "dept_head",
           "other_officer", "inspector", "auditor", "admin"]

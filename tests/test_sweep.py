@@ -4,15 +4,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from workflow.audit import AuditEvent
-from workflow.base import local_today
-from workflow.cases import Case
-from workflow.notifications import Notification
-from workflow.supervision import CaseAlert
-from workflow.workcalendar import WorkCalendar
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case
+from workflow.core.notifications import Notification
+from workflow.core.workdays import WorkCalendar
+from workflow.platform.base import local_today
+from workflow.problems.supervision import CaseAlert
 
 DEADLINE = local_today() + timedelta(days=60)
 
@@ -182,7 +181,7 @@ def test_manual_urge_supervise_interview(api, world):
 def test_scheduled_job_runs_in_an_rq_worker(app, api, world, redis_conn):
     from rq import Queue, SimpleWorker
 
-    from workflow.sweep import scheduled_sweep
+    from workflow.problems.sweep import scheduled_sweep
 
     conn = redis_conn
     cid = api.registered(deadline=DEADLINE.isoformat())

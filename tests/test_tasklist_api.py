@@ -1,8 +1,6 @@
 """The task list through the CLI, the JSON API and the upload pages."""
 from __future__ import annotations
 
-from tests.htmlcheck import inline_scripts
-
 import io
 import re
 
@@ -11,10 +9,11 @@ from sqlalchemy import select
 
 from tests.factories import png_bytes
 from tests.factories_tasklist import browser_login, row_counts
+from tests.htmlcheck import inline_scripts
 from tests.tasklist_builders import build_docx, build_xlsx, sample_bytes, sample_rows
-from workflow.audit import AuditEvent
-from workflow.orgs import Department
-from workflow.plans import PlanItem
+from workflow.core.audit import AuditEvent
+from workflow.org.models import Department
+from workflow.tasklist.models import PlanItem
 
 
 def _cfb(*streams: str) -> bytes:
@@ -292,7 +291,7 @@ def test_occurrences_count_towards_the_target(client, world, session, imported):
     items = client.get(f"/api/v1/plans/{imported['plan_id']}/items", headers=headers).json["items"]
     assert items[2]["cases"][0]["progress"] == "2/4"
     session.rollback()
-    from workflow.audit import verify_all
+    from workflow.core.audit import verify_all
     assert list(verify_all(session)) == []
 
 

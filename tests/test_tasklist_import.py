@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 
 from tests.factories_tasklist import FORMATS, row_counts
 from tests.tasklist_builders import build_xlsx, sample_rows
-from workflow.audit import AuditEvent, verify_all
-from workflow.cases import Case, visible_cases_filter
-from workflow.errors import Conflict, Forbidden, InvalidInput
-from workflow.orgs import Department, ensure_group
-from workflow.plans import Plan, PlanItem, item_status
-from workflow.tasklist.deadlines import find_deadline
+from workflow.core.audit import AuditEvent, verify_all
+from workflow.core.cases import Case, visible_cases_filter
+from workflow.org.models import Department, ensure_group
+from workflow.platform.errors import Conflict, Forbidden, InvalidInput
+from workflow.tasklist.due_dates import find_deadline
+from workflow.tasklist.models import Plan, PlanItem, item_status
 
 # Items whose text states a target: seq → (count, period in years)
 TARGETS = {1: (1, 1), 2: (1, 3), 3: (4, 1), 41: (6, 1)}

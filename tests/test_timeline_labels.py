@@ -4,8 +4,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from workflow import machine, supervision
-from workflow.vocab import ACTION_LABELS
+from workflow.core import machine
+from workflow.platform.vocab import ACTION_LABELS
+from workflow.problems import supervision
 
 ROOT = Path(__file__).resolve().parent.parent / "workflow"
 WRITERS = {"record", "append_event", "_record_on_cases"}  # action is the 4th positional argument

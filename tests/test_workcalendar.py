@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from workflow.workcalendar import WorkCalendar
+from workflow.core.workdays import WorkCalendar
 
 D = date
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import service
-from .auth import create_user
-from .base import local_today
-from .orgs import User, ensure_department, ensure_group
-from .registration import create_problem
+from workflow.core import service
+from workflow.org.auth import create_user
+from workflow.org.models import User, ensure_department, ensure_group
+from workflow.platform.base import local_today
+from workflow.problems.registration import create_problem
 
 DEMO_PASSWORD = "safeloop-demo"
 
@@ -89,6 +89,6 @@ def _sample_cases(session, config, depts) -> None:
 
 
 def _task_list_lines(session, config) -> list[str]:
-    from .tasklist.demo import load_demo_plan
+    from workflow.tasklist.demo import load_demo_plan
 
     return load_demo_plan(session, config)

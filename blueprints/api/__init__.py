@@ -8,10 +8,9 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from workflow.auth import user_for_token
-from workflow.errors import DomainError, InvalidInput, refuse_unknown
-
-from ..extensions import db
+from blueprints.extensions import db
+from workflow.org.auth import user_for_token
+from workflow.platform.errors import DomainError, InvalidInput, refuse_unknown
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ID = "int(max=2147483647)"  # larger ids are 404, not a database overflow
@@ -73,5 +72,17 @@ def query_args(allowed: set[str]) -> dict:
     return request.args
 
 
-from . import (calendar_days, cases, kpis, ledger, meta, notifications, openapi, plans,  # noqa: E402,F401
-               problems, records, rectification, tokens)
+from blueprints.api import (  # noqa: E402,F401  (routes register on import)
+    calendar_days,
+    cases,
+    kpis,
+    ledger,
+    meta,
+    notifications,
+    openapi,
+    plans,
+    problems,
+    records,
+    rectification,
+    tokens,
+)

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflow import calendar_admin
-from workflow.caseform import parse_date
-from workflow.errors import InvalidInput
-from workflow.holidays import calendar_for
-from workflow.workcalendar import WorkCalendar
-
-from ..extensions import db
-from . import api_user, authed, bp, json_body, query_args
-from .openapi import add_paths, json_content, responses
+from blueprints.api import api_user, authed, bp, json_body, query_args
+from blueprints.api.openapi import add_paths, json_content, responses
+from blueprints.extensions import db
+from workflow.core import calendar_admin
+from workflow.core.holidays import calendar_for
+from workflow.core.workdays import WorkCalendar
+from workflow.platform.errors import InvalidInput
+from workflow.problems.fields import parse_date
 
 MAX_DAYS = 3660
 

@@ -8,16 +8,15 @@ from flask import current_app, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from workflow import service
-from workflow.audit import AuditEvent
-from workflow.cases import Case, visible_cases_filter
-from workflow.errors import InvalidInput, refuse_unknown
-from workflow.evidence import Evidence
-from workflow.registration import create_problem
-from workflow.vocab import GRADES, KINDS, SOURCES, STATUSES
-
-from ..extensions import db, settings, storage
-from . import ID, api_user, authed, bp, json_body, query_args
+from blueprints.api import ID, api_user, authed, bp, json_body, query_args
+from blueprints.extensions import db, settings, storage
+from workflow.core import service
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case, visible_cases_filter
+from workflow.core.evidence import Evidence
+from workflow.platform.errors import InvalidInput, refuse_unknown
+from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
+from workflow.problems.registration import create_problem
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
                 "cursor", "year"}
@@ -143,7 +142,7 @@ def post_transition(case_id: int):
     if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
         raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")
     if "department_id" in data:
-        from workflow.caseform import parse_id
+        from workflow.problems.fields import parse_id
 
         data["department_id"] = parse_id(data["department_id"], "department_id")
     if "statement" in data and not isinstance(data["statement"], str):

@@ -6,14 +6,13 @@ import io
 from flask import current_app, jsonify, request, send_file
 from sqlalchemy import select
 
-from workflow import kpis
-from workflow.cases import Case
-from workflow.errors import InvalidInput
-from workflow.kpi_snapshots import KpiSnapshot, freeze, snapshot_for, with_changes
-from workflow.review import build_review, review_filename, review_pdf, review_xlsx
-
-from ..extensions import db
-from . import api_user, authed, bp, json_body, openapi, query_args
+from blueprints.api import api_user, authed, bp, json_body, openapi, query_args
+from blueprints.extensions import db
+from workflow.assessment import figures as kpis
+from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
+from workflow.assessment.snapshots import KpiSnapshot, freeze, snapshot_for, with_changes
+from workflow.core.cases import Case
+from workflow.platform.errors import InvalidInput
 
 WINDOW_ARGS = {"period", "from", "to", "cutoff"}
 

@@ -5,15 +5,14 @@ import io
 
 from flask import current_app, jsonify, request, send_file
 
-from workflow.base import local_today
-from workflow.errors import DomainError, InvalidInput, refuse_unknown
-from workflow.imports import import_problems
-from workflow.ledger import ledger_filename, write_ledger
-from workflow.vocab import GRADES, SOURCES, normalise_key
-
-from ..extensions import db, settings
-from . import api_user, authed, bp, openapi, query_args
-from .cases import LIST_FILTERS, filtered_cases
+from blueprints.api import api_user, authed, bp, openapi, query_args
+from blueprints.api.cases import LIST_FILTERS, filtered_cases
+from blueprints.extensions import db, settings
+from workflow.platform.base import local_today
+from workflow.platform.errors import DomainError, InvalidInput, refuse_unknown
+from workflow.platform.vocab import GRADES, SOURCES, normalise_key
+from workflow.problems.excel_import import import_problems
+from workflow.records.ledger_xlsx import ledger_filename, write_ledger
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_FORM = {"dry_run", "all_or_nothing", "register", "source", "grade", "sheet", "csrf_token"}

@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
-from workflow.orgs import Department, DepartmentGroup
-
-from ..extensions import db
-from . import authed, bp
+from blueprints.api import authed, bp
+from blueprints.extensions import db
+from workflow.org.models import Department, DepartmentGroup
 
 
 @bp.get("/departments")

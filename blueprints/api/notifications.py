@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflow import notifications
-from workflow.errors import InvalidInput
-
-from ..extensions import db
-from . import ID, api_user, authed, bp, query_args
-from .openapi import add_paths, responses
+from blueprints.api import ID, api_user, authed, bp, query_args
+from blueprints.api.openapi import add_paths, responses
+from blueprints.extensions import db
+from workflow.core import notifications
+from workflow.platform.errors import InvalidInput
 
 
 @bp.get("/notifications")

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflow.machine import TRIGGERS
-from workflow.vocab import GRADES, KINDS, SOURCES, STATUSES
-
-from . import bp
+from blueprints.api import bp
+from workflow.core.machine import TRIGGERS
+from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

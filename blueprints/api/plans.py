@@ -4,17 +4,22 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from workflow import service
-from workflow.caseform import parse_date, parse_id
-from workflow.errors import InvalidInput, NotFound, refuse_unknown
-from workflow.occurrences import occurrences_of, record_occurrence, set_target
-from workflow.plans import (Plan, hierarchy, item_of_case, load_items, occurrence_counts,
-                            progress_text)
+from blueprints.api import ID, api_user, authed, bp, json_body, query_args
+from blueprints.api.openapi import add_paths, json_content, ref, responses
+from blueprints.extensions import db, settings
+from workflow.core import service
+from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
+from workflow.problems.fields import parse_date, parse_id
 from workflow.tasklist.importer import import_tasklist
-
-from ..extensions import db, settings
-from . import ID, api_user, authed, bp, json_body, query_args
-from .openapi import add_paths, json_content, ref, responses
+from workflow.tasklist.models import (
+    Plan,
+    hierarchy,
+    item_of_case,
+    load_items,
+    occurrence_counts,
+    progress_text,
+)
+from workflow.tasklist.occurrences import occurrences_of, record_occurrence, set_target
 
 IMPORT_FIELDS = {"year", "dry_run", "apply_changes", "title", "doc_number", "csrf_token"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from workflow import deadlines, disputes, lookback, progress, service, supervision
-from workflow.caseform import parse_date, parse_id
-from workflow.errors import Forbidden, InvalidInput
-from workflow.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
-
-from ..extensions import db, settings
-from . import ID, api_user, authed, bp, json_body, query_args
-from .openapi import add_paths, json_content, ref, responses
+from blueprints.api import ID, api_user, authed, bp, json_body, query_args
+from blueprints.api.openapi import add_paths, json_content, ref, responses
+from blueprints.extensions import db, settings
+from workflow.core import service
+from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.platform.errors import Forbidden, InvalidInput
+from workflow.problems import disputes, lookback, progress, supervision
+from workflow.problems import extensions as deadlines
+from workflow.problems.fields import parse_date, parse_id
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 OVERSIGHT = OFFICE | {LEADER, AUDITOR}

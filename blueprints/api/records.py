@@ -6,25 +6,24 @@ from urllib.parse import quote
 
 from flask import Response, current_app, jsonify, request, send_file
 
-from workflow import service
-from workflow.caseform import parse_date
-from workflow.cases import Case
-from workflow.deadlines import get_extension
-from workflow.documents.closure import render_closure_report
-from workflow.documents.extension import render_extension_decision
-from workflow.documents.ledger import in_period, ledger_cases, period_text, render_ledger
-from workflow.documents.notice import render_notice
-from workflow.documents.stamp import UnreadableRecord
-from workflow.documents.verify import verify_record
-from workflow.errors import Conflict, DomainError, InvalidInput, NotFound
-from workflow.exports import create_export, get_job
-from workflow.orgs import Department
-from workflow.roles import DEPARTMENT_ROLES
-
-from ..extensions import db, storage
-from ..jobs import enqueue_export
-from . import ID, api_user, authed, bp, json_body, openapi, query_args
-from .cases import LIST_FILTERS, filtered_cases
+from blueprints.api import ID, api_user, authed, bp, json_body, openapi, query_args
+from blueprints.api.cases import LIST_FILTERS, filtered_cases
+from blueprints.extensions import db, storage
+from blueprints.jobs import enqueue_export
+from workflow.core import service
+from workflow.core.cases import Case
+from workflow.org.models import Department
+from workflow.org.roles import DEPARTMENT_ROLES
+from workflow.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from workflow.problems.extensions import get_extension
+from workflow.problems.fields import parse_date
+from workflow.records.closure import render_closure_report
+from workflow.records.exports import create_export, get_job
+from workflow.records.extension import render_extension_decision
+from workflow.records.ledger import in_period, ledger_cases, period_text, render_ledger
+from workflow.records.notice import render_notice
+from workflow.records.stamp import UnreadableRecord
+from workflow.records.verify import verify_record
 
 LEDGER_FILTERS = (LIST_FILTERS - {"limit", "cursor"}) | {"from", "to"}
 MAX_VERIFY_BYTES = 50 * 1024 * 1024

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from workflow import service
-from workflow.caseform import parse_date
-from workflow.errors import InvalidInput
-from workflow.registration import update_draft
-
-from ..extensions import db
-from . import ID, api_user, authed, bp, json_body
-from .cases import case_payload
+from blueprints.api import ID, api_user, authed, bp, json_body
+from blueprints.api.cases import case_payload
+from blueprints.extensions import db
+from workflow.core import service
+from workflow.platform.errors import InvalidInput
+from workflow.problems.fields import parse_date
+from workflow.problems.registration import update_draft
 
 
 @bp.patch(f"/cases/<{ID}:case_id>")

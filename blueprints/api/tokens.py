@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from workflow.auth import (ThrottleSettings, authenticate, issue_token)
-from workflow.errors import DomainError, InvalidInput
-
-from ..extensions import db
-from . import api_user, authed, bp, json_body
+from blueprints.api import api_user, authed, bp, json_body
+from blueprints.extensions import db
+from workflow.org.auth import ThrottleSettings, authenticate, issue_token
+from workflow.platform.errors import DomainError, InvalidInput
 
 
 @bp.post("/tokens")

@@ -10,15 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from workflow.base import local_today, to_local
-from workflow.errors import DomainError, InvalidInput, RuleFailed
-from workflow.holidays import calendar_for
-from workflow.inbox import is_overdue
-from workflow.roles import ROLE_LABELS
-from workflow.rules import RULE_MESSAGES
-from workflow.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
-
-from ..extensions import db
+from blueprints.extensions import db
+from workflow.core.holidays import calendar_for
+from workflow.core.rules import RULE_MESSAGES
+from workflow.org.roles import ROLE_LABELS
+from workflow.platform.base import local_today, to_local
+from workflow.platform.errors import DomainError, InvalidInput, RuleFailed
+from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
+from workflow.problems.queues import is_overdue
 
 bp = Blueprint("pages", __name__)
 ID = "int(max=2147483647)"
@@ -101,5 +100,14 @@ def _vocab():
             "overdue": lambda case: is_overdue(case, today())}
 
 
-from . import (admin, calendar_page, case_extras, case_list, case_page, evidence, home,  # noqa: E402,F401
-               notifications, register)
+from blueprints.web import (  # noqa: E402,F401  (routes register on import)
+    admin,
+    calendar_page,
+    case_extras,
+    case_list,
+    case_page,
+    evidence,
+    home,
+    notifications,
+    register,
+)

@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from workflow import directory
-from workflow.caseform import parse_id
-from workflow.errors import DomainError
-from workflow.orgs import Department, DepartmentGroup, User
-from workflow.roles import ROLE_LABELS
-
-from ..extensions import db
-from . import ID, FormErrors, actor, bp, errors_from
+from blueprints.extensions import db
+from blueprints.web import ID, FormErrors, actor, bp, errors_from
+from workflow.org import admin as directory
+from workflow.org.models import Department, DepartmentGroup, User
+from workflow.org.roles import ROLE_LABELS
+from workflow.platform.errors import DomainError
+from workflow.problems.fields import parse_id
 
 
 @bp.before_request

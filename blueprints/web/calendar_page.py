@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from workflow import calendar_admin
-from workflow.base import local_today
-from workflow.caseform import parse_date
-from workflow.errors import DomainError, Forbidden, InvalidInput
-from workflow.workcalendar import WorkCalendar
-
-from ..extensions import db
-from . import FormErrors, actor, bp, errors_from
+from blueprints.extensions import db
+from blueprints.web import FormErrors, actor, bp, errors_from
+from workflow.core import calendar_admin
+from workflow.core.workdays import WorkCalendar
+from workflow.platform.base import local_today
+from workflow.platform.errors import DomainError, Forbidden, InvalidInput
+from workflow.problems.fields import parse_date
 
 FIELDS = ("day", "kind", "name")
 

@@ -12,16 +12,17 @@ from typing import Callable
 
 from flask import flash, redirect, request, url_for
 
-from workflow import deadlines, disputes, lookback, progress, service, supervision
-from workflow.caseform import parse_date, parse_id
-from workflow.cases import Case
-from workflow.errors import DomainError, InvalidInput, NotFound
-from workflow.occurrences import record_occurrence, set_target
-from workflow.plans import item_of_case
-
-from ..extensions import db, settings
-from . import ID, actor, bp
-from .case_page import refused
+from blueprints.extensions import db, settings
+from blueprints.web import ID, actor, bp
+from blueprints.web.case_page import refused
+from workflow.core import service
+from workflow.core.cases import Case
+from workflow.platform.errors import DomainError, InvalidInput, NotFound
+from workflow.problems import disputes, lookback, progress, supervision
+from workflow.problems import extensions as deadlines
+from workflow.problems.fields import parse_date, parse_id
+from workflow.tasklist.models import item_of_case
+from workflow.tasklist.occurrences import record_occurrence, set_target
 
 
 def _attempt(case_id: int, form: str, fields: tuple, work: Callable[[], str], anchor: str):

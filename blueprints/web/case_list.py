@@ -5,15 +5,14 @@ from flask import render_template, request, url_for
 from sqlalchemy import func, not_, select
 from werkzeug.datastructures import MultiDict
 
-from workflow.errors import InvalidInput
-from workflow.inbox import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
-from workflow.listing import SORTS, page, parse_sort
-from workflow.orgs import Department
-
-from ..api.cases import filtered_cases
-from ..extensions import db
-from . import actor, bp, today
-from .home import queue_context
+from blueprints.api.cases import filtered_cases
+from blueprints.extensions import db
+from blueprints.web import actor, bp, today
+from blueprints.web.home import queue_context
+from workflow.core.queries import SORTS, page, parse_sort
+from workflow.org.models import Department
+from workflow.platform.errors import InvalidInput
+from workflow.problems.queues import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
 
 PAGE_SIZE = 50
 FILTERS = ("kind", "status", "department_id", "source", "grade", "overdue", "year", "q", "queue")

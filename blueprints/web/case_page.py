@@ -4,22 +4,21 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from workflow import machine, service
-from workflow.audit import AuditEvent
-from workflow.caseform import parse_date, parse_id
-from workflow.cases import Case, OnsiteVerification
-from workflow.casework import available_work
-from workflow.errors import DomainError, InvalidInput
-from workflow.evidence import ALLOWED_TYPES, Evidence
-from workflow.inbox import deadline_info
-from workflow.orgs import Department
-from workflow.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
-from workflow.rules import RULE_MESSAGES
-from workflow.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
-
-from ..extensions import db, settings
-from . import ID, FormErrors, actor, bp, errors_from, today, work_calendar
-from .case_panels import panels
+from blueprints.extensions import db, settings
+from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_calendar
+from blueprints.web.case_panels import panels
+from workflow.core import machine, service
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.evidence import ALLOWED_TYPES, Evidence
+from workflow.core.policy import available_work
+from workflow.core.rules import RULE_MESSAGES
+from workflow.org.models import Department
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
+from workflow.platform.errors import DomainError, InvalidInput
+from workflow.platform.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
+from workflow.problems.fields import parse_date, parse_id
+from workflow.problems.queues import deadline_info
 
 # What each step's comment box is called, and whether it is required
 COMMENT_LABELS = {

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workflow import casework, deadlines, disputes, progress, supervision
-from workflow.evidence import Evidence
-from workflow.lookback import RESULTS as LOOKBACK_RESULTS
-from workflow.lookback import STATES as LOOKBACK_STATES
-from workflow.lookback import LookBack
-from workflow.occurrences import occurrences_of
-from workflow.plans import item_of_case, progress_text
-from workflow.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
-from workflow.rules import RULE_MESSAGES
-
-from ..extensions import db
+from blueprints.extensions import db
+from workflow.core import policy as casework
+from workflow.core.evidence import Evidence
+from workflow.core.rules import RULE_MESSAGES
+from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
+from workflow.problems import disputes, progress, supervision
+from workflow.problems import extensions as deadlines
+from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
+from workflow.problems.lookback import STATES as LOOKBACK_STATES
+from workflow.problems.lookback import LookBack
+from workflow.tasklist.models import item_of_case, progress_text
+from workflow.tasklist.occurrences import occurrences_of
 
 SUPERVISION_LABELS = {k: supervision.ALERT_KINDS[k][0] for k in supervision.MANUAL_ROLES}
 

@@ -6,18 +6,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import (abort, current_app, flash, jsonify, redirect, request, send_file, url_for)
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from workflow import service
-from workflow.errors import DomainError, InvalidInput
-from workflow.evidence import Evidence
-
-from ..extensions import db, settings, storage
-from . import ID, actor, bp
-from .case_page import refused
+from blueprints.extensions import db, settings, storage
+from blueprints.web import ID, actor, bp
+from blueprints.web.case_page import refused
+from workflow.core import service
+from workflow.core.evidence import Evidence
+from workflow.platform.errors import DomainError, InvalidInput
 
 MAX_FILES = 20
 THUMB_SIZE = (320, 320)

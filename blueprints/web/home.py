@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, url_for
 
-from workflow.inbox import QueueContext, interview_candidates, queue_summaries, status_counts
-from workflow.roles import ADMIN, AUDITOR, LEADER, OFFICE_DIRECTOR
-
-from ..extensions import db
-from . import actor, bp, interview_days, today, work_calendar
+from blueprints.extensions import db
+from blueprints.web import actor, bp, interview_days, today, work_calendar
+from workflow.org.roles import ADMIN, AUDITOR, LEADER, OFFICE_DIRECTOR
+from workflow.problems.queues import QueueContext, interview_candidates, queue_summaries, status_counts
 
 
 def queue_context(user) -> QueueContext:

@@ -6,11 +6,10 @@ from datetime import datetime
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from workflow import notifications
-from workflow.base import to_local
-
-from ..extensions import db
-from . import ID, actor, bp
+from blueprints.extensions import db
+from blueprints.web import ID, actor, bp
+from workflow.core import notifications
+from workflow.platform.base import to_local
 
 PAGE_LIMIT = 200
 

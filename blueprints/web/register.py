@@ -4,17 +4,16 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from workflow import service
-from workflow.caseform import FIELD_LABELS, TEXT_LIMITS
-from workflow.casework import can_edit_draft
-from workflow.errors import DomainError, Forbidden
-from workflow.orgs import Department
-from workflow.registration import CREATE_ROLES, can_create, create_problem, update_draft
-from workflow.roles import OFFICE_STAFF, ROLE_LABELS
-from workflow.vocab import GRADES, SOURCES
-
-from ..extensions import db, settings
-from . import ID, FormErrors, actor, bp, errors_from
+from blueprints.extensions import db, settings
+from blueprints.web import ID, FormErrors, actor, bp, errors_from
+from workflow.core import service
+from workflow.core.policy import can_edit_draft
+from workflow.org.models import Department
+from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
+from workflow.platform.errors import DomainError, Forbidden
+from workflow.platform.vocab import GRADES, SOURCES
+from workflow.problems.fields import FIELD_LABELS, TEXT_LIMITS
+from workflow.problems.registration import CREATE_ROLES, can_create, create_problem, update_draft
 
 FORM_FIELDS = tuple(FIELD_LABELS)
 CHOICE_FIELDS = ("source", "grade", "department_id")

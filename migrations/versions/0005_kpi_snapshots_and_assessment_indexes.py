@@ -4,9 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Indexes serve the 考核 range queries (registration, closure, deadlines, audit actions by time).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005'
 down_revision = "0004"

@@ -5,13 +5,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..orgs import User, department_by_name, ensure_group
-from ..plans import plan_for_year
-from ..service import Settings
-from .departments import GROUP_NAMES
-from .importer import import_tasklist
+from workflow.core.service import Settings
+from workflow.org.models import User, department_by_name, ensure_group
+from workflow.tasklist.departments import GROUP_NAMES
+from workflow.tasklist.importer import import_tasklist
+from workflow.tasklist.models import plan_for_year
 
-SAMPLE = Path(__file__).resolve().parent.parent.parent / "data" / "wujin-2020-task-list.txt"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "wujin-2020-task-list.txt"
 SAMPLE_YEAR = 2020
 # Demo members of the 负有安全生产监督管理职责的部门 group, so its items get cases too
 SUPERVISING = ("区应急管理局", "区住建局", "区市场监管局", "区交通运输局")

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .table import clean_cell
+from workflow.tasklist.table import clean_cell
 
 # key → display name, and every phrase that means the group. Extend here.
 _GROUPS = (

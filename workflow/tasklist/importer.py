@@ -24,19 +24,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import service
-from ..audit import canonical_json
-from ..base import utcnow
-from ..cases import Case
-from ..errors import Conflict, Forbidden, InvalidInput
-from ..evidence import clean_filename
-from ..numbering import case_number
-from ..orgs import Department, DepartmentGroup, User, ensure_department, ensure_group
-from ..plans import Plan, PlanItem, PlanItemCase, load_items, plan_for_year
-from ..roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
-from .departments import GROUP_NAMES, canonical_name
-from .deadlines import find_deadline
-from .parse import ParsedItem, TaskListError, parse_tasklist
+from workflow.core import service
+from workflow.core.audit import canonical_json
+from workflow.core.cases import Case
+from workflow.core.evidence import clean_filename
+from workflow.core.numbering import case_number
+from workflow.org.models import Department, DepartmentGroup, User, ensure_department, ensure_group
+from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.platform.base import utcnow
+from workflow.platform.errors import Conflict, Forbidden, InvalidInput
+from workflow.tasklist.departments import GROUP_NAMES, canonical_name
+from workflow.tasklist.due_dates import find_deadline
+from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, load_items, plan_for_year
+from workflow.tasklist.parse import ParsedItem, TaskListError, parse_tasklist
 
 IMPORT_ROLES = (OFFICE_STAFF, OFFICE_DIRECTOR)
 OPEN_FOR_REVIEW = ("draft", "assigned", "in_progress", "reported", "verified")

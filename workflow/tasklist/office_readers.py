@@ -8,7 +8,7 @@ the author repeated it.
 import datetime
 import io
 
-from .table import SourceCell, SourceRow, SourceTable, clean_cell
+from workflow.tasklist.table import SourceCell, SourceRow, SourceTable, clean_cell
 
 
 def read_docx(data: bytes) -> list[SourceTable]:

@@ -6,11 +6,18 @@ Pure: bytes in, a `ParsedPlan` out; no database, no web request.
 import re
 from dataclasses import dataclass, field
 
-from .departments import GROUP_NAMES, GROUP_PHRASES, parse_departments
-from .errors import TaskListError
-from .readers import read_tables
-from .table import REQUIRED_COLUMNS, SourceCell, SourceRow, SourceTable, column_of, looks_like_header
-from .targets import chinese_int, find_target
+from workflow.tasklist.departments import GROUP_NAMES, GROUP_PHRASES, parse_departments
+from workflow.tasklist.errors import TaskListError
+from workflow.tasklist.readers import read_tables
+from workflow.tasklist.table import (
+    REQUIRED_COLUMNS,
+    SourceCell,
+    SourceRow,
+    SourceTable,
+    column_of,
+    looks_like_header,
+)
+from workflow.tasklist.targets import chinese_int, find_target
 
 __all__ = ["GROUP_NAMES", "GROUP_PHRASES", "ParsedItem", "ParsedPlan", "TaskListError", "parse_tasklist"]
 

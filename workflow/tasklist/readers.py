@@ -3,10 +3,10 @@
 import io
 import zipfile
 
-from .errors import TaskListError
-from .office_readers import read_docx, read_xlsx
-from .table import SourceTable
-from .text_reader import read_text
+from workflow.tasklist.errors import TaskListError
+from workflow.tasklist.office_readers import read_docx, read_xlsx
+from workflow.tasklist.table import SourceTable
+from workflow.tasklist.text_reader import read_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -10,8 +10,15 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from .errors import TaskListError
-from .table import SourceCell, SourceRow, SourceTable, clean_cell, clean_line, looks_like_header
+from workflow.tasklist.errors import TaskListError
+from workflow.tasklist.table import (
+    SourceCell,
+    SourceRow,
+    SourceTable,
+    clean_cell,
+    clean_line,
+    looks_like_header,
+)
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 

@@ -1,0 +1,125 @@
+"""Command-line interface: ``flask --app wsgi …``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from blueprints.cli import problems as problems_cli
+from blueprints.cli.tasklist import register as register_plans_cli
+from blueprints.extensions import db
+from workflow.core.audit import verify_all
+from workflow.org.auth import create_user
+from workflow.org.models import Department, ensure_department, ensure_group
+from workflow.org.roles import ROLES
+from workflow.platform.db import read_only
+from workflow.platform.errors import DomainError
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(code)
+
+
+def register_cli(app) -> None:
+    from workflow.platform import migrate as migrations
+
+    problems_cli.register(app)
+    from blueprints.cli import records as records_cli
+    records_cli.register(app)
+
+    @app.cli.group("db")
+    def db_group():
+        """Database schema (Alembic migrations)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="heads", show_default=True)
+    def db_upgrade(revision):
+        """Bring an empty or older database to the current schema."""
+        migrations.upgrade(db.engine, revision)
+        click.echo(f"数据库已升级到最新结构：{migrations.current(db.engine)}")
+
+    @db_group.command("current")
+    def db_current():
+        click.echo(migrations.current(db.engine))
+
+    @app.cli.group("departments")
+    def departments():
+        """Departments and department groups."""
+
+    @departments.command("add")
+    @click.argument("name")
+    @click.option("--group", "groups", multiple=True, help="部门组键名，如 committee_members")
+    @click.option("--kind", default="department", type=click.Choice(["department", "town", "office"]))
+    def departments_add(name, groups, kind):
+        name = name.strip()
+        if not name:
+            _fail("部门名称不能为空")
+        dept, created = ensure_department(db.session, name, kind)
+        for key in groups:
+            group = ensure_group(db.session, key, key)
+            if dept not in group.members:
+                group.members.append(dept)
+        db.session.commit()
+        click.echo(f"{'已添加' if created else '已存在'}部门：{dept.name}（id={dept.id}）")
+
+    @departments.command("list")
+    def departments_list():
+        for dept in db.session.scalars(select(Department).order_by(Department.name)):
+            click.echo(f"{dept.id}\t{dept.name}\t{','.join(g.key for g in dept.groups)}")
+
+    @app.cli.group("users")
+    def users():
+        """User accounts."""
+
+    @users.command("add")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(ROLES))
+    @click.option("--department", "department_name", default=None)
+    @click.option("--name", "display_name", default=None)
+    @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
+    def users_add(username, role, department_name, display_name, password_stdin):
+        if not password_stdin:
+            _fail("请用 --password-stdin 从标准输入提供密码")
+        password = sys.stdin.readline().rstrip("\n")
+        dept = None
+        if department_name:
+            dept = db.session.scalar(select(Department).where(Department.name == department_name))
+            if dept is None:
+                _fail(f"部门“{department_name}”不存在，请先用 departments add 添加")
+        try:
+            user = create_user(db.session, username, role, password, display_name=display_name,
+                               department=dept)
+        except DomainError as exc:
+            _fail(exc.message)
+        db.session.commit()
+        click.echo(f"已添加用户 {user.username}（{user.role_label}）")
+
+    @app.cli.group("audit")
+    def audit():
+        """Audit chain."""
+
+    @audit.command("verify")
+    def audit_verify():
+        """Recompute every case's hash chain; non-zero exit names the first broken event."""
+        with read_only():
+            broken = list(verify_all(db.session))
+        if broken:
+            for item in broken:
+                click.echo(f"审计链断裂：{item}", err=True)
+            sys.exit(1)
+        click.echo("审计链完整：所有案件的事件哈希均校验通过")
+
+    @app.cli.command("demo")
+    def demo():
+        """Load demo users for every role and sample cases; print how to log in."""
+        from workflow.demo import load_demo
+
+        lines = load_demo(db.session, current_app.config)
+        db.session.commit()
+        for line in lines:
+            click.echo(line)
+
+    register_plans_cli(app)

@@ -1,0 +1,235 @@
+"""The case: one task item or one problem, driven from 挂号 to 销号."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflow.org.models import Department, User
+from workflow.org.roles import DEPARTMENT_ROLES, READ_ALL_ROLES
+from workflow.platform.base import Base, iso_utc, utcnow
+from workflow.platform.vocab import GRADES, KINDS, PLAN_PARTS, SOURCES, STATUS_LABELS
+
+case_co_departments = Table(
+    "case_co_departments",
+    Base.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_deadline", "status", "deadline"),
+        Index("ix_cases_department_status", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="problem", index=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    original_number: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(String(20), index=True)
+    grade: Mapped[str | None] = mapped_column(String(10), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+
+    # 台账 fields of the domain brief §5
+    found_on: Mapped[date | None] = mapped_column(Date)
+    found_by: Mapped[str | None] = mapped_column(String(100))
+    industry: Mapped[str | None] = mapped_column(String(60))
+    town: Mapped[str | None] = mapped_column(String(60))
+    responsible_unit: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    location: Mapped[str | None] = mapped_column(String(200))
+    basis: Mapped[str | None] = mapped_column(Text)
+    measures_required: Mapped[str | None] = mapped_column(Text)
+    responsible_person: Mapped[str | None] = mapped_column(String(60))
+    responsible_phone: Mapped[str | None] = mapped_column(String(40))
+    funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    original_deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_working_days: Mapped[int | None] = mapped_column(Integer)
+
+    rectification_statement: Mapped[str | None] = mapped_column(Text)
+    plan_json: Mapped[str | None] = mapped_column(Text)
+
+    # Orthogonal flags (domain brief §3)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    extension_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0)
+    returns_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # Head of the per-case audit chain, so removing the last event is detected too
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str | None] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": version}
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    co_departments: Mapped[list[Department]] = relationship(secondary=case_co_departments,
+                                                            order_by="Department.name")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    # --- derived -----------------------------------------------------------
+    @property
+    def is_major(self) -> bool:
+        return self.grade == "major"
+
+    @property
+    def needs_director_to_close(self) -> bool:
+        """Major hazards and 国务院督导 items are closed by the director only."""
+        return self.is_major or self.source == "state_council"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def plan(self) -> dict:
+        return json.loads(self.plan_json) if self.plan_json else {}
+
+    @plan.setter
+    def plan(self, value: dict) -> None:
+        self.plan_json = json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    @property
+    def plan_complete(self) -> bool:
+        plan = self.plan
+        return all(str(plan.get(part) or "").strip() for part in PLAN_PARTS)
+
+    @property
+    def display_number(self) -> str:
+        return self.number or f"草稿-{self.id}"
+
+    # --- permission predicates (next to the model, as the service uses them) --
+    def in_scope_of(self, user: User) -> bool:
+        """Whether a department user belongs to the responsible department."""
+        return user.department_id is not None and user.department_id == self.department_id
+
+    def is_co_department_of(self, user: User) -> bool:
+        return user.department_id is not None and any(
+            d.id == user.department_id for d in self.co_departments)
+
+    def can_view(self, user: User) -> bool:
+        if user.role in READ_ALL_ROLES:
+            return True
+        if user.role in DEPARTMENT_ROLES:
+            return self.in_scope_of(user) or self.is_co_department_of(user) or (
+                self.status == "draft" and self.created_by_id == user.id)
+        return False
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "kind": self.kind, "kind_label": KINDS.get(self.kind),
+            "number": self.number, "original_number": self.original_number,
+            "title": self.title, "description": self.description,
+            "source": self.source, "source_label": SOURCES[self.source][0] if self.source in SOURCES else None,
+            "grade": self.grade, "grade_label": GRADES.get(self.grade),
+            "status": self.status, "status_label": self.status_label,
+            "version": self.version, "round": self.round,
+            "found_on": _d(self.found_on), "found_by": self.found_by, "industry": self.industry,
+            "town": self.town, "responsible_unit": self.responsible_unit,
+            "credit_code": self.credit_code, "location": self.location, "basis": self.basis,
+            "measures_required": self.measures_required,
+            "responsible_person": self.responsible_person,
+            "responsible_phone": self.responsible_phone,
+            "funds": str(self.funds) if self.funds is not None else None,
+            "suspended": self.suspended,
+            "department_id": self.department_id,
+            "department": self.department.name if self.department else None,
+            "co_department_ids": [d.id for d in self.co_departments],
+            "deadline": _d(self.deadline), "original_deadline": _d(self.original_deadline),
+            "deadline_working_days": self.deadline_working_days,
+            "rectification_statement": self.rectification_statement,
+            "plan": self.plan, "plan_complete": self.plan_complete,
+            "flags": {"overdue": self.overdue, "extension_pending": self.extension_pending,
+                      "extended": self.extended, "listed": self.listed,
+                      "supervision_level": self.supervision_level,
+                      "returns": self.returns_count},
+            "created_at": iso_utc(self.created_at), "registered_at": iso_utc(self.registered_at),
+            "reported_at": iso_utc(self.reported_at), "verified_at": iso_utc(self.verified_at),
+            "closed_at": iso_utc(self.closed_at),
+            "audit_seq": self.audit_seq, "audit_head": self.audit_head,
+        }
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def visible_cases_filter(user: User):
+    """A WHERE clause limiting a case query to what ``user`` may read."""
+    if user.role in READ_ALL_ROLES:
+        return None
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None:
+        co = select(case_co_departments.c.case_id).where(
+            case_co_departments.c.department_id == user.department_id)
+        return or_(Case.department_id == user.department_id, Case.id.in_(co),
+                   (Case.status == "draft") & (Case.created_by_id == user.id))
+    return Case.id.is_(None)  # sees nothing
+
+
+class OnsiteVerification(Base):
+    """A 现场核查 record: who went, when, what they found (major hazards need ≥ 2)."""
+
+    __tablename__ = "onsite_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    visited_on: Mapped[date] = mapped_column(Date)
+    verifiers_json: Mapped[str] = mapped_column(Text)
+    findings: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def verifiers(self) -> list[str]:
+        return json.loads(self.verifiers_json)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "round": self.round, "visited_on": _d(self.visited_on),
+                "verifiers": self.verifiers, "findings": self.findings,
+                "recorded_by_id": self.recorded_by_id, "recorded_at": iso_utc(self.recorded_at)}

@@ -1,0 +1,67 @@
+"""The case state machine of the domain brief §3, declared once.
+
+One module-level machine serves every case: ``fire(case, trigger)`` moves a
+case's ``status`` and ``MACHINE.get_triggers(status)`` lists what is possible.
+No machine per row (costly, and ``add_model`` keeps every model forever).
+"""
+from __future__ import annotations
+
+from transitions import Machine
+
+from workflow.org.roles import DEPT_HEAD, DEPT_OFFICER, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.platform.vocab import STATUSES
+
+TRANSITIONS = [
+    {"trigger": "register", "source": "draft", "dest": "assigned"},
+    {"trigger": "accept", "source": "assigned", "dest": "in_progress"},
+    {"trigger": "report", "source": "in_progress", "dest": "reported"},
+    {"trigger": "return", "source": "reported", "dest": "in_progress"},
+    {"trigger": "verify", "source": "reported", "dest": "verified"},
+    {"trigger": "reject", "source": "verified", "dest": "in_progress"},
+    {"trigger": "close", "source": "verified", "dest": "closed"},
+    {"trigger": "reopen", "source": "closed", "dest": "in_progress"},
+    {"trigger": "cancel", "source": ["draft", "assigned"], "dest": "cancelled"},
+    {"trigger": "transfer", "source": ["assigned", "in_progress"], "dest": "assigned"},
+]
+TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+
+MACHINE = Machine(model=None, states=list(STATUSES), transitions=TRANSITIONS,
+                  model_attribute="status", auto_transitions=False, initial=None)
+
+# Who may fire each trigger (domain brief §3). ``close`` depends on the case:
+# see ``roles_for``.
+TRIGGER_ROLES: dict[str, frozenset[str]] = {
+    "register": frozenset({OFFICE_STAFF}),
+    "accept": frozenset({DEPT_OFFICER, DEPT_HEAD}),
+    "report": frozenset({DEPT_HEAD}),
+    "return": frozenset({OFFICE_STAFF}),
+    "verify": frozenset({OFFICE_STAFF}),
+    "reject": frozenset({OFFICE_DIRECTOR}),
+    "close": frozenset({OFFICE_STAFF, OFFICE_DIRECTOR}),
+    "reopen": frozenset({OFFICE_DIRECTOR}),
+    "cancel": frozenset({OFFICE_DIRECTOR}),
+    "transfer": frozenset({OFFICE_STAFF}),
+}
+# Triggers that act on the caller's own department's case
+DEPARTMENT_SCOPED = frozenset({"accept", "report"})
+
+
+def roles_for(trigger: str, case) -> frozenset[str]:
+    """Roles allowed to fire ``trigger`` on this case."""
+    if trigger == "close" and case.needs_director_to_close:
+        return frozenset({OFFICE_DIRECTOR})
+    return TRIGGER_ROLES[trigger]
+
+
+def possible_triggers(status: str) -> list[str]:
+    return [t for t in TRIGGERS if t in MACHINE.get_triggers(status)]
+
+
+def can_fire(status: str, trigger: str) -> bool:
+    return trigger in MACHINE.get_triggers(status)
+
+
+def fire(case, trigger: str) -> None:
+    """Move ``case.status`` along ``trigger``; the caller checked legality."""
+    if not MACHINE.events[trigger].trigger(case):
+        raise RuntimeError(f"transition {trigger} refused from {case.status}")

@@ -1,0 +1,133 @@
+"""In-app notifications (站内消息): who must act on a case, or hear how it went."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from workflow.org.models import User
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.platform.base import Base, iso_utc, utcnow
+from workflow.platform.errors import NotFound
+
+KINDS = {
+    "assigned": "新交办", "returned": "退回", "approved": "审批结果", "reported": "待核查",
+    "reopened": "重新整改", "extension": "延期", "reminder": "期限提醒", "urge": "催办",
+    "supervise": "督办", "interview": "约谈", "dispute": "管辖异议", "listing": "挂牌督办",
+    "lookback": "回头看",
+}
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                                index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def can_read(self, user: User) -> bool:
+        return self.user_id == user.id
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "case_id": self.case_id, "kind": self.kind,
+                "kind_label": KINDS.get(self.kind, self.kind), "title": self.title,
+                "body": self.body, "created_at": iso_utc(self.created_at),
+                "read": self.read_at is not None, "read_at": iso_utc(self.read_at)}
+
+
+def department_user_ids(session: Session, department_id: int | None) -> list[int]:
+    if department_id is None:
+        return []
+    return list(session.scalars(select(User.id).where(
+        User.department_id == department_id, User.role.in_(DEPARTMENT_ROLES),
+        User.active.is_(True)).order_by(User.id)))
+
+
+def role_user_ids(session: Session, *roles: str) -> list[int]:
+    return list(session.scalars(select(User.id).where(User.role.in_(roles),
+                                                      User.active.is_(True)).order_by(User.id)))
+
+
+def notify(session: Session, user_ids, kind: str, title: str, body: str = "", *,
+           case_id: int | None = None, skip: int | None = None, now: datetime | None = None) -> int:
+    """Queue one notification per user (``skip``: the actor, who knows already)."""
+    ids = [u for u in dict.fromkeys(user_ids) if u != skip]
+    if not ids:
+        return 0
+    now = now or utcnow()
+    session.execute(insert(Notification), [
+        {"user_id": u, "case_id": case_id, "kind": kind, "title": title[:200], "body": body,
+         "created_at": now} for u in ids])
+    return len(ids)
+
+
+def _label(case) -> str:
+    return f"{case.display_number}《{case.title[:40]}》"
+
+
+def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
+    """Tell the people concerned by a state change (called inside the transition)."""
+    dept = lambda: department_user_ids(session, case.department_id)  # noqa: E731
+    label = _label(case)
+    deadline = case.deadline.isoformat() if case.deadline else "未定"
+    messages = {
+        "register": (dept, "assigned", f"新交办：{label}", f"请签收并在 {deadline} 前完成整改"),
+        "transfer": (dept, "assigned", f"转办交办：{label}", f"请签收并在 {deadline} 前完成整改"),
+        "return": (dept, "returned", f"整改被退回：{label}", "请按退回意见补充整改后重新上报"),
+        "reject": (dept, "returned", f"销号审批不通过：{label}", "请按审批意见继续整改"),
+        "reopen": (dept, "reopened", f"重新整改：{label}", "已销号的问题须重新整改"),
+        "verify": (dept, "approved", f"核查通过：{label}", "等待销号审批"),
+        "close": (dept, "approved", f"已销号：{label}", "整改已核查并销号"),
+        "report": (lambda: role_user_ids(session, OFFICE_STAFF), "reported",
+                   f"待核查：{label}", "责任部门已上报整改情况"),
+    }
+    if trigger == "verify" and case.needs_director_to_close:
+        extra = role_user_ids(session, OFFICE_DIRECTOR)
+        notify(session, extra, "approved", f"待销号：{label}", "已核查，须区安委办主任销号",
+               case_id=case.id, skip=actor.id)
+    if trigger in messages:
+        who, kind, title, body = messages[trigger]
+        notify(session, who(), kind, title, body, case_id=case.id, skip=actor.id)
+
+
+def list_for(session: Session, user: User, limit: int = 20) -> dict:
+    """The user's notifications, unread first, newest first; with the unread count."""
+    rows = session.scalars(select(Notification).where(Notification.user_id == user.id)
+                           .order_by(Notification.read_at.is_not(None), Notification.id.desc())
+                           .limit(limit)).all()
+    return {"items": [n.to_dict() for n in rows], "unread_count": unread_count(session, user)}
+
+
+def mark_read(session: Session, notification_id: int, user: User,
+              now: datetime | None = None) -> Notification:
+    """Mark one of the user's own notifications read (others' are 404)."""
+    note = session.get(Notification, notification_id)
+    if note is None or not note.can_read(user):
+        raise NotFound(f"消息 {notification_id} 不存在")
+    if note.read_at is None:
+        note.read_at = now or utcnow()
+    session.flush()
+    return note
+
+
+def mark_all_read(session: Session, user: User, now: datetime | None = None) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    result = session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount or 0
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+

@@ -1,0 +1,294 @@
+"""The one place that changes a case: role, scope, guards, lock, audit.
+
+Every function here flushes and never commits: the caller (a request, the
+CLI, a worker) commits once, so the state change and its audit event land in
+the same transaction or not at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.core import machine
+from workflow.core.audit import append_event
+from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.evidence import Evidence, Storage, check_upload
+from workflow.core.notifications import notify_for_transition
+from workflow.core.numbering import case_number
+from workflow.core.rules import RULE_MESSAGES, input_rules, state_rules
+from workflow.org.models import User
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_STAFF, ROLE_LABELS
+from workflow.platform.base import local_today, utcnow
+from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed, refuse_unknown
+from workflow.platform.vocab import EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS, is_choice
+
+# What each trigger accepts besides ``trigger``, ``version`` and ``comment``
+TRIGGER_FIELDS = {"report": {"statement"}, "transfer": {"department_id"},
+                  "cancel": {"cancel_reason"}}
+CANCEL_REASONS = {"duplicate": "重复登记", "error": "误登记", "other": "其他"}
+
+
+@dataclass
+class Settings:
+    """The settings the domain core needs, taken from the app config or the CLI."""
+
+    region: str = "WJ"
+    max_upload_bytes: int = 20 * 1024 * 1024
+    storage_dir: str = "instance/storage"
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        return cls(region=config["REGION_PREFIX"], max_upload_bytes=config["MAX_UPLOAD_BYTES"],
+                   storage_dir=config["STORAGE_DIR"])
+
+
+def get_case(session: Session, case_id: int, user: User | None = None, *,
+             for_update: bool = False) -> Case:
+    """Load a case (404 when missing or not visible to ``user``)."""
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        # PostgreSQL row lock; SQLite already holds the write lock (BEGIN IMMEDIATE).
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    case = session.scalar(stmt)
+    if case is None or (user is not None and not case.can_view(user)):
+        raise NotFound(f"案件 {case_id} 不存在或无权查看")
+    return case
+
+
+def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
+    """The 403 for ``actor`` firing ``trigger`` on ``case``, or None when allowed."""
+    allowed = machine.roles_for(trigger, case)
+    if actor.role not in allowed:
+        rules = ["role_required"]
+        if trigger == "close" and actor.role == OFFICE_STAFF:
+            rules = ["director_required"]
+        names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
+        return Forbidden(f"“{TRIGGER_LABELS[trigger]}”须由{names}办理（当前角色：{actor.role_label}）",
+                         needed_roles=sorted(allowed), rules=rules)
+    if trigger in machine.DEPARTMENT_SCOPED and not case.in_scope_of(actor):
+        return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(allowed),
+                         rules=["department_scope"])
+    return None
+
+
+def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
+    """For each trigger of the current status: may ``actor`` fire it, and if not, why."""
+    actions = []
+    for trigger in machine.possible_triggers(case.status):
+        refusal = role_refusal(trigger, case, actor)
+        reasons = refusal.rules if refusal else state_rules(session, case, trigger, actor)
+        actions.append({"trigger": trigger, "label": TRIGGER_LABELS[trigger],
+                        "allowed": not reasons, "reasons": reasons})
+    return actions
+
+
+def transition(session: Session, case_id: int, trigger: str, actor: User, *, version: int,
+               comment: str | None = None, data: dict | None = None,
+               settings: Settings | None = None, now: datetime | None = None) -> Case:
+    """Fire ``trigger`` on a case and append its audit event (flushes, no commit)."""
+    data = dict(data or {})
+    settings = settings or Settings()
+    if trigger not in machine.TRIGGERS:
+        raise InvalidInput(f"未知操作“{trigger}”；可用：{', '.join(machine.TRIGGERS)}",
+                           field="trigger")
+    refuse_unknown(data, TRIGGER_FIELDS.get(trigger, set()), f"操作“{trigger}”不接受字段")
+    case = get_case(session, case_id, None, for_update=True)
+    # the role is checked first, so a role with no business action hears why (403);
+    # a department user without access to the case learns nothing about it (404)
+    refusal = role_refusal(trigger, case, actor)
+    if refusal and "department_scope" not in refusal.rules:
+        raise refusal
+    if not case.can_view(actor):
+        raise NotFound(f"案件 {case_id} 不存在或无权查看")
+    if refusal:
+        raise refusal
+    if version != case.version:
+        raise Conflict(f"案件已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
+                       current_version=case.version, status=case.status)
+    if not machine.can_fire(case.status, trigger):
+        raise Conflict(f"案件当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
+                       current_version=case.version, status=case.status)
+    failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
+                                                                     comment, data)
+    if failed:
+        raise RuleFailed(failed)
+
+    now = now or utcnow()
+    before = case.status
+    payload = _apply(session, case, trigger, actor, comment, data, settings, now)
+    machine.fire(case, trigger)
+    append_event(session, case, actor, trigger, from_status=before, to_status=case.status,
+                 comment=(comment or "").strip() or None, payload=payload, at=now)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        session.rollback()
+        raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None,
+                       status=None) from exc
+    notify_for_transition(session, case, trigger, actor)
+    return case
+
+
+def _apply(session, case: Case, trigger, actor, comment, data, settings, now) -> dict:
+    """Side effects of a trigger on the case's fields; returns the audit payload."""
+    payload: dict = {}
+    if trigger == "register":
+        case.number = case.number or case_number(session, settings.region,
+                                                 local_today(now).year, case.source)
+        case.registered_at = now
+        case.original_deadline = case.original_deadline or case.deadline
+        payload = {"number": case.number, "department_id": case.department_id,
+                   "deadline": case.deadline.isoformat()}
+    elif trigger == "accept":
+        case.accepted_at = case.accepted_at or now
+    elif trigger == "report":
+        if data.get("statement"):
+            case.rectification_statement = str(data["statement"]).strip()
+        case.reported_by_id, case.reported_at = actor.id, now
+        files = session.scalars(select(Evidence).where(Evidence.case_id == case.id,
+                                                       Evidence.round == case.round)).all()
+        for ev in files:
+            ev.submitted = True
+        payload = {"round": case.round, "statement": case.rectification_statement,
+                   "evidence": sorted(ev.sha256 for ev in files)}
+    elif trigger == "verify":
+        case.verified_by_id, case.verified_at = actor.id, now
+    elif trigger == "close":
+        case.closed_by_id, case.closed_at = actor.id, now
+    elif trigger in ("return", "reject", "reopen"):
+        if trigger == "return":
+            case.returns_count += 1
+        # a new round: the returned round keeps its files, new evidence is required
+        case.round += 1
+        case.verified_by_id = case.verified_at = None
+        if trigger == "reopen":
+            case.closed_by_id = case.closed_at = None
+        payload = {"round": case.round}
+    elif trigger == "cancel":
+        reason = data.get("cancel_reason") or "other"
+        if not is_choice(reason, CANCEL_REASONS):
+            raise InvalidInput(f"撤销原因须为：{', '.join(CANCEL_REASONS)}", field="cancel_reason")
+        case.cancelled_at = now
+        payload = {"cancel_reason": reason}
+    elif trigger == "transfer":
+        old = case.department_id
+        case.department_id = data["department_id"]
+        case.accepted_at = None
+        payload = {"from_department_id": old, "to_department_id": case.department_id}
+    return payload
+
+
+def lock_for_record(session: Session, case_id: int, actor: User) -> Case:
+    """Load and lock a case for a recorded operation that keeps its status."""
+    return get_case(session, case_id, actor, for_update=True)
+
+
+def record(session: Session, case: Case, actor: User, action: str, *, comment=None,
+           payload=None, now=None):
+    """Append a non-state event (evidence, comment, progress …) to the chain."""
+    return append_event(session, case, actor, action, from_status=case.status,
+                        to_status=case.status, comment=comment, payload=payload, at=now)
+
+
+def require_department_member(case: Case, actor: User, *, allow_co: bool = False) -> None:
+    if actor.role not in DEPARTMENT_ROLES:
+        raise Forbidden(f"须由责任部门的{ROLE_LABELS['dept_officer']}或{ROLE_LABELS['dept_head']}办理",
+                        needed_roles=sorted(DEPARTMENT_ROLES), rules=["role_required"])
+    if not (case.in_scope_of(actor) or (allow_co and case.is_co_department_of(actor))):
+        raise Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(DEPARTMENT_ROLES),
+                        rules=["department_scope"])
+
+
+def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
+                    filename: str | None, category: str | None, note: str | None = None,
+                    settings: Settings, storage: Storage | None = None) -> Evidence:
+    """Store a file for the case's current round and record it in the chain."""
+    case = lock_for_record(session, case_id, actor)
+    require_department_member(case, actor, allow_co=True)
+    if case.status not in ("assigned", "in_progress"):
+        raise Conflict(f"案件当前状态“{case.status_label}”不能上传佐证材料（已上报的材料不可更改）",
+                       current_version=case.version, status=case.status)
+    category = category or "other"
+    if not is_choice(category, EVIDENCE_CATEGORIES):
+        raise InvalidInput(f"材料类别须为：{', '.join(EVIDENCE_CATEGORIES)}", field="category")
+    name, mime = check_upload(data, filename, settings.max_upload_bytes)
+    digest = (storage or Storage(settings.storage_dir)).put(data)
+    ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,
+                  content_type=mime, size=len(data), sha256=digest, note=note,
+                  uploaded_by_id=actor.id)
+    session.add(ev)
+    record(session, case, actor, "evidence", payload={
+        "filename": name, "sha256": digest, "size": len(data), "category": category,
+        "round": case.round})
+    session.flush()
+    return ev
+
+
+def draft_statement(session: Session, case_id: int, actor: User, statement: str) -> Case:
+    """A department user drafts the rectification statement; the head submits it later."""
+    case = lock_for_record(session, case_id, actor)
+    require_department_member(case, actor)
+    if case.status != "in_progress":
+        raise Conflict(f"案件当前状态“{case.status_label}”不能起草整改情况",
+                       current_version=case.version, status=case.status)
+    statement = (statement or "").strip()
+    if not statement:
+        raise InvalidInput("整改情况说明不能为空", field="statement")
+    case.rectification_statement = statement
+    record(session, case, actor, "statement", payload={"statement": statement})
+    session.flush()
+    return case
+
+
+def set_plan(session: Session, case_id: int, actor: User, plan: dict) -> Case:
+    """Save the 治理方案 (五落实) of a hazard."""
+    case = lock_for_record(session, case_id, actor)
+    require_department_member(case, actor)
+    if case.status not in ("assigned", "in_progress"):
+        raise Conflict(f"案件当前状态“{case.status_label}”不能修改治理方案",
+                       current_version=case.version, status=case.status)
+    refuse_unknown(plan, set(PLAN_PARTS), "治理方案不接受字段")
+    clean = {k: str(v).strip() for k, v in plan.items() if v is not None}
+    for key, value in clean.items():
+        if len(value) > 5000:
+            raise InvalidInput(f"{PLAN_PARTS[key]}过长（最多 5000 字）", field=key)
+    case.plan = {**case.plan, **clean}
+    record(session, case, actor, "plan", payload={"plan": case.plan,
+                                                  "complete": case.plan_complete})
+    session.flush()
+    return case
+
+
+def add_onsite_verification(session: Session, case_id: int, actor: User, *, visited_on: date,
+                            verifiers: list[str], findings: str) -> OnsiteVerification:
+    """Record a 现场核查 of the current round (office staff or inspectors)."""
+    case = lock_for_record(session, case_id, actor)
+    if actor.role not in (OFFICE_STAFF, "office_director", "inspector"):
+        raise Forbidden("现场核查记录须由区安委办或检查人员填写",
+                        needed_roles=["inspector", "office_director", OFFICE_STAFF],
+                        rules=["role_required"])
+    if case.status != "reported":
+        raise Conflict(f"案件当前状态“{case.status_label}”不需要现场核查",
+                       current_version=case.version, status=case.status)
+    names = [str(v).strip() for v in verifiers if str(v).strip()]
+    if not names:
+        raise InvalidInput("须填写核查人", field="verifiers")
+    if not (findings or "").strip():
+        raise InvalidInput("须填写核查情况", field="findings")
+    if visited_on > local_today():
+        raise InvalidInput("核查日期不能晚于今天", field="visited_on")
+    import json
+
+    rec = OnsiteVerification(case_id=case.id, round=case.round, visited_on=visited_on,
+                             verifiers_json=json.dumps(names, ensure_ascii=False),
+                             findings=findings.strip(), recorded_by_id=actor.id)
+    session.add(rec)
+    record(session, case, actor, "onsite_verification", payload={
+        "round": case.round, "visited_on": visited_on.isoformat(), "verifiers": names,
+        "findings": findings.strip()})
+    session.flush()
+    return rec

@@ -1,0 +1,156 @@
+"""Departments, department groups, users and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from workflow.org.roles import DEPARTMENT_ROLES, READ_ALL_ROLES, ROLE_LABELS
+from workflow.platform.base import Base, utcnow
+
+group_members = Table(
+    "department_group_members",
+    Base.metadata,
+    Column("group_id", ForeignKey("department_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # department | town | office: towns are 镇/开发区/街道, the office is 区安委办
+    kind: Mapped[str] = mapped_column(String(20), default="department")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    groups: Mapped[list[DepartmentGroup]] = relationship(
+        secondary=group_members, back_populates="members", order_by="DepartmentGroup.name"
+    )
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "kind": self.kind, "active": self.active,
+                "groups": [g.key for g in self.groups]}
+
+
+class DepartmentGroup(Base):
+    """A named set of departments (各安委会成员单位, 各镇、开发区、街道 …), edited by admins."""
+
+    __tablename__ = "department_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    members: Mapped[list[Department]] = relationship(
+        secondary=group_members, back_populates="groups", order_by="Department.name"
+    )
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "key": self.key, "name": self.name,
+                "members": [d.id for d in self.members]}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+    # Flask-Login's protocol, written out so the domain core needs no Flask import.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def is_department_user(self) -> bool:
+        return self.role in DEPARTMENT_ROLES
+
+    @property
+    def reads_all_cases(self) -> bool:
+        return self.role in READ_ALL_ROLES
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name,
+                "role": self.role, "role_label": self.role_label,
+                "department_id": self.department_id,
+                "department": self.department.name if self.department else None}
+
+
+class ApiToken(Base):
+    """A bearer token for programs; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login, kept to throttle guessing per user name and per address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+def department_by_name(session: Session, name: str) -> Department | None:
+    return session.scalar(select(Department).where(Department.name == name))
+
+
+def group_by_key(session: Session, key: str) -> DepartmentGroup | None:
+    return session.scalar(select(DepartmentGroup).where(DepartmentGroup.key == key))
+
+
+def ensure_department(session: Session, name: str, kind: str = "department") -> tuple[Department, bool]:
+    """Return the department of that name, creating it when missing."""
+    dept = department_by_name(session, name)
+    if dept:
+        return dept, False
+    dept = Department(name=name, kind=kind)
+    session.add(dept)
+    session.flush()
+    return dept, True
+
+
+def ensure_group(session: Session, key: str, name: str) -> DepartmentGroup:
+    group = group_by_key(session, key)
+    if group is None:
+        group = DepartmentGroup(key=key, name=name)
+        session.add(group)
+        session.flush()
+    return group

@@ -1,0 +1,423 @@
+"""Import problem lists from Excel (督导组反馈问题清单, inspection lists, exported 台账).
+
+Header names are matched through a synonyms table; each row becomes the input of
+``registration.create_problem`` and is checked by ``caseform.clean_problem_fields``
+field by field, so the validation rules stay in one place and every bad cell is
+named (row number as Excel shows it, column letter and header). By default the
+import is all-or-nothing: one bad row and nothing is written.
+
+Decisions: a formula cell is refused (the cached value may be stale or missing
+in files saved by other tools); merged cells carry their top-left value into
+every cell they cover; fully empty rows are skipped; a 责任单位 cell naming
+several units (、，, / or new lines) makes the first the lead and the others 配合.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.core.holidays import calendar_for
+from workflow.org.models import Department, User
+from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.platform.base import local_today, utcnow
+from workflow.platform.errors import DomainError, Forbidden, InvalidInput
+from workflow.problems.fields import FIELD_LABELS, clean_problem_fields
+from workflow.problems.registration import create_problem
+
+IMPORT_ROLES = (OFFICE_STAFF, OFFICE_DIRECTOR)
+
+# field → header names users write (compared after normalise_header)
+SYNONYMS = {
+    "original_number": ["原编号", "原序号", "序号", "问题编号", "原问题编号", "清单编号"],
+    "number": ["编号", "台账编号", "系统编号"],
+    "title": ["标题", "问题标题", "隐患名称", "问题名称"],
+    "description": ["问题描述", "问题", "存在问题", "隐患描述", "问题内容", "主要问题", "隐患内容",
+                    "问题及隐患", "隐患问题"],
+    "department_id": ["整改责任单位", "责任单位", "责任部门", "牵头单位", "整改单位", "责任单位部门"],
+    "deadline": ["整改期限", "整改时限", "完成时限", "整改完成时限", "期限", "完成期限"],
+    "source": ["来源", "问题来源", "隐患来源"],
+    "grade": ["等级", "隐患等级", "隐患级别", "问题等级"],
+    "found_on": ["发现时间", "发现日期", "检查时间", "检查日期", "反馈时间"],
+    "found_by": ["发现人/检查组", "发现人", "检查组", "检查人", "督导组", "检查人员"],
+    "industry": ["所属行业领域", "行业领域", "行业", "所属行业"],
+    "town": ["属地", "属地(镇/街道)", "所属镇街", "镇/街道", "所在镇", "属地镇街"],
+    "responsible_unit": ["责任主体", "企业名称", "单位名称", "被检查单位", "生产经营单位"],
+    "credit_code": ["统一社会信用代码", "信用代码"],
+    "location": ["地点", "地址", "隐患地点", "具体位置"],
+    "basis": ["判定依据", "依据", "检查依据"],
+    "measures_required": ["整改措施/要求", "整改措施", "整改要求", "整改意见"],
+    "responsible_person": ["责任人", "整改责任人"],
+    "responsible_phone": ["电话", "联系电话", "手机"],
+    "funds": ["整改资金(万元)", "整改资金", "资金(万元)"],
+    "suspended": ["是否停产", "停产"],
+    # written by the ledger export, read but not imported (the new case starts over)
+    "_ignored": ["整改完成情况", "复查人", "复查意见", "销号时间", "状态", "备注"],
+}
+REQUIRED_COLUMNS = ("description", "department_id", "deadline")
+COLUMN_LABELS = {**FIELD_LABELS, "number": "编号", "original_number": "原编号/原序号"}
+HEADER_SCAN_ROWS = 10
+SPLIT_UNITS = re.compile(r"[、，,/；;\n]+")
+DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def normalise_header(text) -> str:
+    s = str(text or "").strip()
+    s = s.translate(str.maketrans("（）／：", "()/:"))
+    s = re.sub(r"\s+", "", s)
+    return s.rstrip(":*")
+
+
+HEADER_INDEX = {normalise_header(name): fld for fld, names in SYNONYMS.items() for name in names}
+
+
+class ImportRejected(DomainError):
+    """The file was read but rows are wrong: nothing was written."""
+
+    status = 422
+    code = "import_rejected"
+
+
+@dataclass
+class CellError:
+    row: int
+    column: str | None  # letter, e.g. "D"
+    header: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        where = f"第{self.row}行" + (f" {self.column}列（{self.header}）" if self.column else "")
+        return {"row": self.row, "column": self.column, "header": self.header,
+                "message": self.message, "text": f"{where}：{self.message}"}
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    raw: dict
+    errors: list[CellError] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.raw.items()}
+        return {"row": self.row, "values": values, "ok": not self.errors,
+                "errors": [e.to_dict() for e in self.errors]}
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    sha256: str
+    sheet: str
+    header_row: int
+    columns: dict  # letter → field
+    ignored_columns: list[str]
+    rows: list[ParsedRow]
+    created: list[int] = field(default_factory=list)
+    registered: bool = False
+
+    @property
+    def errors(self) -> list[CellError]:
+        return [e for r in self.rows for e in r.errors]
+
+    def to_dict(self) -> dict:
+        return {"filename": self.filename, "sha256": self.sha256, "sheet": self.sheet,
+                "header_row": self.header_row,
+                "columns": {k: {"field": v, "label": COLUMN_LABELS.get(v, v)}
+                            for k, v in self.columns.items()},
+                "ignored_columns": self.ignored_columns, "total_rows": len(self.rows),
+                "valid_rows": sum(1 for r in self.rows if not r.errors),
+                "errors": [e.to_dict() for e in self.errors],
+                "rows": [r.to_dict() for r in self.rows],
+                "created": len(self.created), "case_ids": self.created,
+                "status": ("assigned" if self.registered else "draft") if self.created else None}
+
+
+# --- reading the workbook ------------------------------------------------------
+def open_workbook(data: bytes):
+    if not data:
+        raise InvalidInput("上传的文件为空", field="file")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InvalidInput("文件设有打开密码（已加密）或为旧版 .xls 格式：请取消密码并另存为 .xlsx 后再导入",
+                           field="file")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise InvalidInput("文件不是有效的 Excel（.xlsx）文件，可能已损坏", field="file")
+    try:
+        return load_workbook(io.BytesIO(data), data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
+            OSError, EOFError) as exc:
+        raise InvalidInput(f"无法读取 Excel 文件（{type(exc).__name__}），文件可能已损坏", field="file") from None
+
+
+def _grid(ws) -> list[list]:
+    """Cell values with every merged range filled by its top-left value."""
+    grid = [[c.value for c in row] for row in ws.iter_rows()]
+    for rng in ws.merged_cells.ranges:
+        top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
+        for r in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if c <= len(grid[r - 1]):
+                    grid[r - 1][c - 1] = top
+    return grid
+
+
+def _find_header(grid) -> tuple[int, dict, list[str]]:
+    best = (0, {}, [])
+    for i, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        cols, ignored, seen = {}, [], set()
+        for j, value in enumerate(row):
+            if value in (None, ""):
+                continue
+            fld = HEADER_INDEX.get(normalise_header(value))
+            letter = get_column_letter(j + 1)
+            if fld and fld != "_ignored" and fld not in seen:
+                cols[letter] = fld
+                seen.add(fld)
+            else:
+                ignored.append(f"{letter}（{str(value).strip()[:20]}）")
+        if len(cols) > len(best[1]):
+            best = (i + 1, cols, ignored)
+    return best
+
+
+# --- cell values ---------------------------------------------------------------
+def parse_cell_date(value) -> date:
+    """A date from a date cell, an Excel serial number or text in the usual forms."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 20000 <= value <= 80000:  # Excel serial numbers (1954–2119)
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        raise ValueError
+    text = re.sub(r"\s+", "", str(value))
+    text = re.sub(r"(之前|以前|前)$", "", text)
+    for pat in DATE_PATTERNS:
+        if m := pat.match(text):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    if text in ("是", "Y", "y", "yes", "1", "停产", "true", "TRUE"):
+        return True
+    if text in ("否", "N", "n", "no", "0", "不停产", "false", "FALSE", "未停产"):
+        return False
+    raise ValueError
+
+
+def _departments(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Department.name, Department.id, Department.active)).all()
+    return {re.sub(r"\s+", "", n): i for n, i, active in rows if active}
+
+
+def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, defaults: dict,
+               today: date, calendar) -> ParsedRow:
+    """Turn one sheet row into the input of create_problem, naming every bad cell."""
+    by_field = {f: l for l, f in letters.items()}
+    parsed = ParsedRow(row_no, {})
+    raw = parsed.raw
+
+    failed: set[str] = set()
+
+    def err(fld, message):
+        failed.add(fld)
+        letter = by_field.get(fld)
+        header = cells.get(letter, (None, None))[1] if letter else None
+        parsed.errors.append(CellError(row_no, letter, header, message))
+
+    for letter, fld in letters.items():
+        value, _header = cells[letter]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, str) and value.startswith("="):
+            err(fld, f"单元格是公式“{value[:30]}”：请复制后“选择性粘贴为数值”再导入")
+            continue
+        try:
+            if fld in ("deadline", "found_on"):
+                raw[fld] = parse_cell_date(value)
+            elif fld == "department_id":
+                names = [n for n in SPLIT_UNITS.split(_text(value)) if n.strip()]
+                ids = []
+                for name in names:
+                    key = re.sub(r"\s+", "", name)
+                    if key not in depts:
+                        err(fld, f"责任单位“{name.strip()[:30]}”不存在（请先由管理员添加部门，或改为系统中的部门名称）")
+                    else:
+                        ids.append(depts[key])
+                if ids:
+                    raw["department_id"] = ids[0]
+                    if len(ids) > 1:
+                        raw["co_department_ids"] = ids[1:]
+            elif fld == "suspended":
+                raw[fld] = _bool(value)
+            elif fld == "funds":
+                raw[fld] = value if isinstance(value, (int, float)) else _text(value)
+            else:
+                raw[fld] = _text(value)
+        except ValueError:
+            hint = ("应为日期，如 2020-03-05、2020/3/5、2020年3月5日、2020.3.5"
+                    if fld in ("deadline", "found_on") else "应为“是”或“否”")
+            err(fld, f"“{_text(value)[:30]}”无法识别：{hint}")
+
+    # the system number of an exported ledger is kept as the original number
+    number = raw.pop("number", None)
+    if not raw.get("original_number") and number:
+        raw["original_number"] = number
+    for fld in ("source", "grade"):
+        if fld not in raw and defaults.get(fld):
+            raw[fld] = defaults[fld]
+    if raw.get("description") and not raw.get("title"):
+        first = re.split(r"[。；;\n]", raw["description"], maxsplit=1)[0].strip()
+        raw["title"] = first[:60] or raw["description"][:60]
+    for fld in ("description", "department_id", "deadline", "source", "grade"):
+        if fld in raw or fld in failed:
+            continue
+        if fld in ("source", "grade") and fld not in by_field:
+            err(fld, f"缺少{COLUMN_LABELS[fld]}：表中没有该列，也未指定默认值")
+        else:
+            err(fld, f"{COLUMN_LABELS[fld]}为必填项")
+    # the shared validation, one field at a time so every bad cell is reported
+    for fld in list(raw):
+        if fld in failed:
+            continue
+        try:
+            clean_problem_fields(session, _jsonable({fld: raw[fld]}), today=today, partial=True,
+                                 calendar=calendar)
+        except InvalidInput as exc:
+            err("department_id" if fld == "co_department_ids" else fld, exc.message)
+    if not parsed.errors:
+        try:
+            clean_problem_fields(session, _jsonable(raw), today=today, calendar=calendar)
+        except InvalidInput as exc:
+            err(exc.field, exc.message)
+    return parsed
+
+
+def _jsonable(raw: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in raw.items()}
+
+
+def read_problem_list(session: Session, data: bytes, filename: str, *, defaults: dict | None = None,
+                      today: date | None = None, max_rows: int = 5000,
+                      sheet: str | None = None) -> ImportReport:
+    """Read and check every row; writes nothing."""
+    wb = open_workbook(data)
+    if sheet:
+        if sheet not in wb.sheetnames:
+            raise InvalidInput(f"工作表“{sheet}”不存在；文件中有：{'、'.join(wb.sheetnames)}", field="sheet")
+        ws = wb[sheet]
+    else:
+        ws = wb.worksheets[0]
+    grid = _grid(ws)
+    header_row, letters, ignored = _find_header(grid)
+    found = [str(v).strip() for v in (grid[header_row - 1] if header_row else []) if v]
+    missing = [f for f in REQUIRED_COLUMNS if f not in letters.values()]
+    if not header_row or missing:
+        names = "、".join(f"“{SYNONYMS[f][0]}”" for f in missing)
+        seen = "、".join(found[:15]) or "（前10行没有可识别的表头）"
+        raise ImportRejected(f"表头不符合要求：缺少{names}列（可用的列名如：问题描述、责任单位、整改时限）；"
+                             f"识别到的表头：{seen}", field="file",
+                             errors=[{"row": header_row or 1, "column": None, "header": None,
+                                      "message": f"缺少列：{names}"}])
+    today = today or local_today()
+    calendar = calendar_for(session)
+    depts = _departments(session)
+    defaults = defaults or {}
+    rows: list[ParsedRow] = []
+    data_rows = grid[header_row:]
+    if sum(1 for r in data_rows if any(v not in (None, "") for v in r)) > max_rows:
+        raise InvalidInput(f"一次最多导入 {max_rows} 行，请分批导入", field="file")
+    headers = {get_column_letter(j + 1): str(v).strip() if v is not None else None
+               for j, v in enumerate(grid[header_row - 1])}
+    for offset, row in enumerate(data_rows):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue  # empty row (or a spacer row between groups)
+        cells = {get_column_letter(j + 1): (v, headers.get(get_column_letter(j + 1)))
+                 for j, v in enumerate(row)}
+        for letter in letters:
+            cells.setdefault(letter, (None, headers.get(letter)))
+        rows.append(_parse_row(session, header_row + 1 + offset, cells, letters, depts, defaults,
+                               today, calendar))
+    if not rows:
+        raise ImportRejected("表中没有数据行", field="file", errors=[])
+    return ImportReport(filename=filename or "upload.xlsx", sha256=hashlib.sha256(data).hexdigest(),
+                        sheet=ws.title, header_row=header_row, columns=letters,
+                        ignored_columns=ignored, rows=rows)
+
+
+def import_problems(session: Session, actor: User, data: bytes, filename: str, *,
+                    dry_run: bool = False, all_or_nothing: bool = True, register: bool = False,
+                    defaults: dict | None = None, now: datetime | None = None,
+                    settings=None, max_rows: int = 5000, sheet: str | None = None) -> ImportReport:
+    """Check a problem list and create its cases as drafts (or registered); flushes only.
+
+    Raises ImportRejected (nothing written) when a row is bad and ``all_or_nothing``;
+    otherwise writes the good rows and reports the bad ones.
+    """
+    if actor.role not in IMPORT_ROLES:
+        names = "、".join(ROLE_LABELS[r] for r in IMPORT_ROLES)
+        raise Forbidden(f"导入问题清单须由{names}办理（当前角色：{actor.role_label}）",
+                        needed_roles=list(IMPORT_ROLES), rules=["role_required"])
+    if register and actor.role != OFFICE_STAFF:
+        raise Forbidden(f"导入并直接挂号须由{ROLE_LABELS[OFFICE_STAFF]}办理",
+                        needed_roles=[OFFICE_STAFF], rules=["role_required"])
+    now = now or utcnow()
+    report = read_problem_list(session, data, filename, defaults=defaults, today=local_today(now),
+                               max_rows=max_rows, sheet=sheet)
+    report.registered = register
+    if dry_run:
+        return report
+    if report.errors and all_or_nothing:
+        n = len({e.row for e in report.errors})
+        raise ImportRejected(f"{n} 行有误，未导入任何数据；请修改后重新上传（可先预览）",
+                             field="file", errors=[e.to_dict() for e in report.errors],
+                             total_rows=len(report.rows))
+    from workflow.core import service
+
+    for parsed in report.rows:
+        if parsed.errors:
+            continue
+        case = create_problem(session, actor, _jsonable(parsed.raw), now=now)
+        service.record(session, case, actor, "import", payload={
+            "filename": report.filename, "sha256": report.sha256, "sheet": report.sheet,
+            "row": parsed.row}, now=now)
+        session.flush()  # the version the register step checks includes the import event
+        if register:
+            service.transition(session, case.id, "register", actor, version=case.version,
+                               settings=settings, now=now)
+        report.created.append(case.id)
+    session.flush()
+    return report
+
+
+__all__ = ["SYNONYMS", "ImportRejected", "import_problems", "read_problem_list"]

@@ -1,0 +1,41 @@
+"""Progress reports (进展报告) between assignment and report, kept in the audit chain."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case
+from workflow.core.service import lock_for_record, record, require_department_member
+from workflow.org.models import User
+from workflow.platform.errors import Conflict, InvalidInput
+
+REPORTABLE = ("assigned", "in_progress")
+
+
+def add_progress(session: Session, case_id: int, actor: User, *, text, percent=None,
+                 now: datetime | None = None) -> AuditEvent:
+    """A user of the responsible (or co-responsible) department reports progress."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("须填写进展情况（text）", field="text")
+    if len(text) > 5000:
+        raise InvalidInput("进展情况过长（最多 5000 字）", field="text")
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, int)
+                                or not 0 <= percent <= 100):
+        raise InvalidInput("完成比例（percent）须为 0–100 的整数", field="percent")
+    case = lock_for_record(session, case_id, actor)
+    require_department_member(case, actor, allow_co=True)
+    if case.status not in REPORTABLE:
+        raise Conflict(f"案件当前状态“{case.status_label}”不能报告进展",
+                       current_version=case.version, status=case.status)
+    event = record(session, case, actor, "progress", comment=text.strip(),
+                   payload={"percent": percent}, now=now)
+    session.flush()
+    return event
+
+
+def progress_of(session: Session, case: Case) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "progress").order_by(AuditEvent.seq)))

@@ -1,0 +1,223 @@
+"""Work queues of each role's home page: what waits for whom, with counts.
+
+A queue is a named WHERE clause; the home page counts it and shows its first
+cases, and the case list accepts ``queue=<key>`` to show all of it. Later
+features (disputes, extensions …) add their own queues to ``QUEUES`` and
+their keys to ``ROLE_QUEUES``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from workflow.core.cases import Case, visible_cases_filter
+from workflow.org.models import Department, User
+from workflow.org.roles import (
+    ADMIN,
+    AUDITOR,
+    DEPT_HEAD,
+    DEPT_OFFICER,
+    INSPECTOR,
+    LEADER,
+    OFFICE_DIRECTOR,
+    OFFICE_STAFF,
+)
+from workflow.platform.base import utcnow
+from workflow.platform.vocab import OPEN_STATUSES, STATUS_LABELS
+from workflow.problems.disputes import Dispute
+from workflow.problems.lookback import LookBack
+
+# Statuses in which the department holds the case and the deadline runs
+WORKING_STATUSES = ("assigned", "in_progress")
+DUE_SOON_WORKING_DAYS = 3  # the first reminder of the domain brief §6
+
+
+@dataclass(frozen=True)
+class QueueContext:
+    user: User
+    today: date
+    calendar: Any
+    interview_days: int = 30
+    lookback_days: int = 365
+
+    @property
+    def due_soon_limit(self) -> date:
+        return self.calendar.add_working_days(self.today, DUE_SOON_WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    clause: Callable[[QueueContext], Any]
+    hint: str = ""
+
+
+def overdue_clause(today: date):
+    """Open cases past their deadline, or flagged overdue by the deadline sweep."""
+    return and_(Case.status.in_(OPEN_STATUSES),
+                or_(Case.overdue.is_(True),
+                    and_(Case.status.in_(WORKING_STATUSES), Case.deadline < today)))
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    if case.status not in OPEN_STATUSES:
+        return False
+    return bool(case.overdue) or (case.status in WORKING_STATUSES and case.deadline is not None
+                                  and case.deadline < today)
+
+
+def deadline_info(case: Case, today: date, calendar) -> dict | None:
+    """Working days left or days overdue, for the deadline line of a case."""
+    if case.deadline is None:
+        return None
+    info = {"deadline": case.deadline, "original": case.original_deadline,
+            "running": case.status in WORKING_STATUSES, "overdue_days": 0, "working_days_left": None}
+    if case.deadline < today:
+        info["overdue_days"] = (today - case.deadline).days
+        info["overdue_working_days"] = calendar.working_days_between(case.deadline, today)
+    else:
+        info["working_days_left"] = calendar.working_days_between(today, case.deadline)
+    info["overdue"] = is_overdue(case, today)
+    return info
+
+
+def _own(ctx: QueueContext):
+    if ctx.user.department_id is None:
+        return false()
+    return Case.department_id == ctx.user.department_id
+
+
+def _needs_director():
+    """SQL twin of ``Case.needs_director_to_close``."""
+    return or_(Case.grade == "major", Case.source == "state_council")
+
+
+def _extensions_to_decide(ctx: QueueContext):
+    """Pending requests; the 经办人 sees only those he may decide (general hazards)."""
+    pending = Case.extension_pending.is_(True)
+    if ctx.user.role == OFFICE_STAFF:
+        return and_(pending, not_(_needs_director()))
+    return pending
+
+
+def _lookback_due(ctx: QueueContext):
+    """Twin of ``lookback.due_lookbacks``: closed long enough and not reviewed for that closure."""
+    done = exists().where(LookBack.case_id == Case.id, LookBack.closed_at == Case.closed_at)
+    return and_(Case.status == "closed",
+                Case.closed_at <= utcnow() - timedelta(days=ctx.lookback_days), ~done)
+
+
+QUEUES: dict[str, Queue] = {q.key: q for q in [
+    Queue("to_accept", "待签收", lambda c: and_(_own(c), Case.status == "assigned"),
+          "已交办本部门、尚未签收"),
+    Queue("in_progress", "整改中", lambda c: and_(_own(c), Case.status == "in_progress"),
+          "已签收、正在整改"),
+    Queue("returned", "被退回", lambda c: and_(_own(c), Case.status == "in_progress", Case.round > 1),
+          "退回或审批不通过后须重新整改上报"),
+    Queue("due_soon", "即将到期",
+          lambda c: and_(_own(c), Case.status.in_(WORKING_STATUSES), Case.deadline >= c.today,
+                         Case.deadline <= c.due_soon_limit),
+          f"{DUE_SOON_WORKING_DAYS} 个工作日内到期"),
+    Queue("my_overdue", "已逾期", lambda c: and_(_own(c), overdue_clause(c.today)), "超过整改期限"),
+    Queue("review", "待核查", lambda c: Case.status == "reported", "部门已上报，等待核查或退回"),
+    Queue("drafts", "待挂号", lambda c: Case.status == "draft", "登记的问题草稿，补全后挂号交办"),
+    Queue("extension_requests", "延期申请", lambda c: _extensions_to_decide(c),
+          "等待审批的延期申请"),
+    Queue("overdue", "逾期案件", lambda c: overdue_clause(c.today), "超过整改期限的未销号案件"),
+    Queue("escalated", "催办督办中",
+          lambda c: and_(Case.status.in_(OPEN_STATUSES), Case.supervision_level > 0),
+          "已催办、督办的案件"),
+    Queue("closure", "待销号", lambda c: Case.status == "verified", "已核查通过，等待销号"),
+    Queue("major", "重大隐患", lambda c: and_(Case.status.in_(OPEN_STATUSES), Case.grade == "major"),
+          "未销号的重大事故隐患"),
+    Queue("listed", "挂牌督办", lambda c: and_(Case.status.in_(OPEN_STATUSES), Case.listed.is_(True)),
+          "挂牌督办中的案件"),
+    Queue("interview", "约谈候选",
+          lambda c: and_(Case.status.in_(WORKING_STATUSES),
+                         Case.deadline < c.today - timedelta(days=c.interview_days)),
+          "逾期超过约谈阈值的案件"),
+    Queue("my_drafts", "我登记的草稿",
+          lambda c: and_(Case.status == "draft", Case.created_by_id == c.user.id),
+          "尚未挂号的登记"),
+    Queue("closed", "已销号", lambda c: Case.status == "closed", "已销号的案件记录"),
+    # the problem loop: disputes, extensions, supervision and 回头看
+    Queue("disputes", "管辖异议", lambda c: exists().where(Dispute.case_id == Case.id,
+                                                       Dispute.status == "open"),
+          "责任部门提出异议，待转办或说明理由"),
+    Queue("major_extensions", "重大隐患延期",
+          lambda c: and_(Case.extension_pending.is_(True), _needs_director()),
+          "重大隐患、国务院督导问题的延期申请，由主任审批"),
+    Queue("lookbacks_due", "待回头看", lambda c: _lookback_due(c),
+          "销号满一年、尚未回头看的案件"),
+    Queue("reopen_pending", "回头看待确认",
+          lambda c: exists().where(LookBack.case_id == Case.id, LookBack.state == "reopen_pending"),
+          "回头看发现反弹，待主任确认重新整改"),
+    Queue("my_escalated", "催办督办",
+          lambda c: and_(_own(c), Case.status.in_(OPEN_STATUSES),
+                         or_(Case.supervision_level > 0, Case.listed.is_(True))),
+          "被催办、督办或挂牌督办的本部门案件"),
+]}
+
+ROLE_QUEUES: dict[str, list[str]] = {
+    DEPT_OFFICER: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
+                   "my_drafts"],
+    DEPT_HEAD: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
+                "my_drafts"],
+    OFFICE_STAFF: ["review", "drafts", "disputes", "extension_requests", "overdue", "escalated",
+                   "lookbacks_due", "closure"],
+    OFFICE_DIRECTOR: ["closure", "major", "major_extensions", "listed", "interview",
+                      "reopen_pending", "lookbacks_due", "overdue", "extension_requests",
+                      "disputes"],
+    INSPECTOR: ["my_drafts", "review", "major"],
+    AUDITOR: ["closed", "overdue"],
+    LEADER: ["major", "overdue", "closed"],
+    ADMIN: [],
+}
+
+
+def queue_clause(key: str, ctx: QueueContext):
+    """The WHERE clause of a queue, limited to what the user may read."""
+    clause = QUEUES[key].clause(ctx)
+    scope = visible_cases_filter(ctx.user)
+    return clause if scope is None else and_(scope, clause)
+
+
+def queue_summaries(session: Session, ctx: QueueContext, *, preview: int = 5) -> list[dict]:
+    """Each of the user's queues: label, count and its first cases (earliest deadline first)."""
+    out = []
+    for key in ROLE_QUEUES.get(ctx.user.role, []):
+        clause = queue_clause(key, ctx)
+        count = session.scalar(select(func.count()).select_from(Case).where(clause))
+        cases = []
+        if count and preview:
+            cases = session.scalars(select(Case).where(clause).order_by(
+                Case.deadline.asc().nulls_last(), Case.id.desc()).limit(preview)).all()
+        out.append({"key": key, "label": QUEUES[key].label, "hint": QUEUES[key].hint,
+                    "count": count, "cases": cases})
+    return out
+
+
+def status_counts(session: Session, user: User) -> list[tuple[str, str, int]]:
+    """Cases per status among those the user may read (the figures of the home page)."""
+    stmt = select(Case.status, func.count()).group_by(Case.status)
+    scope = visible_cases_filter(user)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    counts = dict(session.execute(stmt).all())
+    return [(s, label, counts.get(s, 0)) for s, label in STATUS_LABELS.items()]
+
+
+def interview_candidates(session: Session, ctx: QueueContext) -> list[tuple[Department, int]]:
+    """Departments with cases overdue beyond the 约谈 threshold, most cases first."""
+    clause = queue_clause("interview", ctx)
+    rows = session.execute(select(Case.department_id, func.count()).where(clause)
+                           .group_by(Case.department_id)
+                           .order_by(func.count().desc())).all()
+    depts = {d.id: d for d in session.scalars(select(Department).where(
+        Department.id.in_([r[0] for r in rows if r[0] is not None])))}
+    return [(depts[d], n) for d, n in rows if d in depts]

@@ -1,0 +1,75 @@
+"""Recording problems: drafts by inspectors, departments or the office."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from workflow.core.cases import Case
+from workflow.core.holidays import calendar_for
+from workflow.core.service import lock_for_record, record
+from workflow.org.models import Department, User
+from workflow.org.roles import DEPARTMENT_ROLES, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.platform.base import local_today, utcnow
+from workflow.platform.errors import Forbidden
+from workflow.problems.fields import clean_problem_fields
+
+CREATE_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, INSPECTOR}) | DEPARTMENT_ROLES
+
+
+def can_create(user: User) -> bool:
+    return user.role in CREATE_ROLES
+
+
+def create_problem(session: Session, actor: User, raw: dict, *,
+                   now: datetime | None = None) -> Case:
+    """Record a problem case in ``draft`` (待挂号) and start its audit chain."""
+    if not can_create(actor):
+        names = "、".join(ROLE_LABELS[r] for r in sorted(CREATE_ROLES))
+        raise Forbidden(f"登记问题须由{names}办理（当前角色：{actor.role_label}）",
+                        needed_roles=sorted(CREATE_ROLES), rules=["role_required"])
+    now = now or utcnow()
+    fields = clean_problem_fields(session, raw, today=local_today(now),
+                                  calendar=calendar_for(session))
+    co_ids = fields.pop("co_department_ids", [])
+    case = Case(kind="problem", status="draft", created_by_id=actor.id, created_at=now,
+                **fields)
+    case.co_departments = [session.get(Department, i) for i in co_ids]
+    session.add(case)
+    session.flush()
+    record(session, case, actor, "create", payload=_payload(fields, co_ids), now=now)
+    session.flush()
+    return case
+
+
+def update_draft(session: Session, case_id: int, actor: User, raw: dict, *,
+                 now: datetime | None = None) -> Case:
+    """Complete or correct a draft before 挂号 (the office, or its author)."""
+    case = lock_for_record(session, case_id, actor)
+    if not (actor.role in (OFFICE_STAFF, OFFICE_DIRECTOR) or case.created_by_id == actor.id):
+        raise Forbidden("只有区安委办或登记人可以修改草稿",
+                        needed_roles=[OFFICE_STAFF, OFFICE_DIRECTOR], rules=["role_required"])
+    if case.status != "draft":
+        from workflow.platform.errors import Conflict
+
+        raise Conflict("已挂号的案件不能再修改登记信息", current_version=case.version,
+                       status=case.status)
+    now = now or utcnow()
+    fields = clean_problem_fields(session, raw, today=local_today(now), partial=True,
+                                  calendar=calendar_for(session))
+    co_ids = fields.pop("co_department_ids", None)
+    for key, value in fields.items():
+        setattr(case, key, value)
+    if co_ids is not None:
+        case.co_departments = [session.get(Department, i) for i in co_ids]
+    record(session, case, actor, "update", payload=_payload(fields, co_ids or []), now=now)
+    session.flush()
+    return case
+
+
+def _payload(fields: dict, co_ids) -> dict:
+    out = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None and
+               not isinstance(v, (int, bool, str)) else v) for k, v in fields.items()}
+    if co_ids:
+        out["co_department_ids"] = list(co_ids)
+    return out

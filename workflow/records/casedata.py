@@ -1,0 +1,174 @@
+"""What the printed records say about a case: 台账 fields, timeline, evidence."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.evidence import Evidence, Storage
+from workflow.org.models import Department
+from workflow.org.roles import ROLE_LABELS
+from workflow.platform.vocab import ACTION_LABELS, GRADES, KINDS, PLAN_PARTS, source_label
+from workflow.records.render import format_cn_date, thumbnail_data_uri
+
+DEFAULT_ISSUER = "常州市武进区安全生产委员会办公室"
+CANCEL_LABELS = {"duplicate": "重复登记", "error": "误登记", "other": "其他"}
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+def deadline_text(case: Case) -> str:
+    text = format_cn_date(case.deadline)
+    if case.original_deadline and case.deadline and case.original_deadline != case.deadline:
+        text += f"（原期限 {format_cn_date(case.original_deadline)}）"
+    if case.deadline_working_days:
+        text += f"（{case.deadline_working_days} 个工作日）"
+    return text
+
+
+def case_fields(case: Case) -> list[tuple[str, str]]:
+    """The 台账 fields of domain brief §5 as (label, text), empty ones kept as blanks."""
+    person = " ".join(x for x in (case.responsible_person, case.responsible_phone) if x)
+    unit = case.responsible_unit or ""
+    if case.credit_code:
+        unit += f"（统一社会信用代码 {case.credit_code}）"
+    return [
+        ("编号", case.display_number + (f"（原编号 {case.original_number}）"
+                                         if case.original_number else "")),
+        ("类别", KINDS.get(case.kind, case.kind or "")),
+        ("问题来源", source_label(case.source)),
+        ("隐患等级", GRADES.get(case.grade, case.grade or "")),
+        ("发现时间", format_cn_date(case.found_on)),
+        ("发现人/检查组", case.found_by or ""),
+        ("所属行业领域", case.industry or ""),
+        ("属地", case.town or ""),
+        ("责任主体", unit),
+        ("地点", case.location or ""),
+        ("责任部门", case.department.name if case.department else ""),
+        ("配合部门", "、".join(d.name for d in case.co_departments)),
+        ("整改责任人/电话", person),
+        ("整改期限", deadline_text(case)),
+        ("整改资金(万元)", "" if case.funds is None else f"{case.funds}"),
+        ("是否停产", "是" if case.suspended else "否"),
+        ("案件状态", case.status_label),
+        ("销号时间", format_cn_date(case.closed_at)),
+    ]
+
+
+def case_texts(case: Case) -> list[tuple[str, str]]:
+    """Long free-text fields printed across the full width."""
+    return [("问题名称", case.title or ""), ("问题描述", case.description or ""),
+            ("判定依据", case.basis or ""), ("整改措施/要求", case.measures_required or "")]
+
+
+def plan_rows(case: Case) -> list[tuple[str, str]]:
+    plan = case.plan
+    return [(label, plan.get(key) or "") for key, label in PLAN_PARTS.items()] if plan else []
+
+
+def events_of(session: Session, case: Case) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                .order_by(AuditEvent.seq)))
+
+
+def last_event_at(events: list[AuditEvent], case: Case) -> datetime:
+    """The instant a record of this case state is dated: its last audit event."""
+    return events[-1].at if events else case.created_at
+
+
+def _department_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Department.id, Department.name)).all())
+
+
+def event_detail(ev: AuditEvent, departments: dict[int, str]) -> str:
+    """The comment of an event, with what its payload adds for a reader."""
+    payload = ev.payload
+    parts = []
+    if ev.action == "evidence" and payload.get("filename"):
+        parts.append(f"文件：{payload['filename']}")
+    elif ev.action == "transfer":
+        parts.append(f"转至：{departments.get(payload.get('to_department_id'), '')}")
+    elif ev.action == "register" and payload.get("number"):
+        parts.append(f"编号 {payload['number']}，期限 {payload.get('deadline', '')}")
+    elif ev.action == "cancel":
+        parts.append(f"原因：{CANCEL_LABELS.get(payload.get('cancel_reason'), '')}")
+    elif ev.action == "onsite_verification":
+        parts.append(f"核查人：{'、'.join(payload.get('verifiers') or [])}")
+    if ev.comment:
+        parts.append(ev.comment)
+    return "；".join(p for p in parts if p)
+
+
+@dataclass
+class TimelineRow:
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    department: str
+    action: str
+    detail: str
+
+
+def timeline(session: Session, events: list[AuditEvent]) -> list[TimelineRow]:
+    departments = _department_names(session)
+    return [TimelineRow(ev.seq, ev.at, ev.actor_name, ROLE_LABELS.get(ev.actor_role, ev.actor_role),
+                        ev.actor_department or "", ACTION_LABELS.get(ev.action, ev.action),
+                        event_detail(ev, departments)) for ev in events]
+
+
+@dataclass
+class EvidenceRow:
+    index: int
+    filename: str
+    type_label: str
+    category: str
+    size: str
+    sha256: str
+    uploader: str
+    uploaded_at: datetime
+    round: int
+    thumbnail: str | None
+    missing: bool
+
+
+def evidence_rows(session: Session, case: Case, storage: Storage | None) -> list[EvidenceRow]:
+    """The evidence index, with a thumbnail of each photo read from ``storage``."""
+    rows = []
+    files = session.scalars(select(Evidence).where(Evidence.case_id == case.id)
+                            .order_by(Evidence.round, Evidence.id)).all()
+    for i, ev in enumerate(files, 1):
+        thumb, missing = None, False
+        if ev.is_image and storage is not None:
+            try:
+                thumb = thumbnail_data_uri(storage.get(ev.sha256))
+            except OSError:
+                missing = True
+        rows.append(EvidenceRow(i, ev.filename, ev.type_label, ev.category_label, human_size(ev.size),
+                                ev.sha256, ev.uploaded_by.display_name if ev.uploaded_by else "",
+                                ev.uploaded_at, ev.round, thumb, missing))
+    return rows
+
+
+def onsite_records(session: Session, case: Case) -> list[OnsiteVerification]:
+    return list(session.scalars(select(OnsiteVerification)
+                                .where(OnsiteVerification.case_id == case.id)
+                                .order_by(OnsiteVerification.id)))
+
+
+def first_event(events: list[AuditEvent], action: str) -> AuditEvent | None:
+    return next((ev for ev in events if ev.action == action), None)
+
+
+def last_of(events: list[AuditEvent], action: str) -> AuditEvent | None:
+    return next((ev for ev in reversed(events) if ev.action == action), None)

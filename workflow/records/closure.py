@@ -1,0 +1,75 @@
+"""整改销号审批表: the closure report of a case, printable at any status."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from workflow.core.cases import Case
+from workflow.core.evidence import Storage
+from workflow.records.casedata import (
+    DEFAULT_ISSUER,
+    case_fields,
+    case_texts,
+    events_of,
+    evidence_rows,
+    last_event_at,
+    onsite_records,
+    plan_rows,
+    timeline,
+)
+from workflow.records.render import render_pdf, render_record_html
+from workflow.records.stamp import ChainStamp, metadata_for
+
+TITLE = "整改销号审批表"
+
+
+def approval_rows(case: Case) -> list[tuple]:
+    """(label, name, date) of who reported, verified and closed the current round."""
+    def name(user):
+        return user.display_name if user else ""
+    return [("上报（部门负责人）", name(case.reported_by), case.reported_at),
+            ("核查（区安委办）", name(case.verified_by), case.verified_at),
+            ("销号审批", name(case.closed_by), case.closed_at)]
+
+
+def closure_html(session: Session, case: Case, *, storage: Storage | None,
+                 issuer: str = DEFAULT_ISSUER) -> tuple[str, ChainStamp, object]:
+    """The report's HTML, the chain stamp it prints and the instant it is dated."""
+    events = events_of(session, case)
+    stamp = ChainStamp.of(case)
+    as_of = last_event_at(events, case)
+    html = render_record_html(
+        "records/closure.html", title=TITLE, issuer=issuer, number=case.display_number,
+        case=case, closed=case.status == "closed", fields=case_fields(case),
+        texts=case_texts(case), plan=plan_rows(case), onsite=onsite_records(session, case),
+        evidence=evidence_rows(session, case, storage), timeline=timeline(session, events),
+        approvals=approval_rows(case), stamp=stamp, as_of=as_of)
+    return html, stamp, as_of
+
+
+def render_closure_report(session: Session, case: Case, *, storage: Storage | None,
+                          issuer: str = DEFAULT_ISSUER, warnings: list | None = None) -> bytes:
+    """Render the closure report; the same case state gives the same bytes.
+
+    The PDF identifier and creation date come from the case's last audit event,
+    and the chain head is printed, embedded as /SafeLoopChain and put in a QR
+    code, so ``records verify`` can tell whether the case changed since.
+    """
+    return prepare_closure_report(session, case, storage=storage, issuer=issuer)(warnings)
+
+
+def prepare_closure_report(session: Session, case: Case, *, storage: Storage | None,
+                           issuer: str = DEFAULT_ISSUER):
+    """Read everything the report needs now; return a function that renders it.
+
+    The returned function touches no database, so a worker can end its
+    transaction before the CPU-heavy render (on SQLite a transaction holds the
+    write lock, which would serialise parallel workers).
+    """
+    html, stamp, as_of = closure_html(session, case, storage=storage, issuer=issuer)
+    identifier = f"closure:{case.id}:{stamp.seq}:{stamp.head}"
+    title = f"{TITLE} {case.display_number}"
+
+    def render(warnings: list | None = None) -> bytes:
+        return render_pdf(html, identifier=identifier, created=as_of, title=title,
+                          warnings=warnings, **metadata_for([stamp]))
+    return render
