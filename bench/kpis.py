@@ -30,7 +30,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root repla
 from sqlalchemy import and_, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow.assessment import figures as kpis  # noqa: E402
+from workflow.assessment import figures  # noqa: E402
 from workflow.core.cases import Case  # noqa: E402
 from workflow.models import Base  # noqa: E402
 from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
@@ -134,21 +134,21 @@ def best(fn, runs: int = 3) -> float:
 
 def measure(engine, n: int, full_ledger: bool) -> dict:
     session = make_sessionmaker(engine)()
-    w = kpis.make_window(kpis.parse_period("2020Q3"), "2020-10-10")
-    year = kpis.make_window(kpis.parse_period("2020"), "2020-12-31")
+    w = figures.make_window(figures.parse_period("2020Q3"), "2020-10-10")
+    year = figures.make_window(figures.parse_period("2020"), "2020-12-31")
     from workflow.core.holidays import calendar_for
 
     cal = calendar_for(session)
 
     def dashboard():
-        rows = kpis.compute(session, "department", w, calendar=cal)
-        kpis.compute(session, "district", w, calendar=cal)
-        kpis.monthly_trend(session, year)
+        rows = figures.compute(session, "department", w, calendar=cal)
+        figures.compute(session, "district", w, calendar=cal)
+        figures.monthly_trend(session, year)
         return rows
 
     rows = dashboard()
     out = {"n": n, "dashboard": best(dashboard),
-           "year_table": best(lambda: kpis.compute(session, "department", year, calendar=cal)),
+           "year_table": best(lambda: figures.compute(session, "department", year, calendar=cal)),
            "registered_in_q3": sum(r["registered"] for r in rows)}
     where = and_(Case.department_id == 7, Case.registered_at >= datetime(2020, 1, 1),
                  Case.registered_at < datetime(2021, 1, 1))

@@ -31,8 +31,10 @@ from workflow.core.cases import Case  # noqa: E402
 from workflow.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from workflow.models import Base  # noqa: E402
 from workflow.org.models import User  # noqa: E402
-from workflow.problems import extensions as deadlines  # noqa: E402
-from workflow.problems import progress
+from workflow.problems import (
+    extensions,  # noqa: E402
+    progress,
+)
 
 SHOTS = [  # (file, user, path, full page)
     ("login.png", None, "/login", False),
@@ -82,7 +84,7 @@ def prepare(app) -> int:
                                 "已更换全部可燃气体报警器并完成联动测试。")
         progress.add_progress(db.session, case.id, users["officer"],
                               text="新报警器已到货，正在安装调试。", percent=60)
-        deadlines.request_extension(db.session, case.id, users["head"],
+        extensions.request_extension(db.session, case.id, users["head"],
                                     reason="联动控制柜须厂家到场调试",
                                     interim_measures="储罐区设置警戒区，每日巡查两次",
                                     new_deadline=case.deadline + timedelta(days=15))

@@ -10,14 +10,14 @@ from datetime import date
 
 import pytest
 
-from workflow.assessment import figures as kpis
+from workflow.assessment import figures
 from workflow.platform.errors import InvalidInput
 
-Q3 = kpis.parse_period("2020Q3")
+Q3 = figures.parse_period("2020Q3")
 
 
 def window(cutoff=date(2020, 10, 5), period=Q3):
-    return kpis.make_window(period, cutoff, today=date(2026, 1, 1))
+    return figures.make_window(period, cutoff, today=date(2026, 1, 1))
 
 
 def rows_by_key(items):
@@ -25,7 +25,7 @@ def rows_by_key(items):
 
 
 def test_department_a_every_figure(kpi_world, session):
-    rows = rows_by_key(kpis.compute(session, "department", window()))
+    rows = rows_by_key(figures.compute(session, "department", window()))
     a = rows[kpi_world.w.dept.id]
     assert a["department"] == "区应急管理局"
     # registered in Q3: c1 c2 c3 c4 c6 c7 c8 (c5 cancelled, c11 draft, c12 in Q2)
@@ -52,7 +52,7 @@ def test_department_a_every_figure(kpi_world, session):
 
 
 def test_department_b_and_nulls(kpi_world, session):
-    rows = rows_by_key(kpis.compute(session, "department", window()))
+    rows = rows_by_key(figures.compute(session, "department", window()))
     b = rows[kpi_world.w.other_dept.id]
     assert (b["registered"], b["closed"], b["rectification_rate"]) == (2, 0, 0.0)
     assert b["major_rectification_rate"] is None  # no major hazards: no denominator
@@ -68,7 +68,7 @@ def test_department_b_and_nulls(kpi_world, session):
 
 
 def test_district_is_the_sum(kpi_world, session):
-    (d,) = kpis.compute(session, "district", window())
+    (d,) = figures.compute(session, "district", window())
     assert d["key"] == "all" and d["label"] == "全区"
     assert (d["registered"], d["closed"], d["rectification_rate"]) == (9, 4, round(4 / 9, 4))
     assert (d["due"], d["on_time"]) == (8, 3)
@@ -78,27 +78,27 @@ def test_district_is_the_sum(kpi_world, session):
 
 
 def test_other_scopes(kpi_world, session):
-    grade = rows_by_key(kpis.compute(session, "grade", window()))
+    grade = rows_by_key(figures.compute(session, "grade", window()))
     assert grade["major"]["label"] == "重大" and grade["major"]["registered"] == 2
     assert grade["general"]["registered"] == 7
-    kind = rows_by_key(kpis.compute(session, "kind", window()))
+    kind = rows_by_key(figures.compute(session, "kind", window()))
     assert kind["task"]["task_completion_rate"] == 0.5 and kind["task"]["registered"] == 0
-    source = rows_by_key(kpis.compute(session, "source", window()))
+    source = rows_by_key(figures.compute(session, "source", window()))
     assert source["patrol"]["label"] == "巡查发现"
-    town = kpis.compute(session, "town", window())
+    town = figures.compute(session, "town", window())
     assert [r["label"] for r in town] == ["（未填写）"]
     with pytest.raises(InvalidInput):
-        kpis.compute(session, "planet", window())
+        figures.compute(session, "planet", window())
 
 
 def test_cutoff_moves_the_figures(kpi_world, session):
     # at 2020-10-20, c8 is closed (10-15) and no longer overdue; its closure is late
-    a = rows_by_key(kpis.compute(session, "department", window(date(2020, 10, 20))))[
+    a = rows_by_key(figures.compute(session, "department", window(date(2020, 10, 20))))[
         kpi_world.w.dept.id]
     assert (a["closed"], a["overdue_count"]) == (5, 1)
     assert a["overdue_buckets"] == {"1-7": 0, "8-30": 0, ">30": 1}
     # mid-period cut-off: only July registrations, c4 not yet closed
-    a = rows_by_key(kpis.compute(session, "department", window(date(2020, 7, 31))))[
+    a = rows_by_key(figures.compute(session, "department", window(date(2020, 7, 31))))[
         kpi_world.w.dept.id]
     assert (a["registered"], a["closed"]) == (4, 2)
     assert (a["due"], a["on_time"]) == (3, 2)  # c1, c2, c12 due by 07-31
@@ -107,61 +107,61 @@ def test_cutoff_moves_the_figures(kpi_world, session):
 def test_drill_down_matches_the_counts(kpi_world, session):
     w, A = window(), kpi_world.w.dept.id
     c = kpi_world.cases
-    ids = dict(kpis.figure_cases(session, "rectification_rate", "department", A, w))
+    ids = dict(figures.figure_cases(session, "rectification_rate", "department", A, w))
     assert set(ids) == {c[n].id for n in ("c1", "c2", "c3", "c4", "c6", "c7", "c8")}
     assert {i for i, counted in ids.items() if counted} == {c[n].id for n in ("c1", "c2", "c4", "c6")}
-    late = kpis.figure_cases(session, "on_time_rate", "department", A, w)
+    late = figures.figure_cases(session, "on_time_rate", "department", A, w)
     assert {i for i, ok in late if not ok} == {c[n].id for n in ("c2", "c3", "c4", "c8")}
-    assert {i for i, _ in kpis.figure_cases(session, "overdue_count", "district", None, w)} == {
+    assert {i for i, _ in figures.figure_cases(session, "overdue_count", "district", None, w)} == {
         c[n].id for n in ("c3", "c8", "c10")}
-    assert [i for i, _ in kpis.figure_cases(session, "overdue_over_30", "district", None, w)] == [
+    assert [i for i, _ in figures.figure_cases(session, "overdue_over_30", "district", None, w)] == [
         c["c3"].id]
-    ret = dict(kpis.figure_cases(session, "return_rate", "department", A, w))
+    ret = dict(figures.figure_cases(session, "return_rate", "department", A, w))
     assert ret[c["c4"].id] is True and sum(ret.values()) == 1 and len(ret) == 4
-    acc = dict(kpis.figure_cases(session, "accept_on_time_rate", "department",
+    acc = dict(figures.figure_cases(session, "accept_on_time_rate", "department",
                                  kpi_world.w.other_dept.id, w))
     assert acc == {c["c9"].id: False, c["c10"].id: True}
-    tasks = dict(kpis.figure_cases(session, "task_completion_rate", "district", None, w))
+    tasks = dict(figures.figure_cases(session, "task_completion_rate", "district", None, w))
     assert sorted(tasks.values()) == [False, True]
-    assert [i for i, _ in kpis.figure_cases(session, "extension_rate", "department", A, w)
+    assert [i for i, _ in figures.figure_cases(session, "extension_rate", "department", A, w)
             if _] == [c["c4"].id]
-    for fig in kpis.FIGURES:  # every figure opens
-        kpis.figure_cases(session, fig, "grade", "major", w)
+    for fig in figures.FIGURES:  # every figure opens
+        figures.figure_cases(session, fig, "grade", "major", w)
 
 
 def test_monthly_trend(kpi_world, session):
-    trend = kpis.monthly_trend(session, window())
+    trend = figures.monthly_trend(session, window())
     assert [(t["month"], t["registered"], t["closed"]) for t in trend] == [
         ("2020-07", 4, 3), ("2020-08", 2, 1), ("2020-09", 3, 0)]
 
 
 def test_periods():
-    assert kpis.parse_period("2020Q3").start == date(2020, 7, 1)
-    assert kpis.parse_period("2020Q1").end == date(2020, 3, 31)
-    assert kpis.parse_period("2020-02").end == date(2020, 2, 29)
-    assert kpis.parse_period("2020").label == "2020年"
-    p = kpis.parse_period(start="2020-03-05", end="2020-04-01")
+    assert figures.parse_period("2020Q3").start == date(2020, 7, 1)
+    assert figures.parse_period("2020Q1").end == date(2020, 3, 31)
+    assert figures.parse_period("2020-02").end == date(2020, 2, 29)
+    assert figures.parse_period("2020").label == "2020年"
+    p = figures.parse_period(start="2020-03-05", end="2020-04-01")
     assert (p.start, p.end, p.kind) == (date(2020, 3, 5), date(2020, 4, 1), "custom")
     for bad in ("2020Q5", "20-03", "2020-13", "1999"):
         with pytest.raises(InvalidInput):
-            kpis.parse_period(bad)
+            figures.parse_period(bad)
     with pytest.raises(InvalidInput):
-        kpis.parse_period(start="2020-04-01", end="2020-03-01")
+        figures.parse_period(start="2020-04-01", end="2020-03-01")
     with pytest.raises(InvalidInput):
-        kpis.make_window(Q3, "2020-06-30")
+        figures.make_window(Q3, "2020-06-30")
     # default cut-off: the period end, or today while it runs
-    assert kpis.make_window(Q3, None, today=date(2021, 1, 1)).cutoff == date(2020, 9, 30)
-    assert kpis.make_window(Q3, None, today=date(2020, 8, 1)).cutoff == date(2020, 8, 1)
+    assert figures.make_window(Q3, None, today=date(2021, 1, 1)).cutoff == date(2020, 9, 30)
+    assert figures.make_window(Q3, None, today=date(2020, 8, 1)).cutoff == date(2020, 8, 1)
 
 
 def test_ranking_uses_weights():
     items = [{"key": 1, "label": "甲", "rectification_rate": 1.0, "return_rate": 0.5},
              {"key": 2, "label": "乙", "rectification_rate": 0.5, "return_rate": 0.0},
              {"key": 3, "label": "丙", "rectification_rate": None, "return_rate": None}]
-    ranked = kpis.rank(items, {"rectification_rate": 3, "return_rate": 1})
+    ranked = figures.rank(items, {"rectification_rate": 3, "return_rate": 1})
     assert [(r["label"], r["score"], r["rank"]) for r in ranked] == [
         ("甲", 87.5, 1), ("乙", 62.5, 2), ("丙", None, None)]
-    ranked = kpis.rank(items, {"rectification_rate": 1, "return_rate": 3})
+    ranked = figures.rank(items, {"rectification_rate": 1, "return_rate": 3})
     assert [r["label"] for r in ranked][:2] == ["乙", "甲"]
     with pytest.raises(ValueError):
-        kpis.rank(items, {"overdue_count": 1})
+        figures.rank(items, {"overdue_count": 1})

@@ -184,13 +184,12 @@ def _pages_of(world):
 
 def _contested(world):
     """A case with every panel filled: progress, a pending extension, an open dispute, 催办, 挂牌."""
-    from workflow.problems import disputes, progress, supervision
-    from workflow.problems import extensions as deadlines
+    from workflow.problems import disputes, extensions, progress, supervision
 
     case = world.case_at("in_progress")
     users, session = world.users, world.session
     progress.add_progress(session, case.id, users["dept_officer"], text="已采购新报警器", percent=50)
-    deadlines.request_extension(session, case.id, users["dept_head"], reason="设备到货延迟",
+    extensions.request_extension(session, case.id, users["dept_head"], reason="设备到货延迟",
                                 interim_measures="设置警戒区", new_deadline=case.deadline
                                 + timedelta(days=15))
     disputes.raise_dispute(session, case.id, users["dept_officer"], reason="属建筑工地",

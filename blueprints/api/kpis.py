@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blueprints.api import api_user, authed, bp, json_body, openapi, query_args
 from blueprints.extensions import db
-from workflow.assessment import figures as kpis
+from workflow.assessment import figures
 from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
 from workflow.assessment.snapshots import KpiSnapshot, freeze, snapshot_for, with_changes
 from workflow.core.cases import Case
@@ -17,44 +17,44 @@ from workflow.platform.errors import InvalidInput
 WINDOW_ARGS = {"period", "from", "to", "cutoff"}
 
 
-def window_from(args) -> kpis.Window:
-    period = kpis.parse_period(args.get("period"), start=args.get("from"), end=args.get("to"))
-    return kpis.make_window(period, args.get("cutoff"),
+def window_from(args) -> figures.Window:
+    period = figures.parse_period(args.get("period"), start=args.get("from"), end=args.get("to"))
+    return figures.make_window(period, args.get("cutoff"),
                             accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
 
 
 def scope_from(args) -> str:
     scope = args.get("scope") or "department"
-    if scope not in kpis.SCOPES:
-        raise InvalidInput(f"scope 须为：{', '.join(kpis.SCOPES)}", field="scope")
+    if scope not in figures.SCOPES:
+        raise InvalidInput(f"scope 须为：{', '.join(figures.SCOPES)}", field="scope")
     return scope
 
 
 def weights() -> dict:
-    return kpis.check_weights(current_app.config["KPI_WEIGHTS"])
+    return figures.check_weights(current_app.config["KPI_WEIGHTS"])
 
 
-def figures_for(user, scope: str, w: kpis.Window) -> dict:
+def figures_for(user, scope: str, w: figures.Window) -> dict:
     """Rows for the caller: the frozen snapshot of the period when there is one."""
-    restrict = kpis.kpi_restriction(user, scope)
+    restrict = figures.kpi_restriction(user, scope)
     snap = snapshot_for(db.session, w.period.key)
     frozen = None
     explicit_cutoff = request.args.get("cutoff") not in (None, "")
     if snap is not None and (not explicit_cutoff or snap.cutoff == w.cutoff):
-        w = kpis.Window(w.period, snap.cutoff, w.accept_working_days)
-        current = kpis.compute(db.session, scope, w)
+        w = figures.Window(w.period, snap.cutoff, w.accept_working_days)
+        current = figures.compute(db.session, scope, w)
         items = with_changes(snap.figures[scope], current)
         frozen = snap.to_dict()
     else:
-        items = kpis.compute(db.session, scope, w, restrict=restrict)
+        items = figures.compute(db.session, scope, w, restrict=restrict)
     if restrict is not None:
         items = [r for r in items if r["key"] == user.department_id] or [
-            kpis.empty_department_row(user.department_id, user.department.name)]
-    return {"items": items, "scope": scope, "scope_label": kpis.SCOPES[scope][0],
+            figures.empty_department_row(user.department_id, user.department.name)]
+    return {"items": items, "scope": scope, "scope_label": figures.SCOPES[scope][0],
             "period": {"key": w.period.key, "label": w.period.label,
                        "start": w.period.start.isoformat(), "end": w.period.end.isoformat()},
             "cutoff": w.cutoff.isoformat(), "frozen": frozen,
-            "figures": kpis.FIGURES}
+            "figures": figures.FIGURES}
 
 
 @bp.get("/kpis")
@@ -70,16 +70,16 @@ def get_kpi_cases():
     args = query_args(WINDOW_ARGS | {"scope", "figure", "key"})
     user = api_user()
     scope = scope_from(args)
-    restrict = kpis.kpi_restriction(user, scope)
+    restrict = figures.kpi_restriction(user, scope)
     key = args.get("key")
     if scope == "department" and key not in (None, ""):
         if not key.isdigit() or not 1 <= int(key) < 2**31:
             raise InvalidInput("key 须为部门编号", field="key")
         key = int(key)
     if not args.get("figure"):
-        raise InvalidInput(f"须指定 figure：{', '.join(kpis.DRILL_FIGURES)}", field="figure")
+        raise InvalidInput(f"须指定 figure：{', '.join(figures.DRILL_FIGURES)}", field="figure")
     w = window_from(args)
-    pairs = kpis.figure_cases(db.session, args["figure"], scope, key, w, restrict=restrict)
+    pairs = figures.figure_cases(db.session, args["figure"], scope, key, w, restrict=restrict)
     counted = dict(pairs)
     cases = db.session.scalars(select(Case).where(Case.id.in_(list(counted))).order_by(Case.id)).all() \
         if counted else []
@@ -91,7 +91,7 @@ def get_kpi_cases():
             d["days_overdue"] = (w.cutoff - c.deadline).days
         items.append(d)
     return jsonify({"items": items, "figure": args["figure"],
-                    "figure_label": kpis.DRILL_FIGURES[args["figure"]], "scope": scope,
+                    "figure_label": figures.DRILL_FIGURES[args["figure"]], "scope": scope,
                     "key": key, "cutoff": w.cutoff.isoformat(), "total": len(items),
                     "counted": sum(1 for v in counted.values() if v)})
 
@@ -101,9 +101,9 @@ def get_kpi_cases():
 def get_kpi_trend():
     args = query_args(WINDOW_ARGS)
     user = api_user()
-    restrict = kpis.kpi_restriction(user, "department")
+    restrict = figures.kpi_restriction(user, "department")
     w = window_from(args)
-    return jsonify({"items": kpis.monthly_trend(db.session, w, restrict=restrict),
+    return jsonify({"items": figures.monthly_trend(db.session, w, restrict=restrict),
                     "cutoff": w.cutoff.isoformat()})
 
 
@@ -111,7 +111,7 @@ def get_kpi_trend():
 @authed
 def get_kpi_ranking():
     args = query_args(WINDOW_ARGS)
-    kpis.kpi_restriction(api_user(), "department", ranking=True)
+    figures.kpi_restriction(api_user(), "department", ranking=True)
     review = build_review(db.session, window_from(args), weights())
     return jsonify({"items": review.rows, "weights": review.weights, "frozen": review.frozen,
                     "cutoff": review.window.cutoff.isoformat(), "title": review.title})
@@ -119,7 +119,7 @@ def get_kpi_ranking():
 
 def _review_download(ext: str):
     args = query_args(WINDOW_ARGS)
-    kpis.kpi_restriction(api_user(), "department", ranking=True)
+    figures.kpi_restriction(api_user(), "department", ranking=True)
     review = build_review(db.session, window_from(args), weights())
     if ext == "xlsx":
         data = review_xlsx(review)
@@ -146,8 +146,8 @@ def get_review_pdf():
 @authed
 def post_snapshot():
     data = json_body({"period", "from", "to", "cutoff"})
-    period = kpis.parse_period(data.get("period"), start=data.get("from"), end=data.get("to"))
-    w = kpis.make_window(period, data.get("cutoff") or period.end,
+    period = figures.parse_period(data.get("period"), start=data.get("from"), end=data.get("to"))
+    w = figures.make_window(period, data.get("cutoff") or period.end,
                          accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
     snap = freeze(db.session, api_user(), w)
     db.session.commit()
@@ -157,7 +157,7 @@ def post_snapshot():
 @bp.get("/kpis/snapshots")
 @authed
 def list_snapshots():
-    kpis.kpi_restriction(api_user(), "department", ranking=True)
+    figures.kpi_restriction(api_user(), "department", ranking=True)
     rows = db.session.scalars(select(KpiSnapshot).order_by(KpiSnapshot.period_start)).all()
     return jsonify({"items": [s.to_dict() for s in rows]})
 
@@ -167,7 +167,7 @@ _W = [{"name": "period", "in": "query", "schema": {"type": "string"},
       {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
       {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
       {"name": "cutoff", "in": "query", "schema": {"type": "string", "format": "date"}}]
-_SCOPE = {"name": "scope", "in": "query", "schema": {"type": "string", "enum": list(kpis.SCOPES)}}
+_SCOPE = {"name": "scope", "in": "query", "schema": {"type": "string", "enum": list(figures.SCOPES)}}
 ERRORS = {k: v for k, v in openapi.responses("200", {}, 400, 401, 403).items() if k != "200"}
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 _XLSX = {"200": {"description": "Excel 文件", "content": {
@@ -179,7 +179,7 @@ openapi.add_paths({
                       "responses": openapi.responses("200", openapi.ref("KpiTable"), 400, 401, 403)}},
     "/kpis/cases": {"get": {"summary": "指标背后的案件清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
-                      "schema": {"type": "string", "enum": list(kpis.DRILL_FIGURES)}},
+                      "schema": {"type": "string", "enum": list(figures.DRILL_FIGURES)}},
         {"name": "key", "in": "query", "schema": {"type": "string"}}],
         "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
     "/kpis/trend": {"get": {"summary": "按月趋势", "parameters": _W,
@@ -205,10 +205,10 @@ openapi.add_paths({
     "items": {"type": "array", "items": {"type": "object", "properties": {
         "key": {}, "label": {"type": "string"},
         "department_id": {"type": ["integer", "null"]}, "department": {"type": "string"},
-        **{f: _RATE for f in kpis.FIGURES if f not in ("overdue_count", "avg_days_to_close")},
+        **{f: _RATE for f in figures.FIGURES if f not in ("overdue_count", "avg_days_to_close")},
         "overdue_count": {"type": "integer"},
         "overdue_buckets": {"type": "object", "properties": {
-            b: {"type": "integer"} for b in kpis.BUCKETS}},
+            b: {"type": "integer"} for b in figures.BUCKETS}},
         "avg_days_to_close": {"type": ["number", "null"]},
         "changes": {"type": "object"}}}},
     "frozen": {"type": ["object", "null"]}, "cutoff": {"type": "string"}}}})

@@ -9,8 +9,7 @@ from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
-from workflow.problems import disputes, lookback, progress, supervision
-from workflow.problems import extensions as deadlines
+from workflow.problems import disputes, extensions, lookback, progress, supervision
 from workflow.problems.fields import parse_date, parse_id
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
@@ -102,7 +101,7 @@ def list_progress(case_id: int):
 def post_extension(case_id: int):
     data = json_body({"reason", "interim_measures", "new_deadline"},
                      required=("reason", "interim_measures", "new_deadline"))
-    ext = deadlines.request_extension(db.session, case_id, api_user(), reason=data["reason"],
+    ext = extensions.request_extension(db.session, case_id, api_user(), reason=data["reason"],
                                       interim_measures=data["interim_measures"],
                                       new_deadline=parse_date(data["new_deadline"], "new_deadline"))
     db.session.commit()
@@ -112,7 +111,7 @@ def post_extension(case_id: int):
 @bp.get(f"/cases/<{ID}:case_id>/extensions")
 @authed
 def case_extensions(case_id: int):
-    rows = deadlines.extensions_of(db.session, _case(case_id))
+    rows = extensions.extensions_of(db.session, _case(case_id))
     return jsonify({"items": [e.to_dict() for e in rows]})
 
 
@@ -121,7 +120,7 @@ def case_extensions(case_id: int):
 def pending_extensions():
     query_args(set())
     user = _require(OFFICE, "延期审批")
-    return jsonify({"items": [e.to_dict() for e in deadlines.pending_extensions(db.session, user)]})
+    return jsonify({"items": [e.to_dict() for e in extensions.pending_extensions(db.session, user)]})
 
 
 @bp.post(f"/extensions/<{ID}:extension_id>/decision")
@@ -132,7 +131,7 @@ def post_extension_decision(extension_id: int):
         raise InvalidInput("decision 须为 approve（批准）或 reject（不予批准）", field="decision")
     if data.get("comment") is not None and not isinstance(data["comment"], str):
         raise InvalidInput("comment 须为文本", field="comment")
-    ext = deadlines.decide_extension(db.session, extension_id, api_user(),
+    ext = extensions.decide_extension(db.session, extension_id, api_user(),
                                      approve=data["decision"] == "approve",
                                      comment=data.get("comment"))
     db.session.commit()
@@ -323,7 +322,7 @@ add_paths({
         "reason": {"type": "string"}, "decision_comment": {"type": ["string", "null"]}}},
     "Extension": {"type": "object", "properties": {
         "id": {"type": "integer"}, "case_id": {"type": "integer"},
-        "status": {"type": "string", "enum": list(deadlines.STATUSES)},
+        "status": {"type": "string", "enum": list(extensions.STATUSES)},
         "old_deadline": {"type": "string", "format": "date"},
         "new_deadline": {"type": "string", "format": "date"},
         "reason": {"type": "string"}, "interim_measures": {"type": "string"}}},

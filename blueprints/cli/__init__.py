@@ -1,1 +1,1 @@
-"""TODO"""
+"""``flask --app wsgi …`` commands, one module per command group."""

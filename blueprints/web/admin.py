@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from blueprints.extensions import db
 from blueprints.web import ID, FormErrors, actor, bp, errors_from
-from workflow.org import admin as directory
+from workflow.org import admin as directory_admin
 from workflow.org.models import Department, DepartmentGroup, User
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.errors import DomainError
@@ -16,7 +16,7 @@ from workflow.problems.fields import parse_id
 @bp.before_request
 def _admin_only():
     if request.endpoint and request.endpoint.startswith("pages.admin_"):
-        directory.require_admin(actor())  # 403 for everyone else, before any form is read
+        directory_admin.require_admin(actor())  # 403 for everyone else, before any form is read
 
 
 def _users_page(errors=None, values=None, status=200):
@@ -39,7 +39,7 @@ def admin_user_add():
     form = request.form
     try:
         dept = form.get("department_id") or None
-        user = directory.add_user(
+        user = directory_admin.add_user(
             db.session, actor(), username=form.get("username", ""),
             display_name=form.get("display_name", ""), role=form.get("role", ""),
             department_id=parse_id(dept, "department_id") if dept else None,
@@ -57,7 +57,7 @@ def admin_user_add():
 @bp.post(f"/admin/users/<{ID}:user_id>/password")
 def admin_user_password(user_id: int):
     try:
-        user = directory.reset_password(db.session, actor(), user_id,
+        user = directory_admin.reset_password(db.session, actor(), user_id,
                                         request.form.get("password", ""))
         db.session.commit()
     except DomainError as exc:
@@ -73,7 +73,7 @@ def admin_user_password(user_id: int):
 def admin_user_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
-        user = directory.set_active(db.session, actor(), user_id, active)
+        user = directory_admin.set_active(db.session, actor(), user_id, active)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -89,7 +89,7 @@ def _departments_page(errors=None, values=None, status=200):
                                                                  Department.name)).all()
     groups = db.session.scalars(select(DepartmentGroup).order_by(DepartmentGroup.name)).all()
     return render_template("pages/admin_departments.html", departments=departments,
-                           groups=groups, kinds=directory.DEPARTMENT_KINDS,
+                           groups=groups, kinds=directory_admin.DEPARTMENT_KINDS,
                            errors=errors or FormErrors(), values=values or {}), status
 
 
@@ -103,7 +103,7 @@ def admin_department_add():
     form = request.form
     try:
         group_ids = [parse_id(v, "groups") for v in form.getlist("groups")]
-        dept = directory.add_department(db.session, actor(), form.get("name", ""),
+        dept = directory_admin.add_department(db.session, actor(), form.get("name", ""),
                                         form.get("kind", "department"), group_ids)
         db.session.commit()
     except DomainError as exc:
@@ -117,7 +117,7 @@ def admin_department_add():
 @bp.post(f"/admin/departments/<{ID}:dept_id>/name")
 def admin_department_rename(dept_id: int):
     try:
-        dept = directory.rename_department(db.session, actor(), dept_id,
+        dept = directory_admin.rename_department(db.session, actor(), dept_id,
                                            request.form.get("name", ""))
         db.session.commit()
     except DomainError as exc:
@@ -142,7 +142,7 @@ def admin_group(group_id: int):
     if request.method == "POST":
         try:
             ids = [parse_id(v, "members") for v in request.form.getlist("members")]
-            directory.set_group_members(db.session, actor(), group_id, ids)
+            directory_admin.set_group_members(db.session, actor(), group_id, ids)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -154,4 +154,4 @@ def admin_group(group_id: int):
                                                                  Department.name)).all()
     return render_template("pages/admin_group.html", group=group, departments=departments,
                            members={d.id for d in group.members}, errors=errors,
-                           kinds=directory.DEPARTMENT_KINDS), status
+                           kinds=directory_admin.DEPARTMENT_KINDS), status

@@ -18,8 +18,7 @@ from blueprints.web.case_page import refused
 from workflow.core import service
 from workflow.core.cases import Case
 from workflow.platform.errors import DomainError, InvalidInput, NotFound
-from workflow.problems import disputes, lookback, progress, supervision
-from workflow.problems import extensions as deadlines
+from workflow.problems import disputes, extensions, lookback, progress, supervision
 from workflow.problems.fields import parse_date, parse_id
 from workflow.tasklist.models import item_of_case
 from workflow.tasklist.occurrences import record_occurrence, set_target
@@ -93,7 +92,7 @@ def case_progress(case_id: int):
 def case_extension(case_id: int):
     def work():
         new_deadline = _required_date("new_deadline", "延期后的整改期限")
-        ext = deadlines.request_extension(
+        ext = extensions.request_extension(
             db.session, case_id, actor(), reason=request.form.get("reason") or "",
             interim_measures=request.form.get("interim_measures") or "", new_deadline=new_deadline)
         return f"延期申请已提交（申请延期至 {ext.new_deadline.isoformat()}），等待审批"
@@ -103,11 +102,11 @@ def case_extension(case_id: int):
 
 @bp.post(f"/extensions/<{ID}:extension_id>/decision")
 def extension_decision(extension_id: int):
-    ext = deadlines.get_extension(db.session, extension_id, actor())  # 404
+    ext = extensions.get_extension(db.session, extension_id, actor())  # 404
 
     def work():
         decision = _choice("decision", {"approve": "批准", "reject": "不予批准"})
-        row = deadlines.decide_extension(db.session, extension_id, actor(),
+        row = extensions.decide_extension(db.session, extension_id, actor(),
                                          approve=decision == "approve",
                                          comment=request.form.get("comment"))
         if row.status == "approved":

@@ -9,12 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from blueprints.extensions import db
-from workflow.core import policy as casework
+from workflow.core import policy
 from workflow.core.evidence import Evidence
 from workflow.core.rules import RULE_MESSAGES
 from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
-from workflow.problems import disputes, progress, supervision
-from workflow.problems import extensions as deadlines
+from workflow.problems import disputes, extensions, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
 from workflow.problems.lookback import LookBack
@@ -25,11 +24,11 @@ SUPERVISION_LABELS = {k: supervision.ALERT_KINDS[k][0] for k in supervision.MANU
 
 
 def _extension_panel(case, user, today) -> dict:
-    rows = deadlines.extensions_of(db.session, case)
+    rows = extensions.extensions_of(db.session, case)
     pending = next((e for e in rows if e.status == "pending"), None)
     note = None
-    can_request = casework.can_request_extension(case, user, today)
-    if not can_request and case.status in deadlines.EXTENDABLE and case.in_scope_of(user):
+    can_request = policy.can_request_extension(case, user, today)
+    if not can_request and case.status in extensions.EXTENDABLE and case.in_scope_of(user):
         if user.role != DEPT_HEAD:
             note = "延期申请须由部门负责人提交"
         elif case.deadline is not None and today > case.deadline:
@@ -39,25 +38,25 @@ def _extension_panel(case, user, today) -> dict:
         note = refusal.message
     return {"rows": rows, "pending": pending, "can_request": can_request,
             "can_decide": pending is not None and refusal is None
-            and case.status in deadlines.EXTENDABLE, "note": note}
+            and case.status in extensions.EXTENDABLE, "note": note}
 
 
 def _dispute_panel(case, user) -> dict:
     rows = disputes.disputes_of(db.session, case)
     open_row = next((d for d in rows if d.status == "open"), None)
     return {"rows": rows, "open": open_row,
-            "can_raise": open_row is None and casework.can_raise_dispute(case, user),
+            "can_raise": open_row is None and policy.can_raise_dispute(case, user),
             "can_decide": open_row is not None and disputes.Dispute.can_decide(user)}
 
 
 def _supervision_panel(case, user) -> dict:
-    listing = casework.listing_action(case, user)
+    listing = policy.listing_action(case, user)
     note = None
     if user.role == OFFICE_DIRECTOR and case.listed and listing is None:
         note = supervision.RULE_TEXT["rectification_unverified"]
     return {"alerts": supervision.alerts_of(db.session, case),
             "listings": supervision.listings_of(db.session, case),
-            "kinds": casework.supervision_kinds(case, user), "listing": listing, "note": note,
+            "kinds": policy.supervision_kinds(case, user), "listing": listing, "note": note,
             "level_label": supervision.LEVEL_LABELS.get(case.supervision_level or 0)}
 
 
@@ -66,7 +65,7 @@ def _lookback_panel(case, user) -> dict:
                               .order_by(LookBack.id)).all()
     done_now = any(r.closed_at == case.closed_at for r in rows)
     pending = next((r for r in rows if r.state == "reopen_pending"), None)
-    return {"rows": rows, "can_record": casework.can_record_lookback(case, user) and not done_now,
+    return {"rows": rows, "can_record": policy.can_record_lookback(case, user) and not done_now,
             "pending": pending, "can_confirm": pending is not None
             and user.role == OFFICE_DIRECTOR, "results": LOOKBACK_RESULTS,
             "states": LOOKBACK_STATES}
@@ -86,8 +85,8 @@ def _target_panel(case, user) -> dict | None:
     return {"item": item, "rows": rows, "done": len(rows),
             "progress": progress_text(len(rows), item.target_count), "names": names,
             "free_files": [f for f in files if f.id not in cited],
-            "can_record": bool(item.target_count) and casework.can_record_occurrence(case, user),
-            "can_edit_target": casework.can_edit_target(user)}
+            "can_record": bool(item.target_count) and policy.can_record_occurrence(case, user),
+            "can_edit_target": policy.can_edit_target(user)}
 
 
 def panels(case, user, today) -> dict:
@@ -96,11 +95,11 @@ def panels(case, user, today) -> dict:
         "extension": _extension_panel(case, user, today),
         "dispute": _dispute_panel(case, user),
         "progress": {"rows": progress.progress_of(db.session, case),
-                     "can_report": casework.can_report_progress(case, user)},
+                     "can_report": policy.can_report_progress(case, user)},
         "supervision": _supervision_panel(case, user),
         "lookback": _lookback_panel(case, user),
         "target": _target_panel(case, user),
         "is_department": user.role in DEPARTMENT_ROLES,
         "SUPERVISION_LABELS": SUPERVISION_LABELS,
-        "EXTENSION_STATUSES": deadlines.STATUSES, "DISPUTE_STATUSES": disputes.STATUSES,
+        "EXTENSION_STATUSES": extensions.STATUSES, "DISPUTE_STATUSES": disputes.STATUSES,
     }

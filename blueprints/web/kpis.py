@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from blueprints.extensions import db, settings
-from workflow.assessment import figures as kpis
+from workflow.assessment import figures
 from workflow.assessment.snapshots import freeze, snapshot_for
 from workflow.core.cases import Case
 from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF
@@ -79,14 +79,14 @@ def trend_chart(points: list[dict], *, width=640, height=240) -> dict:
 
 
 def bucket_chart(buckets: dict, *, width=640) -> dict:
-    rows = [{"label": kpis.BUCKET_LABELS[b], "n": buckets[b]} for b in kpis.BUCKETS]
+    rows = [{"label": figures.BUCKET_LABELS[b], "n": buckets[b]} for b in figures.BUCKETS]
     return hbar_chart(rows, [("n", "逾期案件数", PALETTE["a"])], width=width, label_width=110,
                       bar_h=22, fraction=False)
 
 
 def _args():
     args = request.args
-    period = args.get("period") or f"{kpis.local_today().year}Q{(kpis.local_today().month - 1) // 3 + 1}"
+    period = args.get("period") or f"{figures.local_today().year}Q{(figures.local_today().month - 1) // 3 + 1}"
     return period, args.get("scope") or "department", args.get("cutoff") or None
 
 
@@ -96,26 +96,26 @@ def dashboard():
     from blueprints.api.kpis import figures_for
 
     period_key, scope, cutoff = _args()
-    period = kpis.parse_period(period_key, start=None, end=None)
-    w = kpis.make_window(period, cutoff, accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
+    period = figures.parse_period(period_key, start=None, end=None)
+    w = figures.make_window(period, cutoff, accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
     table = figures_for(current_user, scope, w)
-    restrict = kpis.kpi_restriction(current_user, "department")
-    trend_w = kpis.make_window(kpis.parse_period(str(period.start.year)), w.cutoff
+    restrict = figures.kpi_restriction(current_user, "department")
+    trend_w = figures.make_window(figures.parse_period(str(period.start.year)), w.cutoff
                                if w.cutoff.year == period.start.year else None,
                                accept_working_days=w.accept_working_days)
-    trend = kpis.monthly_trend(db.session, trend_w, restrict=restrict)
-    district = {b: sum(r["overdue_buckets"][b] for r in table["items"]) for b in kpis.BUCKETS}
+    trend = figures.monthly_trend(db.session, trend_w, restrict=restrict)
+    district = {b: sum(r["overdue_buckets"][b] for r in table["items"]) for b in figures.BUCKETS}
     chart_rows = [r for r in table["items"] if r["registered"] or r["due"] or r["overdue_count"]]
     can_rank = restrict is None
     return render_template(
         "kpis/dashboard.html", table=table, scope=scope, period=period, window=w,
-        scopes=kpis.SCOPES, figures=kpis.FIGURES, pct=pct, buckets=kpis.BUCKETS,
+        scopes=figures.SCOPES, figures=figures.FIGURES, pct=pct, buckets=figures.BUCKETS,
         bars=hbar_chart(chart_rows, [("rectification_rate", "整改率", PALETTE["a"]),
                                      ("on_time_rate", "按期整改率（原期限）", PALETTE["b"])]),
         trend=trend_chart(trend), trend_points=trend, bucket_svg=bucket_chart(district),
         district_buckets=district, can_rank=can_rank,
         can_freeze=current_user.role == OFFICE_DIRECTOR,
-        snapshot=snapshot_for(db.session, period.key), bucket_labels=kpis.BUCKET_LABELS)
+        snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS)
 
 
 @bp.get("/kpis/cases")
@@ -124,27 +124,27 @@ def drill_down():
     args = request.args
     scope = args.get("scope") or "department"
     figure = args.get("figure") or "rectification_rate"
-    restrict = kpis.kpi_restriction(current_user, scope)
-    period = kpis.parse_period(args.get("period"), start=args.get("from"), end=args.get("to"))
-    w = kpis.make_window(period, args.get("cutoff"),
+    restrict = figures.kpi_restriction(current_user, scope)
+    period = figures.parse_period(args.get("period"), start=args.get("from"), end=args.get("to"))
+    w = figures.make_window(period, args.get("cutoff"),
                          accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
     key = args.get("key") or None
     if scope == "department" and key is not None:
         key = int(key) if key.isdigit() and int(key) < 2**31 else -1
-    pairs = dict(kpis.figure_cases(db.session, figure, scope, key, w, restrict=restrict))
+    pairs = dict(figures.figure_cases(db.session, figure, scope, key, w, restrict=restrict))
     cases = db.session.scalars(select(Case).where(Case.id.in_(list(pairs))).order_by(Case.id)).all() \
         if pairs else []
     return render_template("kpis/cases.html", cases=cases, counted=pairs, window=w,
-                           figure_label=kpis.DRILL_FIGURES.get(figure, figure), figure=figure,
-                           label=kpis.scope_label(scope, key, {c.department_id: c.department.name
+                           figure_label=figures.DRILL_FIGURES.get(figure, figure), figure=figure,
+                           label=figures.scope_label(scope, key, {c.department_id: c.department.name
                                                                for c in cases if c.department}))
 
 
 @bp.post("/kpis/freeze")
 @login_required
 def freeze_period():
-    period = kpis.parse_period(request.form.get("period"))
-    w = kpis.make_window(period, request.form.get("cutoff") or period.end,
+    period = figures.parse_period(request.form.get("period"))
+    w = figures.make_window(period, request.form.get("cutoff") or period.end,
                          accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
     try:
         snap = freeze(db.session, current_user, w)

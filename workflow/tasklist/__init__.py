@@ -1,4 +1,8 @@
-"""Import of the annual work-safety task list (目标任务清单)."""
+"""目标任务清单: the annual task list — plans, items, the importer, occurrences and targets.
+
+Entry points: ``importer`` (import_tasklist), ``models`` (Plan, PlanItem), ``occurrences``.
+The parser is re-exported here: it touches no database code.
+"""
 
 from workflow.tasklist.parse import (
     GROUP_NAMES,
