@@ -10,7 +10,7 @@ from workflow.core import calendar_admin
 from workflow.core.holidays import calendar_for
 from workflow.core.workdays import WorkCalendar
 from workflow.platform.errors import InvalidInput
-from workflow.problems.fields import parse_date
+from workflow.platform.parsing import parse_date
 
 MAX_DAYS = 3660
 

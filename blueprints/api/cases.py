@@ -142,7 +142,7 @@ def post_transition(case_id: int):
     if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
         raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")
     if "department_id" in data:
-        from workflow.problems.fields import parse_id
+        from workflow.platform.parsing import parse_id
 
         data["department_id"] = parse_id(data["department_id"], "department_id")
     if "statement" in data and not isinstance(data["statement"], str):

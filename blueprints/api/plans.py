@@ -9,7 +9,7 @@ from blueprints.api.openapi import add_paths, json_content, ref, responses
 from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
-from workflow.problems.fields import parse_date, parse_id
+from workflow.platform.parsing import parse_date, parse_id
 from workflow.tasklist.importer import import_tasklist
 from workflow.tasklist.models import (
     Plan,

@@ -9,8 +9,8 @@ from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
+from workflow.platform.parsing import parse_date, parse_id
 from workflow.problems import disputes, extensions, lookback, progress, supervision
-from workflow.problems.fields import parse_date, parse_id
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 OVERSIGHT = OFFICE | {LEADER, AUDITOR}

@@ -15,8 +15,8 @@ from workflow.core.cases import Case
 from workflow.org.models import Department
 from workflow.org.roles import DEPARTMENT_ROLES
 from workflow.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from workflow.platform.parsing import parse_date
 from workflow.problems.extensions import get_extension
-from workflow.problems.fields import parse_date
 from workflow.records.closure import render_closure_report
 from workflow.records.exports import create_export, get_job
 from workflow.records.extension import render_extension_decision

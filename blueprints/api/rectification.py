@@ -8,7 +8,7 @@ from blueprints.api.cases import case_payload
 from blueprints.extensions import db
 from workflow.core import service
 from workflow.platform.errors import InvalidInput
-from workflow.problems.fields import parse_date
+from workflow.platform.parsing import parse_date
 from workflow.problems.registration import update_draft
 
 

@@ -12,10 +12,9 @@ from flask_login import current_user
 
 from blueprints.extensions import db
 from workflow.core.holidays import calendar_for
-from workflow.core.rules import RULE_MESSAGES
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import local_today, to_local
-from workflow.platform.errors import DomainError, InvalidInput, RuleFailed
+from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, RuleFailed
 from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
 from workflow.problems.queues import is_overdue
 

@@ -10,7 +10,7 @@ from workflow.org import admin as directory_admin
 from workflow.org.models import Department, DepartmentGroup, User
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.errors import DomainError
-from workflow.problems.fields import parse_id
+from workflow.platform.parsing import parse_id
 
 
 @bp.before_request

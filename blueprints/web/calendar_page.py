@@ -9,7 +9,7 @@ from workflow.core import calendar_admin
 from workflow.core.workdays import WorkCalendar
 from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
-from workflow.problems.fields import parse_date
+from workflow.platform.parsing import parse_date
 
 FIELDS = ("day", "kind", "name")
 

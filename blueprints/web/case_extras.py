@@ -18,8 +18,8 @@ from blueprints.web.case_page import refused
 from workflow.core import service
 from workflow.core.cases import Case
 from workflow.platform.errors import DomainError, InvalidInput, NotFound
+from workflow.platform.parsing import parse_date, parse_id
 from workflow.problems import disputes, extensions, lookback, progress, supervision
-from workflow.problems.fields import parse_date, parse_id
 from workflow.tasklist.models import item_of_case
 from workflow.tasklist.occurrences import record_occurrence, set_target
 

@@ -12,12 +12,11 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import ALLOWED_TYPES, Evidence
 from workflow.core.policy import available_work
-from workflow.core.rules import RULE_MESSAGES
 from workflow.org.models import Department
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
-from workflow.platform.errors import DomainError, InvalidInput
+from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput
+from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
-from workflow.problems.fields import parse_date, parse_id
 from workflow.problems.queues import deadline_info
 
 # What each step's comment box is called, and whether it is required

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from blueprints.extensions import db
 from workflow.core import policy
 from workflow.core.evidence import Evidence
-from workflow.core.rules import RULE_MESSAGES
 from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
+from workflow.platform.errors import RULE_MESSAGES
 from workflow.problems import disputes, extensions, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
@@ -53,7 +53,7 @@ def _supervision_panel(case, user) -> dict:
     listing = policy.listing_action(case, user)
     note = None
     if user.role == OFFICE_DIRECTOR and case.listed and listing is None:
-        note = supervision.RULE_TEXT["rectification_unverified"]
+        note = RULE_MESSAGES["rectification_unverified"]
     return {"alerts": supervision.alerts_of(db.session, case),
             "listings": supervision.listings_of(db.session, case),
             "kinds": policy.supervision_kinds(case, user), "listing": listing, "note": note,

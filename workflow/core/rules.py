@@ -8,36 +8,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow.core.cases import OnsiteVerification
+from workflow.core.evidence import Evidence
+from workflow.org.models import Department
 from workflow.platform.vocab import SOURCES
-
-RULE_MESSAGES = {
-    "role_required": "当前角色无权执行此操作",
-    "department_scope": "只能办理本部门负责的案件",
-    "director_required": "重大隐患和国务院督导反馈问题须由区安委办主任销号",
-    "comment_required": "须填写意见",
-    "reason_required": "须填写理由",
-    "statement_required": "上报前须填写整改情况说明",
-    "evidence_required": "本轮整改须至少上传 1 份佐证材料",
-    "plan_required": "重大隐患上报前须完成治理方案“五落实”（责任、措施、资金、时限、预案）",
-    "onsite_verification_required": "重大隐患核查须有本轮现场核查记录且核查人不少于 2 人",
-    "same_person": "不得由同一人既上报又核查、或既核查又销号（职责分离）",
-    "fields_required": "挂号前须填写责任部门、整改期限、问题来源和隐患等级",
-    "department_required": "转办须指定新的责任部门",
-    "same_department": "不能转办给原责任部门",
-    "unknown_department": "指定的部门不存在或已停用",
-    "deadline_passed": "整改期限已过，不能再申请延期",
-}
-
-
-def rule_messages(codes) -> list[str]:
-    return [f"{RULE_MESSAGES.get(c, c)}（{c}）" for c in codes]
 
 
 def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
     """Rules that fail for this case and caller, whatever the input."""
-    from workflow.core.cases import OnsiteVerification
-    from workflow.core.evidence import Evidence
-
     failed: list[str] = []
     if trigger == "register":
         if not (case.department_id and case.deadline and case.source in SOURCES and case.grade):
@@ -66,8 +44,6 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
 
 def input_rules(session: Session, case, trigger: str, comment: str | None, data: dict) -> list[str]:
     """Rules about what the caller submitted with the step."""
-    from workflow.org.models import Department
-
     failed: list[str] = []
     has_comment = bool(comment and comment.strip())
     if trigger in ("return", "reject") and not has_comment:

@@ -19,11 +19,19 @@ from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage, check_upload
 from workflow.core.notifications import notify_for_transition
 from workflow.core.numbering import case_number
-from workflow.core.rules import RULE_MESSAGES, input_rules, state_rules
+from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed, refuse_unknown
+from workflow.platform.errors import (
+    RULE_MESSAGES,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleFailed,
+    refuse_unknown,
+)
 from workflow.platform.vocab import EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS, is_choice
 
 # What each trigger accepts besides ``trigger``, ``version`` and ``comment``

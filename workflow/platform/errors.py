@@ -1,6 +1,36 @@
 """Domain errors; the web layer maps each to one HTTP status."""
 from __future__ import annotations
 
+# Every rule code a refusal can carry, and the text users read for it
+RULE_MESSAGES = {
+    "role_required": "当前角色无权执行此操作",
+    "department_scope": "只能办理本部门负责的案件",
+    "director_required": "重大隐患和国务院督导反馈问题须由区安委办主任销号",
+    "comment_required": "须填写意见",
+    "reason_required": "须填写理由",
+    "statement_required": "上报前须填写整改情况说明",
+    "evidence_required": "本轮整改须至少上传 1 份佐证材料",
+    "plan_required": "重大隐患上报前须完成治理方案“五落实”（责任、措施、资金、时限、预案）",
+    "onsite_verification_required": "重大隐患核查须有本轮现场核查记录且核查人不少于 2 人",
+    "same_person": "不得由同一人既上报又核查、或既核查又销号（职责分离）",
+    "fields_required": "挂号前须填写责任部门、整改期限、问题来源和隐患等级",
+    "department_required": "转办须指定新的责任部门",
+    "same_department": "不能转办给原责任部门",
+    "unknown_department": "指定的部门不存在或已停用",
+    "deadline_passed": "整改期限已过，不能再申请延期",
+    # problem loop: 挂牌督办
+    "already_listed": "本案已挂牌督办",
+    "not_listed": "本案未挂牌督办，无需摘牌",
+    "rectification_unverified": "挂牌督办的问题须整改核查通过后方可摘牌",
+    # task list
+    "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
+}
+
+
+def rule_messages(codes) -> list[str]:
+    """The text of each code with the code after it, e.g. “须填写意见（comment_required）”."""
+    return [f"{RULE_MESSAGES.get(c, c)}（{c}）" for c in codes]
+
 
 class DomainError(Exception):
     status = 400
@@ -60,8 +90,6 @@ class RuleFailed(DomainError):
     code = "rule_failed"
 
     def __init__(self, rules: list[str], message: str = ""):
-        from workflow.core.rules import rule_messages
-
         rules = list(dict.fromkeys(rules))
         super().__init__(message or "；".join(rule_messages(rules)), rules=rules)
         self.rules = rules

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput, refuse_unknown
+from workflow.platform.parsing import field_label, parse_date, parse_id
 from workflow.platform.vocab import GRADES, SOURCES, normalise_key
 
 TEXT_LIMITS = {
@@ -28,34 +29,10 @@ FIELD_LABELS = {
 }
 REQUIRED = ("title", "description", "source", "grade", "department_id")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-MAX_ID = 2**31 - 1
 
 
 def _label(field: str) -> str:
-    return f"{FIELD_LABELS.get(field, field)}（{field}）"
-
-
-def parse_date(value, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise InvalidInput(f"{_label(field)}须为日期 YYYY-MM-DD", field=field)
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{_label(field)}“{value[:20]}”不是有效日期（YYYY-MM-DD）",
-                           field=field) from None
-
-
-def parse_id(value, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
-            raise InvalidInput(f"{_label(field)}须为整数编号", field=field)
-    if not 1 <= value <= MAX_ID:
-        raise InvalidInput(f"{_label(field)}超出范围", field=field)
-    return value
+    return field_label(field, FIELD_LABELS.get(field))
 
 
 def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: bool = False,
@@ -94,7 +71,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
             raise InvalidInput(f"未知的隐患等级“{raw['grade']}”；可选：一般、重大", field="grade")
         out["grade"] = key
     if "department_id" in raw:
-        dept_id = parse_id(raw["department_id"], "department_id")
+        dept_id = parse_id(raw["department_id"], "department_id", FIELD_LABELS["department_id"])
         dept = session.get(Department, dept_id)
         if dept is None or not dept.active:
             raise InvalidInput(f"整改责任单位 {dept_id} 不存在", field="department_id")
@@ -102,13 +79,14 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     if "co_department_ids" in raw and raw["co_department_ids"] is not None:
         if not isinstance(raw["co_department_ids"], list):
             raise InvalidInput(f"{_label('co_department_ids')}须为编号列表", field="co_department_ids")
-        ids = [parse_id(v, "co_department_ids") for v in raw["co_department_ids"]]
+        label = FIELD_LABELS["co_department_ids"]
+        ids = [parse_id(v, "co_department_ids", label) for v in raw["co_department_ids"]]
         for dept_id in ids:
             if session.get(Department, dept_id) is None:
                 raise InvalidInput(f"配合部门 {dept_id} 不存在", field="co_department_ids")
         out["co_department_ids"] = list(dict.fromkeys(ids))
     if raw.get("found_on") not in (None, ""):
-        found = parse_date(raw["found_on"], "found_on")
+        found = parse_date(raw["found_on"], "found_on", FIELD_LABELS["found_on"])
         if found > today:
             raise InvalidInput("发现时间不能晚于今天", field="found_on")
         out["found_on"] = found
@@ -123,7 +101,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         if calendar is not None:
             out["deadline"] = calendar.add_working_days(today, days)
     elif raw.get("deadline") not in (None, ""):
-        deadline = parse_date(raw["deadline"], "deadline")
+        deadline = parse_date(raw["deadline"], "deadline", FIELD_LABELS["deadline"])
         if deadline < today:
             raise InvalidInput(f"整改期限 {deadline.isoformat()} 早于登记日期 {today.isoformat()}",
                                field="deadline")

@@ -39,11 +39,6 @@ MANUAL_ROLES = {
 LISTING_ROLES = frozenset({OFFICE_DIRECTOR})
 # 摘牌 only once the rectification has been checked (or the case was struck as an error)
 DELISTABLE = ("verified", "closed", "cancelled")
-RULE_TEXT = {
-    "already_listed": "本案已挂牌督办",
-    "not_listed": "本案未挂牌督办，无需摘牌",
-    "rectification_unverified": "挂牌督办的问题须整改核查通过后方可摘牌",
-}
 
 
 def alert_label(kind: str) -> str:
@@ -166,16 +161,15 @@ def set_listing(session: Session, case_id: int, actor: User, *, action: str,
         raise _refuse_role(LISTING_ROLES, "挂牌督办/摘牌", actor)
     if action == "list":
         if case.listed:
-            raise RuleFailed(["already_listed"], RULE_TEXT["already_listed"] + "（already_listed）")
+            raise RuleFailed(["already_listed"])
         if case.status not in OPEN_STATUSES:
             raise Conflict(f"案件当前状态“{case.status_label}”不能挂牌督办",
                            current_version=case.version, status=case.status)
     else:
         if not case.listed:
-            raise RuleFailed(["not_listed"], RULE_TEXT["not_listed"] + "（not_listed）")
+            raise RuleFailed(["not_listed"])
         if case.status not in DELISTABLE:
-            raise RuleFailed(["rectification_unverified"],
-                             RULE_TEXT["rectification_unverified"] + "（rectification_unverified）")
+            raise RuleFailed(["rectification_unverified"])
     row = CaseListing(case_id=case.id, action=action, document_number=document_number.strip(),
                       document_date=document_date, due_on=due_on,
                       comment=(comment or "").strip() or None, actor_id=actor.id, created_at=now)

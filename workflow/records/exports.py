@@ -27,8 +27,8 @@ from workflow.org.models import Department, User
 from workflow.org.roles import AUDITOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, to_local, utcnow
 from workflow.platform.errors import Forbidden, InvalidInput, NotFound, refuse_unknown
+from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import is_choice
-from workflow.problems.fields import parse_date, parse_id
 from workflow.records.casedata import DEFAULT_ISSUER
 from workflow.records.closure import prepare_closure_report
 from workflow.records.ledger import in_period

@@ -35,8 +35,7 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
     require_department_member(case, actor, allow_co=True)
     item = item_of_case(session, case.id)
     if item is None or not item.target_count:
-        raise RuleFailed(["target_required"],
-                         "该案件不是带量化目标的目标任务，无需登记完成次数（target_required）")
+        raise RuleFailed(["target_required"])
     if case.status not in RECORDABLE_STATUSES:
         raise Conflict(f"案件当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
                        current_version=case.version, status=case.status)
