@@ -136,7 +136,7 @@ def measure(engine, n: int, full_ledger: bool) -> dict:
     session = make_sessionmaker(engine)()
     w = figures.make_window(figures.parse_period("2020Q3"), "2020-10-10")
     year = figures.make_window(figures.parse_period("2020"), "2020-12-31")
-    from workflow.core.holidays import calendar_for
+    from workflow.core.workdays import calendar_for
 
     cal = calendar_for(session)
 

@@ -31,10 +31,7 @@ from workflow.core.cases import Case  # noqa: E402
 from workflow.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from workflow.models import Base  # noqa: E402
 from workflow.org.models import User  # noqa: E402
-from workflow.problems import (
-    extensions,  # noqa: E402
-    progress,
-)
+from workflow.problems import extensions, progress
 
 SHOTS = [  # (file, user, path, full page)
     ("login.png", None, "/login", False),

@@ -6,9 +6,8 @@ from flask import jsonify
 from blueprints.api import api_user, authed, bp, json_body, query_args
 from blueprints.api.openapi import add_paths, json_content, responses
 from blueprints.extensions import db
-from workflow.core import calendar_admin
-from workflow.core.holidays import calendar_for
-from workflow.core.workdays import WorkCalendar
+from workflow.core import workdays
+from workflow.core.workdays import WorkCalendar, calendar_for
 from workflow.platform.errors import InvalidInput
 from workflow.platform.parsing import parse_date
 
@@ -41,10 +40,10 @@ def list_days():
     year = args.get("year", "")
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
         raise InvalidInput("year 须为 2000–2100 的年份", field="year")
-    rows = calendar_admin.days_in_year(db.session, int(year))
+    rows = workdays.days_in_year(db.session, int(year))
     return jsonify({"year": int(year), "statutory_data": WorkCalendar.covered(int(year)),
                     "items": [{"day": r.day.isoformat(), "kind": r.kind,
-                               "kind_label": calendar_admin.DAY_KINDS[r.kind], "name": r.name}
+                               "kind_label": workdays.DAY_KINDS[r.kind], "name": r.name}
                               for r in rows]})
 
 
@@ -52,7 +51,7 @@ def list_days():
 @authed
 def post_day():
     data = json_body({"day", "kind", "name"}, required=("day", "kind"))
-    row = calendar_admin.set_day(db.session, api_user(), parse_date(data["day"], "day"),
+    row = workdays.set_day(db.session, api_user(), parse_date(data["day"], "day"),
                                  data["kind"], data.get("name"))
     db.session.commit()
     return jsonify({"day": row.day.isoformat(), "kind": row.kind, "name": row.name}), 201
@@ -61,7 +60,7 @@ def post_day():
 @bp.delete("/calendar/days/<day>")
 @authed
 def delete_day(day: str):
-    found = calendar_admin.delete_day(db.session, api_user(), parse_date(day, "day"))
+    found = workdays.delete_day(db.session, api_user(), parse_date(day, "day"))
     db.session.commit()
     return jsonify({"day": day, "deleted": found})
 

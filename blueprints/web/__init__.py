@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from blueprints.extensions import db
-from workflow.core.holidays import calendar_for
+from workflow.core.workdays import calendar_for
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import local_today, to_local
 from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, RuleFailed

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from blueprints.extensions import db
 from blueprints.web import FormErrors, actor, bp, errors_from
-from workflow.core import calendar_admin
+from workflow.core import workdays
 from workflow.core.workdays import WorkCalendar
 from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
@@ -15,9 +15,9 @@ FIELDS = ("day", "kind", "name")
 
 
 def _require_editor():
-    if not calendar_admin.can_edit_calendar(actor()):
+    if not workdays.can_edit_calendar(actor()):
         raise Forbidden("节假日由系统管理员或区安委办主任维护",
-                        needed_roles=sorted(calendar_admin.EDITORS), rules=["role_required"])
+                        needed_roles=sorted(workdays.EDITORS), rules=["role_required"])
 
 
 def _year(raw) -> int:
@@ -30,8 +30,8 @@ def _year(raw) -> int:
 
 def _page(year: int, errors=None, values=None, status=200):
     return render_template("pages/calendar.html", year=year,
-                           days=calendar_admin.days_in_year(db.session, year),
-                           statutory=WorkCalendar.covered(year), kinds=calendar_admin.DAY_KINDS,
+                           days=workdays.days_in_year(db.session, year),
+                           statutory=WorkCalendar.covered(year), kinds=workdays.DAY_KINDS,
                            errors=errors or FormErrors(), values=values or {}), status
 
 
@@ -51,13 +51,13 @@ def calendar_day_set():
             raise InvalidInput("须填写日期", field="day")
         day = parse_date(form["day"], "day")
         year = day.year
-        row = calendar_admin.set_day(db.session, actor(), day, form.get("kind", ""),
+        row = workdays.set_day(db.session, actor(), day, form.get("kind", ""),
                                      form.get("name") or None)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _page(year, errors_from(exc, "day", FIELDS), {"day": form}, exc.status)
-    flash(f"已录入 {row.day.isoformat()}（{calendar_admin.DAY_KINDS[row.kind]}）")
+    flash(f"已录入 {row.day.isoformat()}（{workdays.DAY_KINDS[row.kind]}）")
     return redirect(url_for("pages.calendar_days", year=row.day.year))
 
 
@@ -65,7 +65,7 @@ def calendar_day_set():
 def calendar_day_delete(day: str):
     _require_editor()
     when = parse_date(day, "day")  # a malformed date in the path: 400
-    found = calendar_admin.delete_day(db.session, actor(), when)
+    found = workdays.delete_day(db.session, actor(), when)
     db.session.commit()
     flash(f"已删除 {when.isoformat()}" if found else f"{when.isoformat()} 没有录入记录")
     return redirect(url_for("pages.calendar_days", year=when.year))

@@ -389,7 +389,7 @@ def _rate(num: int, den: int) -> float | None:
 def compute(session: Session, scope: str, w: Window, *, restrict=None,
             calendar=None) -> list[dict]:
     """One row of figures per value of ``scope`` (see the module docstring)."""
-    from workflow.core.holidays import calendar_for
+    from workflow.core.workdays import calendar_for
 
     calendar = calendar or calendar_for(session)
     key = _key_column(scope)
@@ -522,7 +522,7 @@ def figure_cases(session: Session, figure: str, scope: str, key, w: Window, *, r
     in time, returned, extended …); the list itself is the denominator. For the
     overdue counts every listed case is counted.
     """
-    from workflow.core.holidays import calendar_for
+    from workflow.core.workdays import calendar_for
 
     if figure not in DRILL_FIGURES:
         raise InvalidInput(f"figure 须为：{', '.join(DRILL_FIGURES)}", field="figure")

@@ -1,10 +1,21 @@
-"""Working-day arithmetic for "N 个工作日" deadlines (domain §6 Time)."""
+"""The working-day calendar (domain §6 Time): "N 个工作日" arithmetic, the
+administrator-entered holidays and make-up working days (休/班) for years the
+holiday library lacks, and their administration.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
 import chinese_calendar
+from sqlalchemy import Date, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from workflow.org.models import User
+from workflow.org.roles import ADMIN, OFFICE_DIRECTOR
+from workflow.platform.base import Base
+from workflow.platform.errors import Forbidden, InvalidInput
+from workflow.platform.vocab import is_choice
 
 _ONE_DAY = timedelta(days=1)
 
@@ -82,3 +93,65 @@ class WorkCalendar:
             d += _ONE_DAY
             count += self.is_working_day(d)
         return count
+
+
+# --- administrator entries (休/班) ---------------------------------------------
+class CalendarDay(Base):
+    """A date an administrator declares a holiday (休) or a make-up working day (班)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(60), default="")
+
+
+def calendar_for(session: Session):
+    """The working-day calendar with this database's administrator entries."""
+    rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkCalendar(extra_holidays=[d for d, k in rows if k == "holiday"],
+                        extra_workdays=[d for d, k in rows if k == "workday"])
+
+
+EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})
+DAY_KINDS = {"holiday": "休", "workday": "班"}
+
+
+def can_edit_calendar(user: User) -> bool:
+    return user.role in EDITORS
+
+
+def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> CalendarDay:
+    """Declare ``day`` a holiday or a make-up working day (replaces an earlier entry)."""
+    if not can_edit_calendar(actor):
+        raise Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(EDITORS),
+                        rules=["role_required"])
+    if not is_choice(kind, DAY_KINDS):
+        raise InvalidInput("kind 须为 holiday（休）或 workday（班）", field="kind")
+    if name is not None and (not isinstance(name, str) or len(name) > 60):
+        raise InvalidInput("name 须为 60 字以内的文本", field="name")
+    row = session.get(CalendarDay, day)
+    if row is None:
+        row = CalendarDay(day=day)
+        session.add(row)
+    row.kind, row.name = kind, (name or "").strip()
+    session.flush()
+    return row
+
+
+def delete_day(session: Session, actor: User, day: date) -> bool:
+    if not can_edit_calendar(actor):
+        raise Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(EDITORS),
+                        rules=["role_required"])
+    row = session.get(CalendarDay, day)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def days_in_year(session: Session, year: int) -> list[CalendarDay]:
+    return list(session.scalars(select(CalendarDay).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)))

@@ -26,7 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.core.holidays import calendar_for
+from workflow.core.workdays import calendar_for
 from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow

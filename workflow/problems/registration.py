@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from workflow.core.cases import Case
-from workflow.core.holidays import calendar_for
 from workflow.core.service import lock_for_record, record
+from workflow.core.workdays import calendar_for
 from workflow.org.models import Department, User
 from workflow.org.roles import DEPARTMENT_ROLES, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from workflow.core.audit import GENESIS, AuditEvent, canonical_json
 from workflow.core.cases import Case
-from workflow.core.holidays import calendar_for
 from workflow.core.notifications import Notification
+from workflow.core.workdays import calendar_for
 from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR
 from workflow.platform.base import local_today, utcnow
