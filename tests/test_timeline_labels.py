@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from workflow.core import machine
+from workflow.core import machine, policy
 from workflow.platform.vocab import ACTION_LABELS
 from workflow.problems import supervision
 
@@ -13,7 +13,7 @@ WRITERS = {"record", "append_event", "_record_on_cases"}  # action is the 4th po
 # Writers called with a variable: the values that variable can take, by (file, name)
 VARIABLES = {
     ("service.py", "trigger"): set(machine.TRIGGERS),
-    ("supervision.py", "kind"): set(supervision.MANUAL_ROLES),
+    ("supervision.py", "kind"): set(policy.SUPERVISION_ROLES),
     ("supervision.py", "action"): {"list", "delist"},
     ("sweep.py", "kind"): {k for k, (_, level) in supervision.ALERT_KINDS.items() if level > 0},
 }

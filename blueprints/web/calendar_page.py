@@ -5,19 +5,18 @@ from flask import flash, redirect, render_template, request, url_for
 
 from blueprints.extensions import db
 from blueprints.web import FormErrors, actor, bp, errors_from
-from workflow.core import workdays
+from workflow.core import policy, workdays
 from workflow.core.workdays import WorkCalendar
 from workflow.platform.base import local_today
-from workflow.platform.errors import DomainError, Forbidden, InvalidInput
+from workflow.platform.errors import DomainError, InvalidInput
 from workflow.platform.parsing import parse_date
 
 FIELDS = ("day", "kind", "name")
 
 
 def _require_editor():
-    if not workdays.can_edit_calendar(actor()):
-        raise Forbidden("节假日由系统管理员或区安委办主任维护",
-                        needed_roles=sorted(workdays.EDITORS), rules=["role_required"])
+    if refusal := policy.calendar_refusal(actor()):
+        raise refusal
 
 
 def _year(raw) -> int:

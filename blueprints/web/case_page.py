@@ -7,7 +7,7 @@ from sqlalchemy import select
 from blueprints.extensions import db, settings
 from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_calendar
 from blueprints.web.case_panels import panels
-from workflow.core import machine, service
+from workflow.core import machine, policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import ALLOWED_TYPES, Evidence
@@ -26,15 +26,14 @@ COMMENT_LABELS = {
     "close": ("销号意见", False), "reopen": ("重新整改理由", True), "cancel": ("撤销说明", True),
     "transfer": ("转办理由", True),
 }
-DEPARTMENT_SIDE = frozenset({"accept", "report"})
 ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version")
 
 
 def _shown_disabled(trigger: str, user) -> bool:
     """Refused steps are shown (greyed, with the rule) to the side that takes them."""
     if user.role in DEPARTMENT_ROLES:
-        return trigger in DEPARTMENT_SIDE
-    return user.role in OFFICE_ROLES and trigger not in DEPARTMENT_SIDE
+        return trigger in machine.DEPARTMENT_SCOPED
+    return user.role in OFFICE_ROLES and trigger not in machine.DEPARTMENT_SCOPED
 
 
 def action_forms(case: Case, user) -> list[dict]:
@@ -46,7 +45,7 @@ def action_forms(case: Case, user) -> list[dict]:
             continue
         reasons = []
         if not item["allowed"]:
-            refusal = service.role_refusal(trigger, case, user)
+            refusal = policy.role_refusal(trigger, case, user)
             reasons = [refusal.message] if refusal else [RULE_MESSAGES.get(c, c)
                                                         for c in item["reasons"]]
         label, required = COMMENT_LABELS.get(trigger, ("意见", False))

@@ -13,6 +13,7 @@ from workflow.core import policy
 from workflow.core.evidence import Evidence
 from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
 from workflow.platform.errors import RULE_MESSAGES
+from workflow.platform.vocab import HELD_BY_DEPARTMENT
 from workflow.problems import disputes, extensions, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
@@ -20,7 +21,7 @@ from workflow.problems.lookback import LookBack
 from workflow.tasklist.models import item_of_case, progress_text
 from workflow.tasklist.occurrences import occurrences_of
 
-SUPERVISION_LABELS = {k: supervision.ALERT_KINDS[k][0] for k in supervision.MANUAL_ROLES}
+SUPERVISION_LABELS = {k: supervision.ALERT_KINDS[k][0] for k in policy.SUPERVISION_ROLES}
 
 
 def _extension_panel(case, user, today) -> dict:
@@ -28,7 +29,7 @@ def _extension_panel(case, user, today) -> dict:
     pending = next((e for e in rows if e.status == "pending"), None)
     note = None
     can_request = policy.can_request_extension(case, user, today)
-    if not can_request and case.status in extensions.EXTENDABLE and case.in_scope_of(user):
+    if not can_request and case.status in HELD_BY_DEPARTMENT and case.in_scope_of(user):
         if user.role != DEPT_HEAD:
             note = "延期申请须由部门负责人提交"
         elif case.deadline is not None and today > case.deadline:
@@ -38,7 +39,7 @@ def _extension_panel(case, user, today) -> dict:
         note = refusal.message
     return {"rows": rows, "pending": pending, "can_request": can_request,
             "can_decide": pending is not None and refusal is None
-            and case.status in extensions.EXTENDABLE, "note": note}
+            and case.status in HELD_BY_DEPARTMENT, "note": note}
 
 
 def _dispute_panel(case, user) -> dict:

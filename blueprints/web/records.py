@@ -7,15 +7,16 @@ from sqlalchemy import select
 
 from blueprints.api.records import MAX_VERIFY_BYTES, start_export, verify_payload
 from blueprints.extensions import db
+from workflow.core.policy import EXPORTERS
 from workflow.org.models import Department
 from workflow.platform.errors import DomainError
-from workflow.records.exports import EXPORT_ROLES, SCOPES, ExportJob, create_export
+from workflow.records.exports import SCOPES, ExportJob, create_export
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
 
 def _page(result=None, status=200):
-    if current_user.role not in EXPORT_ROLES:
+    if current_user.role not in EXPORTERS:
         abort(403)
     jobs = db.session.scalars(select(ExportJob).where(ExportJob.requested_by_id == current_user.id)
                               .order_by(ExportJob.id.desc()).limit(20)).all()
@@ -34,7 +35,7 @@ def index():
 @bp.post("/verify")
 @login_required
 def verify():
-    if current_user.role not in EXPORT_ROLES:
+    if current_user.role not in EXPORTERS:
         abort(403)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -49,7 +50,7 @@ def verify():
 @bp.post("/exports")
 @login_required
 def export():
-    if current_user.role not in EXPORT_ROLES:
+    if current_user.role not in EXPORTERS:
         abort(403)
     data = {k: request.form.get(k) for k in ("department_id", "from", "to", "scope")}
     try:

@@ -6,14 +6,13 @@ from sqlalchemy import select
 
 from blueprints.extensions import db, settings
 from blueprints.web import ID, FormErrors, actor, bp, errors_from
-from workflow.core import service
-from workflow.core.policy import can_edit_draft
+from workflow.core import policy, service
 from workflow.org.models import Department
-from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
-from workflow.platform.errors import DomainError, Forbidden
+from workflow.org.roles import OFFICE_STAFF
+from workflow.platform.errors import DomainError
 from workflow.platform.vocab import GRADES, SOURCES
 from workflow.problems.fields import FIELD_LABELS, TEXT_LIMITS
-from workflow.problems.registration import CREATE_ROLES, can_create, create_problem, update_draft
+from workflow.problems.registration import create_problem, update_draft
 
 FORM_FIELDS = tuple(FIELD_LABELS)
 CHOICE_FIELDS = ("source", "grade", "department_id")
@@ -68,10 +67,8 @@ def _done(case, verb: str):
 @bp.route("/cases/new", methods=["GET", "POST"])
 def case_new():
     user = actor()
-    if not can_create(user):
-        names = "、".join(ROLE_LABELS[r] for r in sorted(CREATE_ROLES))
-        raise Forbidden(f"登记问题须由{names}办理", needed_roles=sorted(CREATE_ROLES),
-                        rules=["role_required"])
+    if refusal := policy.registration_refusal(user):
+        raise refusal
     if request.method == "GET":
         return _form_page(values={})
     try:
@@ -101,12 +98,11 @@ def _draft_values(case) -> dict:
 def case_edit(case_id: int):
     user = actor()
     case = service.get_case(db.session, case_id, user)
-    if not can_edit_draft(case, user):
+    if not policy.can_edit_draft(case, user):
         if case.status != "draft":
             flash("已挂号的案件不能再修改登记信息")
             return redirect(url_for("pages.case_view", case_id=case.id))
-        raise Forbidden("只有区安委办或登记人可以修改草稿", needed_roles=["office_staff"],
-                        rules=["role_required"])
+        raise policy.draft_editor_refusal(case, user)
     if request.method == "GET":
         values = _draft_values(case)
         return _form_page(case=case, values=values)

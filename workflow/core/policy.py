@@ -1,45 +1,165 @@
-"""Recorded work on a case that keeps its status, and who may do it now.
+"""Who may do what to a case: every role set and every "may this user do X now" rule.
 
-The pages use these predicates to offer a form; the service functions check
-the same conditions again and refuse whatever the page showed.
+Each rule is written once, as a ``*_refusal`` function that returns the refusal
+(``Forbidden`` for the wrong role or department, ``Conflict`` for the wrong
+status) or ``None``. The operations raise that refusal; the pages ask the
+``can_*`` predicate built on the same function, so a page never offers a form
+the operation would refuse, and a refusal reads the same on both.
 """
 from __future__ import annotations
 
+from workflow.core import machine
 from workflow.core.cases import Case
 from workflow.org.models import User
-from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF
-from workflow.platform.vocab import OPEN_STATUSES
-from workflow.problems.disputes import DISPUTABLE
-from workflow.problems.extensions import EXTENDABLE
-from workflow.problems.lookback import RECORDERS
-from workflow.problems.registration import can_create
-from workflow.problems.supervision import DELISTABLE, LISTING_ROLES, MANUAL_ROLES
-from workflow.tasklist.occurrences import RECORDABLE_STATUSES
+from workflow.org.roles import (
+    ADMIN,
+    AUDITOR,
+    DEPARTMENT_ROLES,
+    DEPT_HEAD,
+    DEPT_OFFICER,
+    INSPECTOR,
+    LEADER,
+    OFFICE_DIRECTOR,
+    OFFICE_ROLES,
+    OFFICE_STAFF,
+    ROLE_LABELS,
+)
+from workflow.platform.errors import RULE_MESSAGES, Conflict, DomainError, Forbidden
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES, TRIGGER_LABELS
 
-EVIDENCE_STATUSES = ("assigned", "in_progress")
+# --- role sets, each named once ------------------------------------------------------------
+# 登记问题: the office, inspectors, and department users (企业自查 / 部门检查)
+REGISTRARS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, INSPECTOR}) | DEPARTMENT_ROLES
+ONSITE_RECORDERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, INSPECTOR})  # 现场核查
+IMPORTERS = OFFICE_ROLES            # problem lists and task lists
+DISPUTE_DECIDERS = OFFICE_ROLES     # 管辖异议
+LOOKBACK_RECORDERS = OFFICE_ROLES   # 回头看
+TARGET_EDITORS = OFFICE_ROLES       # 量化目标 of a task
+# Manual 催办/督办/约谈 and who may take them (domain brief §2)
+SUPERVISION_ROLES = {
+    "urge": OFFICE_ROLES,
+    "supervise": OFFICE_ROLES,
+    "interview": frozenset({OFFICE_DIRECTOR}),
+}
+LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌
+EXPORTERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
+FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR})  # 考核数据
+CALENDAR_EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})  # 节假日维护
+
+# 摘牌 only once the rectification has been checked (or the case was struck as an error)
+DELISTABLE = ("verified", "closed", "cancelled")
+
+
+def role_names(roles) -> str:
+    return "、".join(ROLE_LABELS[r] for r in sorted(roles))
+
+
+def refuse_role(roles, what: str, actor: User, rules=("role_required",)) -> Forbidden:
+    """The 403 naming the roles that may do ``what`` and the caller's own role."""
+    return Forbidden(f"“{what}”须由{role_names(roles)}办理（当前角色：{actor.role_label}）",
+                     needed_roles=sorted(roles), rules=list(rules))
+
+
+def _status_conflict(case: Case, what: str) -> Conflict:
+    return Conflict(f"案件当前状态“{case.status_label}”{what}",
+                    current_version=case.version, status=case.status)
+
+
+# --- the state machine's steps ----------------------------------------------------------------
+def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
+    """The 403 for ``actor`` firing ``trigger`` on ``case``, or None when allowed."""
+    allowed = machine.roles_for(trigger, case)
+    if actor.role not in allowed:
+        rules = ["role_required"]
+        if trigger == "close" and actor.role == OFFICE_STAFF:
+            rules = ["director_required"]
+        return refuse_role(allowed, TRIGGER_LABELS[trigger], actor, rules)
+    if trigger in machine.DEPARTMENT_SCOPED and not case.in_scope_of(actor):
+        return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(allowed),
+                         rules=["department_scope"])
+    return None
+
+
+# --- recorded work that keeps the status --------------------------------------------------------
+def department_member_refusal(case: Case, actor: User, *, allow_co: bool = False) -> Forbidden | None:
+    """Work only the responsible (or, with ``allow_co``, a co-responsible) department does."""
+    if actor.role not in DEPARTMENT_ROLES:
+        return Forbidden(f"须由责任部门的{ROLE_LABELS[DEPT_OFFICER]}或{ROLE_LABELS[DEPT_HEAD]}办理",
+                         needed_roles=sorted(DEPARTMENT_ROLES), rules=["role_required"])
+    if not (case.in_scope_of(actor) or (allow_co and case.is_co_department_of(actor))):
+        return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(DEPARTMENT_ROLES),
+                         rules=["department_scope"])
+    return None
+
+
+def evidence_refusal(case: Case, user: User) -> DomainError | None:
+    """佐证材料 and 进展报告: the lead or a co department while it holds the case."""
+    refusal = department_member_refusal(case, user, allow_co=True)
+    if refusal is None and case.status not in HELD_BY_DEPARTMENT:
+        return _status_conflict(case, "不能上传佐证材料（已上报的材料不可更改）")
+    return refusal
+
+
+def statement_refusal(case: Case, user: User) -> DomainError | None:
+    refusal = department_member_refusal(case, user)
+    if refusal is None and case.status != "in_progress":
+        return _status_conflict(case, "不能起草整改情况")
+    return refusal
+
+
+def plan_refusal(case: Case, user: User) -> DomainError | None:
+    refusal = department_member_refusal(case, user)
+    if refusal is None and case.status not in HELD_BY_DEPARTMENT:
+        return _status_conflict(case, "不能修改治理方案")
+    return refusal
+
+
+def onsite_refusal(case: Case, user: User) -> DomainError | None:
+    if user.role not in ONSITE_RECORDERS:
+        return Forbidden("现场核查记录须由区安委办或检查人员填写",
+                         needed_roles=sorted(ONSITE_RECORDERS), rules=["role_required"])
+    if case.status != "reported":
+        return _status_conflict(case, "不需要现场核查")
+    return None
 
 
 def can_upload_evidence(case: Case, user: User) -> bool:
-    return (user.role in DEPARTMENT_ROLES and case.status in EVIDENCE_STATUSES
-            and (case.in_scope_of(user) or case.is_co_department_of(user)))
+    return evidence_refusal(case, user) is None
 
 
 def can_draft_statement(case: Case, user: User) -> bool:
-    return user.role in DEPARTMENT_ROLES and case.status == "in_progress" and case.in_scope_of(user)
+    return statement_refusal(case, user) is None
 
 
 def can_edit_plan(case: Case, user: User) -> bool:
-    return (user.role in DEPARTMENT_ROLES and case.status in EVIDENCE_STATUSES
-            and case.in_scope_of(user))
+    return plan_refusal(case, user) is None
 
 
 def can_record_onsite(case: Case, user: User) -> bool:
-    return user.role in (OFFICE_STAFF, OFFICE_DIRECTOR, INSPECTOR) and case.status == "reported"
+    return onsite_refusal(case, user) is None
+
+
+def registration_refusal(user: User) -> Forbidden | None:
+    if user.role in REGISTRARS:
+        return None
+    return Forbidden(f"登记问题须由{role_names(REGISTRARS)}办理（当前角色：{user.role_label}）",
+                     needed_roles=sorted(REGISTRARS), rules=["role_required"])
+
+
+def draft_editor_refusal(case: Case, user: User) -> Forbidden | None:
+    """A draft is completed by the office, or by its author while they may register."""
+    if user.role in OFFICE_ROLES or (case.created_by_id == user.id and can_create(user)):
+        return None
+    return Forbidden("只有区安委办或登记人可以修改草稿", needed_roles=sorted(OFFICE_ROLES),
+                     rules=["role_required"])
+
+
+def can_create(user: User) -> bool:
+    return registration_refusal(user) is None
 
 
 def can_edit_draft(case: Case, user: User) -> bool:
-    return case.status == "draft" and (user.role in (OFFICE_STAFF, OFFICE_DIRECTOR)
-                                       or (case.created_by_id == user.id and can_create(user)))
+    return case.status == "draft" and draft_editor_refusal(case, user) is None
 
 
 def available_work(case: Case, user: User) -> dict[str, bool]:
@@ -59,21 +179,21 @@ def can_report_progress(case: Case, user: User) -> bool:
 
 def can_request_extension(case: Case, user: User, today) -> bool:
     """延期申请: the dept_head of the responsible department, before the deadline passed."""
-    return (user.role == DEPT_HEAD and case.in_scope_of(user) and case.status in EXTENDABLE
+    return (user.role == DEPT_HEAD and case.in_scope_of(user) and case.status in HELD_BY_DEPARTMENT
             and not case.extension_pending and case.deadline is not None
             and today <= case.deadline)
 
 
 def can_raise_dispute(case: Case, user: User) -> bool:
     """管辖异议: a user of the responsible department while the office can still transfer."""
-    return user.role in DEPARTMENT_ROLES and case.in_scope_of(user) and case.status in DISPUTABLE
+    return user.role in DEPARTMENT_ROLES and case.in_scope_of(user) and case.status in HELD_BY_DEPARTMENT
 
 
 def supervision_kinds(case: Case, user: User) -> list[str]:
     """Manual 催办/督办/约谈 this user may send on this case now."""
     if case.status not in OPEN_STATUSES:
         return []
-    return [kind for kind, roles in MANUAL_ROLES.items() if user.role in roles]
+    return [kind for kind, roles in SUPERVISION_ROLES.items() if user.role in roles]
 
 
 def listing_action(case: Case, user: User) -> str | None:
@@ -87,14 +207,27 @@ def listing_action(case: Case, user: User) -> str | None:
 
 def can_record_lookback(case: Case, user: User) -> bool:
     """回头看 of a closed case, by the office (once per closure: checked by the service)."""
-    return user.role in RECORDERS and case.status == "closed"
+    return user.role in LOOKBACK_RECORDERS and case.status == "closed"
 
 
 def can_record_occurrence(case: Case, user: User) -> bool:
     """One fulfilment of a task's target, by the lead or a co department while it holds it."""
-    return (user.role in DEPARTMENT_ROLES and case.status in RECORDABLE_STATUSES
-            and (case.in_scope_of(user) or case.is_co_department_of(user)))
+    return can_upload_evidence(case, user)
+
+
+def calendar_refusal(user: User) -> Forbidden | None:
+    if user.role in CALENDAR_EDITORS:
+        return None
+    return Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(CALENDAR_EDITORS),
+                     rules=["role_required"])
+
+
+def export_refusal(user: User) -> Forbidden | None:
+    if user.role in EXPORTERS:
+        return None
+    return Forbidden(f"批量导出须由{role_names(EXPORTERS)}办理（当前角色：{user.role_label}）",
+                     needed_roles=sorted(EXPORTERS), rules=["role_required"])
 
 
 def can_edit_target(user: User) -> bool:
-    return user.role in (OFFICE_STAFF, OFFICE_DIRECTOR)
+    return user.role in TARGET_EDITORS

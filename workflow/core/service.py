@@ -6,6 +6,7 @@ the same transaction or not at all.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.core import machine
+from workflow.core import machine, policy
 from workflow.core.audit import append_event
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage, check_upload
@@ -21,12 +22,9 @@ from workflow.core.notifications import notify_for_transition
 from workflow.core.numbering import case_number
 from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import User
-from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import (
-    RULE_MESSAGES,
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     RuleFailed,
@@ -67,27 +65,11 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
     return case
 
 
-def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
-    """The 403 for ``actor`` firing ``trigger`` on ``case``, or None when allowed."""
-    allowed = machine.roles_for(trigger, case)
-    if actor.role not in allowed:
-        rules = ["role_required"]
-        if trigger == "close" and actor.role == OFFICE_STAFF:
-            rules = ["director_required"]
-        names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
-        return Forbidden(f"“{TRIGGER_LABELS[trigger]}”须由{names}办理（当前角色：{actor.role_label}）",
-                         needed_roles=sorted(allowed), rules=rules)
-    if trigger in machine.DEPARTMENT_SCOPED and not case.in_scope_of(actor):
-        return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(allowed),
-                         rules=["department_scope"])
-    return None
-
-
 def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
     """For each trigger of the current status: may ``actor`` fire it, and if not, why."""
     actions = []
     for trigger in machine.possible_triggers(case.status):
-        refusal = role_refusal(trigger, case, actor)
+        refusal = policy.role_refusal(trigger, case, actor)
         reasons = refusal.rules if refusal else state_rules(session, case, trigger, actor)
         actions.append({"trigger": trigger, "label": TRIGGER_LABELS[trigger],
                         "allowed": not reasons, "reasons": reasons})
@@ -107,7 +89,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     case = get_case(session, case_id, None, for_update=True)
     # the role is checked first, so a role with no business action hears why (403);
     # a department user without access to the case learns nothing about it (404)
-    refusal = role_refusal(trigger, case, actor)
+    refusal = policy.role_refusal(trigger, case, actor)
     if refusal and "department_scope" not in refusal.rules:
         raise refusal
     if not case.can_view(actor):
@@ -202,24 +184,13 @@ def record(session: Session, case: Case, actor: User, action: str, *, comment=No
                         to_status=case.status, comment=comment, payload=payload, at=now)
 
 
-def require_department_member(case: Case, actor: User, *, allow_co: bool = False) -> None:
-    if actor.role not in DEPARTMENT_ROLES:
-        raise Forbidden(f"须由责任部门的{ROLE_LABELS['dept_officer']}或{ROLE_LABELS['dept_head']}办理",
-                        needed_roles=sorted(DEPARTMENT_ROLES), rules=["role_required"])
-    if not (case.in_scope_of(actor) or (allow_co and case.is_co_department_of(actor))):
-        raise Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(DEPARTMENT_ROLES),
-                        rules=["department_scope"])
-
-
 def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                     filename: str | None, category: str | None, note: str | None = None,
                     settings: Settings, storage: Storage | None = None) -> Evidence:
     """Store a file for the case's current round and record it in the chain."""
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor, allow_co=True)
-    if case.status not in ("assigned", "in_progress"):
-        raise Conflict(f"案件当前状态“{case.status_label}”不能上传佐证材料（已上报的材料不可更改）",
-                       current_version=case.version, status=case.status)
+    if refusal := policy.evidence_refusal(case, actor):
+        raise refusal
     category = category or "other"
     if not is_choice(category, EVIDENCE_CATEGORIES):
         raise InvalidInput(f"材料类别须为：{', '.join(EVIDENCE_CATEGORIES)}", field="category")
@@ -239,10 +210,8 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
 def draft_statement(session: Session, case_id: int, actor: User, statement: str) -> Case:
     """A department user drafts the rectification statement; the head submits it later."""
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor)
-    if case.status != "in_progress":
-        raise Conflict(f"案件当前状态“{case.status_label}”不能起草整改情况",
-                       current_version=case.version, status=case.status)
+    if refusal := policy.statement_refusal(case, actor):
+        raise refusal
     statement = (statement or "").strip()
     if not statement:
         raise InvalidInput("整改情况说明不能为空", field="statement")
@@ -255,10 +224,8 @@ def draft_statement(session: Session, case_id: int, actor: User, statement: str)
 def set_plan(session: Session, case_id: int, actor: User, plan: dict) -> Case:
     """Save the 治理方案 (五落实) of a hazard."""
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor)
-    if case.status not in ("assigned", "in_progress"):
-        raise Conflict(f"案件当前状态“{case.status_label}”不能修改治理方案",
-                       current_version=case.version, status=case.status)
+    if refusal := policy.plan_refusal(case, actor):
+        raise refusal
     refuse_unknown(plan, set(PLAN_PARTS), "治理方案不接受字段")
     clean = {k: str(v).strip() for k, v in plan.items() if v is not None}
     for key, value in clean.items():
@@ -275,13 +242,8 @@ def add_onsite_verification(session: Session, case_id: int, actor: User, *, visi
                             verifiers: list[str], findings: str) -> OnsiteVerification:
     """Record a 现场核查 of the current round (office staff or inspectors)."""
     case = lock_for_record(session, case_id, actor)
-    if actor.role not in (OFFICE_STAFF, "office_director", "inspector"):
-        raise Forbidden("现场核查记录须由区安委办或检查人员填写",
-                        needed_roles=["inspector", "office_director", OFFICE_STAFF],
-                        rules=["role_required"])
-    if case.status != "reported":
-        raise Conflict(f"案件当前状态“{case.status_label}”不需要现场核查",
-                       current_version=case.version, status=case.status)
+    if refusal := policy.onsite_refusal(case, actor):
+        raise refusal
     names = [str(v).strip() for v in verifiers if str(v).strip()]
     if not names:
         raise InvalidInput("须填写核查人", field="verifiers")
@@ -289,8 +251,6 @@ def add_onsite_verification(session: Session, case_id: int, actor: User, *, visi
         raise InvalidInput("须填写核查情况", field="findings")
     if visited_on > local_today():
         raise InvalidInput("核查日期不能晚于今天", field="visited_on")
-    import json
-
     rec = OnsiteVerification(case_id=case.id, round=case.round, visited_on=visited_on,
                              verifiers_json=json.dumps(names, ensure_ascii=False),
                              findings=findings.strip(), recorded_by_id=actor.id)

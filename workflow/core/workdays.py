@@ -11,10 +11,10 @@ import chinese_calendar
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workflow.core.policy import calendar_refusal
 from workflow.org.models import User
-from workflow.org.roles import ADMIN, OFFICE_DIRECTOR
 from workflow.platform.base import Base
-from workflow.platform.errors import Forbidden, InvalidInput
+from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import is_choice
 
 _ONE_DAY = timedelta(days=1)
@@ -113,19 +113,17 @@ def calendar_for(session: Session):
                         extra_workdays=[d for d, k in rows if k == "workday"])
 
 
-EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})
 DAY_KINDS = {"holiday": "休", "workday": "班"}
 
 
 def can_edit_calendar(user: User) -> bool:
-    return user.role in EDITORS
+    return calendar_refusal(user) is None
 
 
 def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> CalendarDay:
     """Declare ``day`` a holiday or a make-up working day (replaces an earlier entry)."""
-    if not can_edit_calendar(actor):
-        raise Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(EDITORS),
-                        rules=["role_required"])
+    if refusal := calendar_refusal(actor):
+        raise refusal
     if not is_choice(kind, DAY_KINDS):
         raise InvalidInput("kind 须为 holiday（休）或 workday（班）", field="kind")
     if name is not None and (not isinstance(name, str) or len(name) > 60):
@@ -140,9 +138,8 @@ def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> C
 
 
 def delete_day(session: Session, actor: User, day: date) -> bool:
-    if not can_edit_calendar(actor):
-        raise Forbidden("节假日由系统管理员或区安委办主任维护", needed_roles=sorted(EDITORS),
-                        rules=["role_required"])
+    if refusal := calendar_refusal(actor):
+        raise refusal
     row = session.get(CalendarDay, day)
     if row is None:
         return False

@@ -12,6 +12,9 @@ STATUS_LABELS = {
 }
 STATUSES = tuple(STATUS_LABELS)
 OPEN_STATUSES = ("assigned", "in_progress", "reported", "verified")
+# The department holds the case: it works on it, uploads, reports progress, may ask
+# for an extension or raise a dispute; the office can still transfer it; the sweep chases it.
+HELD_BY_DEPARTMENT = ("assigned", "in_progress")
 
 # key → (Chinese name users read, code used in case numbers)
 SOURCES = {

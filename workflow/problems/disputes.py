@@ -11,17 +11,17 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflow.core import service
+from workflow.core import policy, service
 from workflow.core.cases import Case
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
+from workflow.core.policy import DISPUTE_DECIDERS
 from workflow.org.models import Department, User
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
+from workflow.platform.vocab import HELD_BY_DEPARTMENT
 
 STATUSES = {"open": "待处理", "transferred": "已转办", "refused": "异议不成立"}
-DISPUTABLE = ("assigned", "in_progress")  # where the office can still transfer
-DECIDERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 
 
 class Dispute(Base):
@@ -48,7 +48,7 @@ class Dispute(Base):
 
     @staticmethod
     def can_decide(user: User) -> bool:
-        return user.role in DECIDERS
+        return user.role in DISPUTE_DECIDERS
 
     def to_dict(self) -> dict:
         case = self.case
@@ -74,7 +74,8 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
         raise InvalidInput("异议理由过长（最多 5000 字）", field="reason")
     now = now or utcnow()
     case = service.lock_for_record(session, case_id, actor)
-    service.require_department_member(case, actor)
+    if refusal := policy.department_member_refusal(case, actor):
+        raise refusal
     if suggested_department_id is not None:
         dept = session.get(Department, suggested_department_id)
         if dept is None or not dept.active:
@@ -82,7 +83,7 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
                                field="suggested_department_id")
         if suggested_department_id == case.department_id:
             raise InvalidInput("建议的责任部门不能是本部门", field="suggested_department_id")
-    if case.status not in DISPUTABLE:
+    if case.status not in HELD_BY_DEPARTMENT:  # the office can still transfer
         raise Conflict(f"案件当前状态“{case.status_label}”不能提出管辖异议",
                        current_version=case.version, status=case.status)
     if open_dispute(session, case.id) is not None:
@@ -118,7 +119,7 @@ def decide_dispute(session: Session, dispute_id: int, actor: User, *, decision: 
         raise NotFound(f"管辖异议 {dispute_id} 不存在")
     if not Dispute.can_decide(actor):
         raise Forbidden("管辖异议由区安委办处理",
-                        needed_roles=sorted(DECIDERS), rules=["role_required"])
+                        needed_roles=sorted(DISPUTE_DECIDERS), rules=["role_required"])
     now = now or utcnow()
     case = service.lock_for_record(session, dispute.case_id, actor)
     session.refresh(dispute)

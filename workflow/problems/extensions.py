@@ -11,17 +11,18 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from workflow.core import policy
 from workflow.core.cases import Case
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
-from workflow.core.service import lock_for_record, record, require_department_member
+from workflow.core.service import lock_for_record, record
 from workflow.org.models import User
-from workflow.org.roles import DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.org.roles import DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
+from workflow.platform.vocab import HELD_BY_DEPARTMENT
 
 STATUSES = {"pending": "待审批", "approved": "已批准", "rejected": "不予批准"}
 # A deadline can only be extended while the department still holds the case
-EXTENDABLE = ("assigned", "in_progress")
 
 
 class ExtensionRequest(Base):
@@ -49,7 +50,7 @@ class ExtensionRequest(Base):
         """Who decides: the director for major / 国务院督导 items, else office staff or director."""
         if case.needs_director_to_close:
             return frozenset({OFFICE_DIRECTOR})
-        return frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
+        return OFFICE_ROLES
 
     def decision_refusal(self, user: User) -> Forbidden | None:
         allowed = self.decider_roles(self.case)
@@ -87,11 +88,12 @@ def request_extension(session: Session, case_id: int, actor: User, *, reason, in
     reason = _text(reason, "reason", "延期理由")
     interim = _text(interim_measures, "interim_measures", "临时管控措施")
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor)
+    if refusal := policy.department_member_refusal(case, actor):
+        raise refusal
     if actor.role != DEPT_HEAD:
         raise Forbidden(f"延期申请须由{ROLE_LABELS[DEPT_HEAD]}提交（部门联络员可起草）",
                         needed_roles=[DEPT_HEAD], rules=["role_required"])
-    if case.status not in EXTENDABLE:
+    if case.status not in HELD_BY_DEPARTMENT:
         raise Conflict(f"案件当前状态“{case.status_label}”不能申请延期",
                        current_version=case.version, status=case.status)
     if case.extension_pending:
@@ -142,7 +144,7 @@ def decide_extension(session: Session, extension_id: int, actor: User, *, approv
     comment = (comment or "").strip() or None
     if not approve and not comment:
         raise RuleFailed(["comment_required"])
-    if case.status not in EXTENDABLE:
+    if case.status not in HELD_BY_DEPARTMENT:
         raise Conflict(f"案件当前状态“{case.status_label}”不能再调整期限",
                        current_version=case.version, status=case.status)
     ext.status = "approved" if approve else "rejected"

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from workflow.core import service
 from workflow.core.cases import Case
 from workflow.core.notifications import notify, role_user_ids
+from workflow.core.policy import LOOKBACK_RECORDERS
 from workflow.org.models import User
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import OFFICE_DIRECTOR
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
 from workflow.platform.vocab import is_choice
 
 RESULTS = {"passed": "整改成效巩固", "failed": "问题反弹（须重新整改）"}
 STATES = {"done": "已完成", "reopen_pending": "待主任确认重新整改", "reopened": "已重新整改"}
-RECORDERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 
 
 class LookBack(Base):
@@ -70,7 +70,7 @@ def pending_reopens(session: Session) -> list[LookBack]:
                                 .order_by(LookBack.recorded_at)))
 
 
-def _require_office(actor: User, roles=RECORDERS) -> None:
+def _require_office(actor: User, roles=LOOKBACK_RECORDERS) -> None:
     if actor.role not in roles:
         raise Forbidden("回头看由区安委办办理", needed_roles=sorted(roles),
                         rules=["director_required"] if roles == {OFFICE_DIRECTOR}

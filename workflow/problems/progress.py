@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.core import policy
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
-from workflow.core.service import lock_for_record, record, require_department_member
+from workflow.core.service import lock_for_record, record
 from workflow.org.models import User
 from workflow.platform.errors import Conflict, InvalidInput
-
-REPORTABLE = ("assigned", "in_progress")
+from workflow.platform.vocab import HELD_BY_DEPARTMENT
 
 
 def add_progress(session: Session, case_id: int, actor: User, *, text, percent=None,
@@ -26,8 +26,9 @@ def add_progress(session: Session, case_id: int, actor: User, *, text, percent=N
                                 or not 0 <= percent <= 100):
         raise InvalidInput("完成比例（percent）须为 0–100 的整数", field="percent")
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor, allow_co=True)
-    if case.status not in REPORTABLE:
+    if refusal := policy.department_member_refusal(case, actor, allow_co=True):
+        raise refusal
+    if case.status not in HELD_BY_DEPARTMENT:
         raise Conflict(f"案件当前状态“{case.status_label}”不能报告进展",
                        current_version=case.version, status=case.status)
     event = record(session, case, actor, "progress", comment=text.strip(),

@@ -5,29 +5,21 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from workflow.core import policy
 from workflow.core.cases import Case
 from workflow.core.service import lock_for_record, record
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department, User
-from workflow.org.roles import DEPARTMENT_ROLES, INSPECTOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.errors import Forbidden
+from workflow.platform.errors import Conflict
 from workflow.problems.fields import clean_problem_fields
-
-CREATE_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, INSPECTOR}) | DEPARTMENT_ROLES
-
-
-def can_create(user: User) -> bool:
-    return user.role in CREATE_ROLES
 
 
 def create_problem(session: Session, actor: User, raw: dict, *,
                    now: datetime | None = None) -> Case:
     """Record a problem case in ``draft`` (待挂号) and start its audit chain."""
-    if not can_create(actor):
-        names = "、".join(ROLE_LABELS[r] for r in sorted(CREATE_ROLES))
-        raise Forbidden(f"登记问题须由{names}办理（当前角色：{actor.role_label}）",
-                        needed_roles=sorted(CREATE_ROLES), rules=["role_required"])
+    if refusal := policy.registration_refusal(actor):
+        raise refusal
     now = now or utcnow()
     fields = clean_problem_fields(session, raw, today=local_today(now),
                                   calendar=calendar_for(session))
@@ -46,12 +38,9 @@ def update_draft(session: Session, case_id: int, actor: User, raw: dict, *,
                  now: datetime | None = None) -> Case:
     """Complete or correct a draft before 挂号 (the office, or its author)."""
     case = lock_for_record(session, case_id, actor)
-    if not (actor.role in (OFFICE_STAFF, OFFICE_DIRECTOR) or case.created_by_id == actor.id):
-        raise Forbidden("只有区安委办或登记人可以修改草稿",
-                        needed_roles=[OFFICE_STAFF, OFFICE_DIRECTOR], rules=["role_required"])
+    if refusal := policy.draft_editor_refusal(case, actor):
+        raise refusal
     if case.status != "draft":
-        from workflow.platform.errors import Conflict
-
         raise Conflict("已挂号的案件不能再修改登记信息", current_version=case.version,
                        status=case.status)
     now = now or utcnow()

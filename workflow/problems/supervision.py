@@ -14,9 +14,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.cases import Case
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
+from workflow.core.policy import DELISTABLE, LISTING_ROLES, SUPERVISION_ROLES, refuse_role
 from workflow.core.service import lock_for_record, record
 from workflow.org.models import Department, User
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.org.roles import OFFICE_DIRECTOR
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, RuleFailed
 from workflow.platform.vocab import OPEN_STATUSES, is_choice
@@ -30,15 +31,6 @@ ALERT_KINDS = {
     "interview": ("约谈候选", 3),
 }
 LEVEL_LABELS = {0: "无", 1: "催办", 2: "督办", 3: "约谈候选"}
-# Manual actions and who may take them (domain brief §2)
-MANUAL_ROLES = {
-    "urge": frozenset({OFFICE_STAFF, OFFICE_DIRECTOR}),
-    "supervise": frozenset({OFFICE_STAFF, OFFICE_DIRECTOR}),
-    "interview": frozenset({OFFICE_DIRECTOR}),
-}
-LISTING_ROLES = frozenset({OFFICE_DIRECTOR})
-# 摘牌 only once the rectification has been checked (or the case was struck as an error)
-DELISTABLE = ("verified", "closed", "cancelled")
 
 
 def alert_label(kind: str) -> str:
@@ -102,24 +94,22 @@ class CaseListing(Base):
 
 
 def _refuse_role(allowed: frozenset[str], what: str, actor: User) -> Forbidden:
-    names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
     rules = ["director_required"] if allowed == {OFFICE_DIRECTOR} else ["role_required"]
-    return Forbidden(f"“{what}”须由{names}办理（当前角色：{actor.role_label}）",
-                     needed_roles=sorted(allowed), rules=rules)
+    return refuse_role(allowed, what, actor, rules)
 
 
 def manual_alert(session: Session, case_id: int, actor: User, kind: str, comment,
                  now: datetime | None = None) -> CaseAlert:
     """The office urges (催办), supervises (督办) or puts a case on the 约谈 list by hand."""
-    if not is_choice(kind, MANUAL_ROLES):
+    if not is_choice(kind, SUPERVISION_ROLES):
         raise InvalidInput("action 须为 urge（催办）、supervise（督办）或 interview（约谈）",
                            field="action")
     if not isinstance(comment, str) or not comment.strip():
         raise RuleFailed(["comment_required"])
     now = now or utcnow()
     case = lock_for_record(session, case_id, actor)
-    if actor.role not in MANUAL_ROLES[kind]:
-        raise _refuse_role(MANUAL_ROLES[kind], ALERT_KINDS[kind][0], actor)
+    if actor.role not in SUPERVISION_ROLES[kind]:
+        raise _refuse_role(SUPERVISION_ROLES[kind], ALERT_KINDS[kind][0], actor)
     if case.status not in OPEN_STATUSES:
         raise Conflict(f"案件当前状态“{case.status_label}”不需要{ALERT_KINDS[kind][0]}",
                        current_version=case.version, status=case.status)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.cases import Case, visible_cases_filter
 from workflow.core.evidence import Storage
+from workflow.core.policy import export_refusal
 from workflow.org.models import Department, User
-from workflow.org.roles import AUDITOR, OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, to_local, utcnow
-from workflow.platform.errors import Forbidden, InvalidInput, NotFound, refuse_unknown
+from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import is_choice
 from workflow.records.casedata import DEFAULT_ISSUER
@@ -35,7 +35,6 @@ from workflow.records.ledger import in_period
 
 log = logging.getLogger(__name__)
 
-EXPORT_ROLES = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})
 STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 # closed: cases closed (销号) in the period; registered: every case registered in it
 SCOPES = {"closed": "销号日期", "registered": "挂号日期"}
@@ -88,10 +87,8 @@ class ExportJob(Base):
 
 
 def require_export_role(user: User) -> None:
-    if user.role not in EXPORT_ROLES:
-        names = "、".join(ROLE_LABELS[r] for r in sorted(EXPORT_ROLES))
-        raise Forbidden(f"批量导出须由{names}办理（当前角色：{user.role_label}）",
-                        needed_roles=sorted(EXPORT_ROLES), rules=["role_required"])
+    if refusal := export_refusal(user):
+        raise refusal
 
 
 def parse_params(session: Session, data: dict) -> dict:

@@ -11,14 +11,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.core import policy
 from workflow.core.evidence import Evidence
-from workflow.core.service import lock_for_record, record, require_department_member
+from workflow.core.service import lock_for_record, record
 from workflow.org.models import User
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.errors import Conflict, InvalidInput, RuleFailed
-from workflow.tasklist.models import TargetOccurrence, item_of_case, progress_text
+from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
+from workflow.platform.vocab import HELD_BY_DEPARTMENT
+from workflow.tasklist.models import PlanItem, TargetOccurrence, item_of_case, progress_text
 
-RECORDABLE_STATUSES = ("assigned", "in_progress")
 MAX_NOTE = 2000
 
 
@@ -32,11 +33,12 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
                       now: datetime | None = None) -> tuple[TargetOccurrence, str]:
     """Record one fulfilment of the target; returns it and the new progress ("1/2")."""
     case = lock_for_record(session, case_id, actor)
-    require_department_member(case, actor, allow_co=True)
+    if refusal := policy.department_member_refusal(case, actor, allow_co=True):
+        raise refusal
     item = item_of_case(session, case.id)
     if item is None or not item.target_count:
         raise RuleFailed(["target_required"])
-    if case.status not in RECORDABLE_STATUSES:
+    if case.status not in HELD_BY_DEPARTMENT:
         raise Conflict(f"案件当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
                        current_version=case.version, status=case.status)
     note = (note or "").strip()
@@ -87,12 +89,9 @@ def occurrences_of(session: Session, case_id: int) -> list[TargetOccurrence]:
 def set_target(session: Session, item_id: int, actor: User, *, target_count: int | None,
                period_years: int | None, now: datetime | None = None):
     """Correct an item's quantitative target (the office); each case's chain records it."""
-    from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF
-    from workflow.platform.errors import Forbidden, NotFound
-    from workflow.tasklist.models import PlanItem
 
-    if actor.role not in (OFFICE_STAFF, OFFICE_DIRECTOR):
-        raise Forbidden("量化目标由区安委办修改", needed_roles=[OFFICE_DIRECTOR, OFFICE_STAFF],
+    if not policy.can_edit_target(actor):
+        raise Forbidden("量化目标由区安委办修改", needed_roles=sorted(policy.TARGET_EDITORS),
                         rules=["role_required"])
     item = session.get(PlanItem, item_id)
     if item is None:
