@@ -231,7 +231,7 @@ def test_evidence_file_is_served_only_to_readers_with_safe_headers(pages, world)
     assert fetch(outsider, f"/cases/{case.id}/evidence/{ev.id}/thumb")[0] == 404
 
 
-def test_home_counts_per_role(pages, world):
+def test_home_counts_per_role(pages, world, runner):
     world.case_at("assigned")
     returned = world.case_at("reported")
     world.step(returned, "return", "office_staff", comment="补充照片")
@@ -250,8 +250,10 @@ def test_home_counts_per_role(pages, world):
                                       "my_drafts": "0"}
     assert counts("other_officer")["in_progress"] == "0"
     assert counts("office_staff")["review"] == "1" and counts("office_staff")["overdue"] == "1"
+    world.session.rollback()  # release SQLite's write lock for the CLI
+    assert runner.invoke(args=["sweep"]).exit_code == 0  # escalates the 40-day case to 约谈
     director = pages("office_director").get("/").text
-    assert "区应急管理局：" in director  # 约谈 candidate: overdue beyond 30 days
+    assert "区应急管理局：" in director  # 约谈 candidate: escalated by the sweep
     assert "检索全部案件" in pages("auditor").get("/").text
 
 

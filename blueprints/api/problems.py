@@ -182,8 +182,8 @@ def case_alerts(case_id: int):
 @authed
 def interview_candidates():
     query_args(set())
-    _require(OVERSIGHT, "约谈候选名单")
-    return jsonify({"items": supervision.interview_candidates(db.session)})
+    user = _require(OVERSIGHT, "约谈候选名单")
+    return jsonify({"items": supervision.interview_candidates(db.session, user)})
 
 
 # --- 回头看 ----------------------------------------------------------------

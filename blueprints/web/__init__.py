@@ -7,7 +7,7 @@ field (or at the top for a rule) and the status of the domain error.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
 from blueprints.extensions import db
@@ -40,10 +40,6 @@ def today():
 
 def work_calendar():
     return calendar_for(db.session)
-
-
-def interview_days() -> int:
-    return current_app.config["ESCALATE_INTERVIEW_DAYS"]
 
 
 class FormErrors:

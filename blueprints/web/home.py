@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, url_for
 
 from blueprints.extensions import db
-from blueprints.web import actor, bp, interview_days, today, work_calendar
+from blueprints.web import actor, bp, today, work_calendar
 from workflow.org.roles import ADMIN, AUDITOR, LEADER, OFFICE_DIRECTOR
-from workflow.problems.queues import QueueContext, interview_candidates, queue_summaries, status_counts
+from workflow.problems.queues import QueueContext, queue_summaries, status_counts
+from workflow.problems.supervision import interview_candidates
 
 
 def queue_context(user) -> QueueContext:
     return QueueContext(user=user, today=today(), calendar=work_calendar(),
-                        interview_days=interview_days(),
                         lookback_days=current_app.config["LOOKBACK_DAYS"])
 
 
@@ -24,6 +24,6 @@ def home():
     queues = queue_summaries(db.session, ctx)
     figures = status_counts(db.session, user) if user.role in (AUDITOR, LEADER,
                                                                OFFICE_DIRECTOR) else None
-    candidates = interview_candidates(db.session, ctx) if user.role == OFFICE_DIRECTOR else None
+    candidates = interview_candidates(db.session, user) if user.role == OFFICE_DIRECTOR else None
     return render_template("pages/home.html", queues=queues, figures=figures,
                            candidates=candidates, ctx=ctx)

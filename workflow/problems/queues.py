@@ -15,7 +15,7 @@ from sqlalchemy import and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.core.cases import Case, visible_cases_filter
-from workflow.org.models import Department, User
+from workflow.org.models import User
 from workflow.org.roles import (
     ADMIN,
     AUDITOR,
@@ -30,6 +30,7 @@ from workflow.platform.base import utcnow
 from workflow.platform.vocab import OPEN_STATUSES, STATUS_LABELS
 from workflow.problems.disputes import Dispute
 from workflow.problems.lookback import LookBack
+from workflow.problems.supervision import interview_clause
 
 # Statuses in which the department holds the case and the deadline runs
 WORKING_STATUSES = ("assigned", "in_progress")
@@ -41,7 +42,6 @@ class QueueContext:
     user: User
     today: date
     calendar: Any
-    interview_days: int = 30
     lookback_days: int = 365
 
     @property
@@ -137,10 +137,9 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
           "未销号的重大事故隐患"),
     Queue("listed", "挂牌督办", lambda c: and_(Case.status.in_(OPEN_STATUSES), Case.listed.is_(True)),
           "挂牌督办中的案件"),
-    Queue("interview", "约谈候选",
-          lambda c: and_(Case.status.in_(WORKING_STATUSES),
-                         Case.deadline < c.today - timedelta(days=c.interview_days)),
-          "逾期超过约谈阈值的案件"),
+    # the 约谈建议名单 has one definition, in supervision; this queue only lists its cases
+    Queue("interview", "约谈候选", lambda c: interview_clause(),
+          "逐日巡查升级约谈或主任列入约谈、尚未销号的案件"),
     Queue("my_drafts", "我登记的草稿",
           lambda c: and_(Case.status == "draft", Case.created_by_id == c.user.id),
           "尚未挂号的登记"),
@@ -210,14 +209,3 @@ def status_counts(session: Session, user: User) -> list[tuple[str, str, int]]:
         stmt = stmt.where(scope)
     counts = dict(session.execute(stmt).all())
     return [(s, label, counts.get(s, 0)) for s, label in STATUS_LABELS.items()]
-
-
-def interview_candidates(session: Session, ctx: QueueContext) -> list[tuple[Department, int]]:
-    """Departments with cases overdue beyond the 约谈 threshold, most cases first."""
-    clause = queue_clause("interview", ctx)
-    rows = session.execute(select(Case.department_id, func.count()).where(clause)
-                           .group_by(Case.department_id)
-                           .order_by(func.count().desc())).all()
-    depts = {d.id: d for d in session.scalars(select(Department).where(
-        Department.id.in_([r[0] for r in rows if r[0] is not None])))}
-    return [(depts[d], n) for d, n in rows if d in depts]

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflow.core.cases import Case
+from workflow.core.cases import Case, visible_cases_filter
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
 from workflow.core.policy import DELISTABLE, LISTING_ROLES, SUPERVISION_ROLES, refuse_role
 from workflow.core.service import lock_for_record, record
@@ -31,6 +31,7 @@ ALERT_KINDS = {
     "interview": ("约谈候选", 3),
 }
 LEVEL_LABELS = {0: "无", 1: "催办", 2: "督办", 3: "约谈候选"}
+INTERVIEW_LEVEL = ALERT_KINDS["interview"][1]  # the level of the 约谈建议名单
 
 
 def alert_label(kind: str) -> str:
@@ -186,20 +187,35 @@ def alerts_of(session: Session, case: Case) -> list[CaseAlert]:
                                 .order_by(CaseAlert.id)))
 
 
-def interview_candidates(session: Session) -> list[dict]:
-    """Departments with open cases at the 约谈 level, worst first (the director's list)."""
-    rows = session.execute(
-        select(Case.department_id, Department.name, Case.id, Case.number, Case.title,
-               Case.deadline)
-        .join(Department, Department.id == Case.department_id)
-        .where(Case.status.in_(OPEN_STATUSES), Case.supervision_level >= 3)
-        .order_by(Case.deadline, Case.id)).all()
+def interview_clause():
+    """The one 约谈建议名单 rule: open cases at the 约谈 level.
+
+    A case reaches the level when the daily sweep escalates it (``ESCALATE_INTERVIEW_DAYS``
+    calendar days overdue) or when the director lists it by hand (列入约谈); it leaves the
+    list when it is closed or cancelled. No page or export applies a day count of its own.
+    """
+    return Case.status.in_(OPEN_STATUSES) & (Case.supervision_level >= INTERVIEW_LEVEL)
+
+
+def interview_candidates(session: Session, user: User | None = None) -> list[dict]:
+    """The 约谈建议名单: units holding cases of ``interview_clause``, with those cases.
+
+    Most cases first, then by unit name; each unit's cases by deadline. Limited to what
+    ``user`` may read when one is given. The home page, the API and any export use this.
+    """
+    stmt = (select(Case.department_id, Department.name, Case.id, Case.number, Case.title,
+                   Case.deadline)
+            .join(Department, Department.id == Case.department_id)
+            .where(interview_clause())
+            .order_by(Case.deadline, Case.id))
+    scope = visible_cases_filter(user) if user is not None else None
+    if scope is not None:
+        stmt = stmt.where(scope)
     by_dept: dict[int, dict] = {}
-    for dept_id, name, cid, number, title, deadline in rows:
+    for dept_id, name, cid, number, title, deadline in session.execute(stmt).all():
         entry = by_dept.setdefault(dept_id, {"department_id": dept_id, "department": name,
                                              "count": 0, "cases": []})
         entry["count"] += 1
         entry["cases"].append({"id": cid, "number": number, "title": title,
                                "deadline": deadline.isoformat() if deadline else None})
     return sorted(by_dept.values(), key=lambda e: (-e["count"], e["department"]))
-
