@@ -16,7 +16,7 @@ test: test-setup
 
 setup: system-deps $(VENV)/.installed
 
-test-setup: $(VENV)/.installed
+test-setup: $(VENV)/.dev-installed
 	bash scripts/system-deps.sh test
 
 system-deps:
@@ -26,6 +26,11 @@ $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+# test-only tools (lint-imports); `make run` does not need them
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
 db: $(VENV)/.installed
