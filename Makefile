@@ -16,7 +16,7 @@ test: test-setup
 
 setup: system-deps $(VENV)/.installed
 
-test-setup: $(VENV)/.installed
+test-setup: $(VENV)/.dev-installed
 	bash scripts/system-deps.sh test
 
 system-deps:
@@ -28,6 +28,11 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install -q -r requirements.txt
 	touch $@
 
+# test-only tools (lint-imports); `make run` does not need them
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
 db: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 
@@ -35,7 +40,7 @@ demo: db
 	$(BIN)/flask --app wsgi demo
 
 bench: $(VENV)/.installed
-	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	for f in bench/[!_]*.py; do m=bench.$$(basename $$f .py); echo "== $$m"; $(BIN)/python -m $$m || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance

@@ -1,17 +1,12 @@
 """Time add_working_days(…, 20) with a cold and a warm per-date cache.
 
-Run from the repository root: python bench/calendar_add.py
+Run from the repository root: python -m bench.calendar_add
 """
-import sys
 import time
 import timeit
 from datetime import date
-from pathlib import Path
 
-# Run as a plain script from anywhere: the repository root holds the packages.
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
-
-from workflow.core.workdays import WorkCalendar  # noqa: E402
+from workflow.core.workdays import WorkCalendar
 
 START = date(2024, 9, 20)  # runs across National Day 2024
 

@@ -1,30 +1,27 @@
 """Time the task-list import: the real 2020 list and a generated 5,000-item list.
 
-Run from the repository root: python bench/import.py
+Run from the repository root: python -m bench.import
 SQLite always (a temporary file); PostgreSQL too when BENCH_DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/safeloop_bench) answers. Each run starts from an
 empty database: parse, dry run, import (every case created and 挂号交办), re-import.
 """
 import io
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
+import openpyxl
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-import openpyxl  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from workflow.core.cases import Case  # noqa: E402
-from workflow.core.service import Settings  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.org.models import Department, User  # noqa: E402
-from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
-from workflow.tasklist import parse_tasklist  # noqa: E402
-from workflow.tasklist.importer import import_tasklist  # noqa: E402
+from workflow.core.cases import Case
+from workflow.core.service import Settings
+from workflow.models import Base
+from workflow.org.models import Department, User
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url
+from workflow.tasklist import parse_tasklist
+from workflow.tasklist.importer import import_tasklist
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "wujin-2020-task-list.txt"

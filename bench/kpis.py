@@ -1,9 +1,9 @@
 """Dashboard figures and ledger export time as the case table grows (PostgreSQL).
 
 Run from the repository root:
-    python bench/kpis.py                 # 10,000 and 100,000 cases
-    python bench/kpis.py --million       # 10,000, 100,000 and 1,000,000 cases
-    python bench/kpis.py --sizes 10000 300000
+    python -m bench.kpis                 # 10,000 and 100,000 cases
+    python -m bench.kpis --million       # 10,000, 100,000 and 1,000,000 cases
+    python -m bench.kpis --sizes 10000 300000
 
 Each size is bulk-loaded with COPY into a fresh database ``h_kpis_bench`` (on
 ``BENCH_DATABASE_URL``, default the local server), spread over ten years
@@ -20,21 +20,17 @@ import argparse
 import io
 import os
 import random
-import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
+from sqlalchemy import and_, create_engine, text
+from sqlalchemy.engine import make_url
 
-from sqlalchemy import and_, create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from workflow.assessment import figures  # noqa: E402
-from workflow.core.cases import Case  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
-from workflow.records.ledger_xlsx import write_ledger  # noqa: E402
+from workflow.assessment import figures
+from workflow.core.cases import Case
+from workflow.models import Base
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url
+from workflow.records.ledger_xlsx import write_ledger
 
 DB = "h_kpis_bench"
 DEPTS = 60

@@ -1,6 +1,7 @@
 """Case list page on 100,000 cases: first page vs a deep keyset page vs the OFFSET equivalent.
 
-    .venv/bin/python bench/pages_list.py [N]
+Run from the repository root:
+    python -m bench.pages_list [N]
 
 Prints milliseconds per request (median of 5) measured in this run, and ratios.
 """
@@ -12,19 +13,16 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the project root replaces bench/ (bench/transitions.py would shadow the library)
+from sqlalchemy import insert, select
 
-from sqlalchemy import insert, select  # noqa: E402
-
-from blueprints import create_app  # noqa: E402
-from blueprints.extensions import db  # noqa: E402
-from workflow.core.cases import Case  # noqa: E402
-from workflow.core.queries import page  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.org.auth import hash_password  # noqa: E402
-from workflow.org.models import Department, User  # noqa: E402
+from blueprints import create_app
+from blueprints.extensions import db
+from workflow.core.cases import Case
+from workflow.core.queries import page
+from workflow.models import Base
+from workflow.org.auth import hash_password
+from workflow.org.models import Department, User
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 STATUSES = ["assigned", "in_progress", "reported", "verified", "closed", "draft"]

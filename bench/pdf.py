@@ -1,6 +1,6 @@
 """Time and size of the records beside a bare WeasyPrint render; batch export throughput.
 
-Run from the repository root: python bench/pdf.py [repeat]
+Run from the repository root: python -m bench.pdf [repeat]
 Uses a throwaway SQLite database; the export part uses RQ workers (separate
 processes, `flask --app wsgi worker --burst`) against the local Redis when one
 answers on 127.0.0.1:6379, threads of this process otherwise, and says which.
@@ -16,19 +16,18 @@ import time
 import uuid
 from pathlib import Path
 
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from blueprints import create_app
+from tests.factories import World
+from tests.factories_records import busy_case
+from workflow.core.evidence import Storage
+from workflow.models import Base
+from workflow.records.closure import render_closure_report
+from workflow.records.render import render_pdf
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the project root replaces bench/ (bench/transitions.py would shadow the library)
-
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
-
-from blueprints import create_app  # noqa: E402
-from tests.factories import World  # noqa: E402
-from tests.factories_records import busy_case  # noqa: E402
-from workflow.core.evidence import Storage  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.records.closure import render_closure_report  # noqa: E402
-from workflow.records.render import render_pdf  # noqa: E402
 
 BARE_HTML = ('<html lang="zh-CN" style="font-family: \'Noto Sans CJK SC\'">'
              '<p>隐患整改通知书：配电箱未接地，立即整改。</p></html>')

@@ -1,17 +1,13 @@
 """Compare a bare WeasyPrint render with render_pdf of a one-page form.
 
-Run from the repository root: python bench/pdf_bare.py [repeat]
+Run from the repository root: python -m bench.pdf_bare [repeat]
 """
 import statistics
 import sys
 import time
 from datetime import date, datetime, timezone
-from pathlib import Path
 
-# Run as a plain script from anywhere: the repository root holds the packages.
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
-
-from weasyprint import HTML  # noqa: E402
+from weasyprint import HTML
 
 from workflow.records.render import qr_svg_data_uri, records_env, render_pdf
 

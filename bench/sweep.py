@@ -1,9 +1,9 @@
 """Time the daily sweep over 100,000 open problem cases.
 
 Run from the repository root:
-    python bench/sweep.py                       # SQLite (temporary file)
-    python bench/sweep.py --pg postgresql://postgres@127.0.0.1:5432/h_problems_bench
-    python bench/sweep.py --cases 20000         # a smaller run
+    python -m bench.sweep                       # SQLite (temporary file)
+    python -m bench.sweep --pg postgresql://postgres@127.0.0.1:5432/h_problems_bench
+    python -m bench.sweep --cases 20000         # a smaller run
 
 Deadlines are spread from 60 days ago to 120 days ahead, so the first run
 meets a backlog (every overdue case climbs the ladder at once); the second run
@@ -13,25 +13,22 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root replaces bench/ (bench/transitions.py would shadow the library)
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from workflow.core.audit import AuditEvent  # noqa: E402
-from workflow.core.cases import Case  # noqa: E402
-from workflow.core.notifications import Notification  # noqa: E402
-from workflow.models import Base  # noqa: E402
-from workflow.org.models import Department, User  # noqa: E402
-from workflow.platform.base import local_today  # noqa: E402
-from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
-from workflow.problems.sweep import SweepSettings, run_sweep  # noqa: E402
+from workflow.core.audit import AuditEvent
+from workflow.core.cases import Case
+from workflow.core.notifications import Notification
+from workflow.models import Base
+from workflow.org.models import Department, User
+from workflow.platform.base import local_today
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url
+from workflow.problems.sweep import SweepSettings, run_sweep
 
 DEPARTMENTS = 60
 

@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from blueprints import api, errors, inputs, pages, security
+    from blueprints import api, errors, inputs, security, web
     from blueprints.cli.admin import register_cli
     from blueprints.web import auth, kpis
     from blueprints.web import records as records_pages
@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     inputs.register(app)
     security.register(app)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     from blueprints.web.plans import bp as plan_pages_bp
     app.register_blueprint(plan_pages_bp)

@@ -65,12 +65,6 @@ class Config:
     TESTING = False
 
 
-class TestConfig(Config):
-    TESTING = True
-    SECRET_KEY = "test-secret"
-    LOGIN_MAX_FAILURES = 5
-
-
 def load_secret_key(instance_dir: Path) -> str:
     """Return a stable secret key stored in the instance folder (created once)."""
     instance_dir.mkdir(parents=True, exist_ok=True)

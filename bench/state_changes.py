@@ -1,6 +1,6 @@
 """Transitions per second through the service vs. a bare guarded UPDATE + INSERT.
 
-Run: .venv/bin/python bench/transitions.py [--n 400] [--pg postgresql://postgres@127.0.0.1:5432/safeloop_bench]
+Run from the repository root: python -m bench.state_changes [--n 400] [--pg postgresql://postgres@127.0.0.1:5432/safeloop_bench]
 Prints, for SQLite and (if reachable) PostgreSQL, the rate of `accept` transitions through
 workflow.core.service.transition (role, scope, guards, row lock, version, audit event, one commit
 each) and of the floor: `UPDATE cases SET status, version=version+1 WHERE id AND version`
@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-# this file is named like the `transitions` package: put the project root, not bench/, first
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from workflow.core import service  # noqa: E402
-from workflow.models import Base, Department, User  # noqa: E402
-from workflow.org.auth import hash_password  # noqa: E402
-from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
-from workflow.problems.registration import create_problem  # noqa: E402
+from workflow.core import service
+from workflow.models import Base, Department, User
+from workflow.org.auth import hash_password
+from workflow.platform.db import make_engine, make_sessionmaker, normalise_url
+from workflow.problems.registration import create_problem
 
 
 def prepare(url: str, n: int):
