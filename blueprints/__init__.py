@@ -29,10 +29,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    # Blueprint modules import blueprints.extensions: load them once this package is initialised
     from blueprints import api, errors, inputs, security, web
     from blueprints.cli.admin import register_cli
     from blueprints.web import auth, kpis
     from blueprints.web import records as records_pages
+    from blueprints.web.plans import bp as plan_pages_bp
 
     errors.register(app)
     inputs.register(app)
@@ -40,7 +42,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
-    from blueprints.web.plans import bp as plan_pages_bp
     app.register_blueprint(plan_pages_bp)
     app.register_blueprint(records_pages.bp)
     app.register_blueprint(kpis.bp)

@@ -10,6 +10,7 @@ from workflow.org.auth import create_user
 from workflow.org.models import User, ensure_department, ensure_group
 from workflow.platform.base import local_today
 from workflow.problems.registration import create_problem
+from workflow.tasklist.demo import load_demo_plan
 
 DEMO_PASSWORD = "safeloop-demo"
 
@@ -89,6 +90,4 @@ def _sample_cases(session, config, depts) -> None:
 
 
 def _task_list_lines(session, config) -> list[str]:
-    from workflow.tasklist.demo import load_demo_plan
-
     return load_demo_plan(session, config)

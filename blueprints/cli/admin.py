@@ -8,12 +8,15 @@ from flask import current_app
 from sqlalchemy import select
 
 from blueprints.cli import problems as problems_cli
+from blueprints.cli import records as records_cli
 from blueprints.cli.tasklist import register as register_plans_cli
 from blueprints.extensions import db
 from workflow.core.audit import verify_all
+from workflow.demo import load_demo
 from workflow.org.auth import create_user
 from workflow.org.models import Department, ensure_department, ensure_group
 from workflow.org.roles import ROLES
+from workflow.platform import migrate as migrations
 from workflow.platform.db import read_only
 from workflow.platform.errors import DomainError
 
@@ -24,10 +27,7 @@ def _fail(message: str, code: int = 1):
 
 
 def register_cli(app) -> None:
-    from workflow.platform import migrate as migrations
-
     problems_cli.register(app)
-    from blueprints.cli import records as records_cli
     records_cli.register(app)
 
     @app.cli.group("db")
@@ -115,8 +115,6 @@ def register_cli(app) -> None:
     @app.cli.command("demo")
     def demo():
         """Load demo users for every role and sample cases; print how to log in."""
-        from workflow.demo import load_demo
-
         lines = load_demo(db.session, current_app.config)
         db.session.commit()
         for line in lines:

@@ -52,7 +52,7 @@ def register(app) -> None:
         if not url:
             click.echo("错误：未设置 REDIS_URL；没有 Redis 时后台任务在网页进程的线程中运行", err=True)
             sys.exit(2)
-        from redis import Redis
+        from redis import Redis  # deferred: Redis and RQ load only when a worker is started
         from rq import Queue, Worker
 
         # The worker forks one child per job: connections opened here must not be shared.

@@ -11,6 +11,7 @@ from blueprints.extensions import db, settings
 from workflow.org.models import User
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.errors import DomainError
+from workflow.tasklist.importer import import_tasklist
 
 
 def _actor(username: str | None) -> User:
@@ -38,8 +39,6 @@ def register(app) -> None:
     @click.option("--doc-number", default=None, help="文号")
     def import_tasklist_command(file, year, dry_run, apply_changes, username, title, doc_number):
         """Import the annual task list (.docx, .xlsx or text) and assign its task cases."""
-        from workflow.tasklist.importer import import_tasklist
-
         actor = _actor(username)
         try:
             result = import_tasklist(db.session, file.read_bytes(), file.name, year, actor,

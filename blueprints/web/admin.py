@@ -1,7 +1,7 @@
 """User and department administration (系统管理员 only)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from blueprints.extensions import db
@@ -134,8 +134,6 @@ def admin_department_rename(dept_id: int):
 def admin_group(group_id: int):
     group = db.session.get(DepartmentGroup, group_id)
     if group is None:
-        from flask import abort
-
         abort(404)
     errors = FormErrors()
     status = 200

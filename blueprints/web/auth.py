@@ -1,7 +1,7 @@
 """Browser login, logout and password change (Flask-Login sessions, CSRF-protected)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
@@ -90,6 +90,4 @@ def change_password():
 
 
 def _config():
-    from flask import current_app
-
     return current_app.config

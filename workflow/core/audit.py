@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workflow.core.cases import Case
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, utcnow
 
@@ -123,8 +124,6 @@ def verify_case_chain(case, events: list[AuditEvent]) -> ChainBreak | None:
 
 def verify_all(session: Session, batch: int = 500):
     """Yield every ``ChainBreak`` across all cases, streaming cases in id order."""
-    from workflow.core.cases import Case
-
     last_id = 0
     while True:
         cases = session.scalars(select(Case).where(Case.id > last_id).order_by(Case.id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow.org.models import ApiToken, LoginFailure, User
-from workflow.org.roles import ROLES
+from workflow.org.roles import DEPARTMENT_ROLES, ROLES
 from workflow.platform.base import to_local, utcnow
 from workflow.platform.errors import DomainError, InvalidInput
 
@@ -119,8 +119,6 @@ def user_for_token(session: Session, token: str, now: datetime | None = None) ->
 def create_user(session: Session, username: str, role: str, password: str, *,
                 display_name: str | None = None, department=None) -> User:
     """Add a user; refuses unknown roles, duplicate names and weak passwords."""
-    from workflow.org.roles import DEPARTMENT_ROLES
-
     username = (username or "").strip()
     if not username or len(username) > 80:
         raise InvalidInput("用户名须为 1–80 个字符", field="username")

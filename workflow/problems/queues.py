@@ -27,13 +27,12 @@ from workflow.org.roles import (
     OFFICE_STAFF,
 )
 from workflow.platform.base import utcnow
-from workflow.platform.vocab import OPEN_STATUSES, STATUS_LABELS
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES, STATUS_LABELS
 from workflow.problems.disputes import Dispute
 from workflow.problems.lookback import LookBack
 from workflow.problems.supervision import interview_clause
 
 # Statuses in which the department holds the case and the deadline runs
-WORKING_STATUSES = ("assigned", "in_progress")
 DUE_SOON_WORKING_DAYS = 3  # the first reminder of the domain brief §6
 
 
@@ -61,13 +60,13 @@ def overdue_clause(today: date):
     """Open cases past their deadline, or flagged overdue by the deadline sweep."""
     return and_(Case.status.in_(OPEN_STATUSES),
                 or_(Case.overdue.is_(True),
-                    and_(Case.status.in_(WORKING_STATUSES), Case.deadline < today)))
+                    and_(Case.status.in_(HELD_BY_DEPARTMENT), Case.deadline < today)))
 
 
 def is_overdue(case: Case, today: date) -> bool:
     if case.status not in OPEN_STATUSES:
         return False
-    return bool(case.overdue) or (case.status in WORKING_STATUSES and case.deadline is not None
+    return bool(case.overdue) or (case.status in HELD_BY_DEPARTMENT and case.deadline is not None
                                   and case.deadline < today)
 
 
@@ -76,7 +75,7 @@ def deadline_info(case: Case, today: date, calendar) -> dict | None:
     if case.deadline is None:
         return None
     info = {"deadline": case.deadline, "original": case.original_deadline,
-            "running": case.status in WORKING_STATUSES, "overdue_days": 0, "working_days_left": None}
+            "running": case.status in HELD_BY_DEPARTMENT, "overdue_days": 0, "working_days_left": None}
     if case.deadline < today:
         info["overdue_days"] = (today - case.deadline).days
         info["overdue_working_days"] = calendar.working_days_between(case.deadline, today)
@@ -120,7 +119,7 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
     Queue("returned", "被退回", lambda c: and_(_own(c), Case.status == "in_progress", Case.round > 1),
           "退回或审批不通过后须重新整改上报"),
     Queue("due_soon", "即将到期",
-          lambda c: and_(_own(c), Case.status.in_(WORKING_STATUSES), Case.deadline >= c.today,
+          lambda c: and_(_own(c), Case.status.in_(HELD_BY_DEPARTMENT), Case.deadline >= c.today,
                          Case.deadline <= c.due_soon_limit),
           f"{DUE_SOON_WORKING_DAYS} 个工作日内到期"),
     Queue("my_overdue", "已逾期", lambda c: and_(_own(c), overdue_clause(c.today)), "超过整改期限"),

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from workflow.core.cases import Case
 from workflow.org.models import Department, DepartmentGroup, User
@@ -244,8 +245,6 @@ def progress_text(done: int, target: int | None) -> str | None:
 
 def occurrence_counts(session: Session, case_ids) -> dict[int, int]:
     """Case id → number of recorded occurrences."""
-    from sqlalchemy import func
-
     ids = list(case_ids)
     if not ids:
         return {}
@@ -265,8 +264,6 @@ def plan_for_year(session: Session, year: int) -> Plan | None:
 
 def load_items(session: Session, plan: Plan, *, include_withdrawn: bool = False) -> list[PlanItem]:
     """The plan's items with departments, groups and cases loaded in a few queries."""
-    from sqlalchemy.orm import selectinload
-
     stmt = (select(PlanItem).where(PlanItem.plan_id == plan.id)
             .options(selectinload(PlanItem.lead_departments), selectinload(PlanItem.co_departments),
                      selectinload(PlanItem.lead_groups), selectinload(PlanItem.co_groups),

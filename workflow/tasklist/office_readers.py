@@ -13,7 +13,7 @@ from workflow.tasklist.table import SourceCell, SourceRow, SourceTable, clean_ce
 
 def read_docx(data: bytes) -> list[SourceTable]:
     """Every top-level table of the document, with the paragraphs above it as title lines."""
-    import docx
+    import docx  # deferred: python-docx and lxml load only when a Word file is imported
     from docx.table import Table
 
     document = docx.Document(io.BytesIO(data))
@@ -29,7 +29,7 @@ def read_docx(data: bytes) -> list[SourceTable]:
 
 
 def _docx_rows(table) -> list[SourceRow]:
-    from docx.table import _Cell
+    from docx.table import _Cell  # deferred with read_docx
 
     rows: list[SourceRow] = []
     above: dict[int, str] = {}
@@ -50,7 +50,7 @@ def _docx_rows(table) -> list[SourceRow]:
 
 def read_xlsx(data: bytes) -> list[SourceTable]:
     """One table per worksheet."""
-    import openpyxl
+    import openpyxl  # deferred: loads only when a workbook is imported
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     try:
