@@ -30,7 +30,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project root repla
 from sqlalchemy import and_, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workflow.assessment import figures  # noqa: E402
+from workflow.assessment import figures, periods  # noqa: E402
 from workflow.core.cases import Case  # noqa: E402
 from workflow.models import Base  # noqa: E402
 from workflow.platform.db import make_engine, make_sessionmaker, normalise_url  # noqa: E402
@@ -134,8 +134,8 @@ def best(fn, runs: int = 3) -> float:
 
 def measure(engine, n: int, full_ledger: bool) -> dict:
     session = make_sessionmaker(engine)()
-    w = figures.make_window(figures.parse_period("2020Q3"), "2020-10-10")
-    year = figures.make_window(figures.parse_period("2020"), "2020-12-31")
+    w = periods.make_window(periods.parse_period("2020Q3"), "2020-10-10")
+    year = periods.make_window(periods.parse_period("2020"), "2020-12-31")
     from workflow.core.holidays import calendar_for
 
     cal = calendar_for(session)

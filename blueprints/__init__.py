@@ -31,7 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from blueprints import api, errors, inputs, pages, security
     from blueprints.cli.admin import register_cli
-    from blueprints.web import auth, kpis
+    from blueprints.web import (
+        auth,
+        kpis,
+        problem_import,  # noqa: F401  (its routes join the kpis blueprint)
+    )
     from blueprints.web import records as records_pages
 
     errors.register(app)
