@@ -32,7 +32,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Blueprint modules import blueprints.extensions: load them once this package is initialised
     from blueprints import api, errors, inputs, security, web
     from blueprints.cli.admin import register_cli
-    from blueprints.web import auth, kpis
+    from blueprints.web import (
+        auth,
+        kpis,
+        problem_import,  # noqa: F401  (its routes join the kpis blueprint)
+    )
     from blueprints.web import records as records_pages
     from blueprints.web.plans import bp as plan_pages_bp
 

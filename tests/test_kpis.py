@@ -10,14 +10,14 @@ from datetime import date
 
 import pytest
 
-from workflow.assessment import figures
+from workflow.assessment import drilldown, figures, periods
 from workflow.platform.errors import InvalidInput
 
-Q3 = figures.parse_period("2020Q3")
+Q3 = periods.parse_period("2020Q3")
 
 
 def window(cutoff=date(2020, 10, 5), period=Q3):
-    return figures.make_window(period, cutoff, today=date(2026, 1, 1))
+    return periods.make_window(period, cutoff, today=date(2026, 1, 1))
 
 
 def rows_by_key(items):
@@ -107,26 +107,26 @@ def test_cutoff_moves_the_figures(kpi_world, session):
 def test_drill_down_matches_the_counts(kpi_world, session):
     w, A = window(), kpi_world.w.dept.id
     c = kpi_world.cases
-    ids = dict(figures.figure_cases(session, "rectification_rate", "department", A, w))
+    ids = dict(drilldown.figure_cases(session, "rectification_rate", "department", A, w))
     assert set(ids) == {c[n].id for n in ("c1", "c2", "c3", "c4", "c6", "c7", "c8")}
     assert {i for i, counted in ids.items() if counted} == {c[n].id for n in ("c1", "c2", "c4", "c6")}
-    late = figures.figure_cases(session, "on_time_rate", "department", A, w)
+    late = drilldown.figure_cases(session, "on_time_rate", "department", A, w)
     assert {i for i, ok in late if not ok} == {c[n].id for n in ("c2", "c3", "c4", "c8")}
-    assert {i for i, _ in figures.figure_cases(session, "overdue_count", "district", None, w)} == {
+    assert {i for i, _ in drilldown.figure_cases(session, "overdue_count", "district", None, w)} == {
         c[n].id for n in ("c3", "c8", "c10")}
-    assert [i for i, _ in figures.figure_cases(session, "overdue_over_30", "district", None, w)] == [
+    assert [i for i, _ in drilldown.figure_cases(session, "overdue_over_30", "district", None, w)] == [
         c["c3"].id]
-    ret = dict(figures.figure_cases(session, "return_rate", "department", A, w))
+    ret = dict(drilldown.figure_cases(session, "return_rate", "department", A, w))
     assert ret[c["c4"].id] is True and sum(ret.values()) == 1 and len(ret) == 4
-    acc = dict(figures.figure_cases(session, "accept_on_time_rate", "department",
-                                 kpi_world.w.other_dept.id, w))
+    acc = dict(drilldown.figure_cases(session, "accept_on_time_rate", "department",
+                                   kpi_world.w.other_dept.id, w))
     assert acc == {c["c9"].id: False, c["c10"].id: True}
-    tasks = dict(figures.figure_cases(session, "task_completion_rate", "district", None, w))
+    tasks = dict(drilldown.figure_cases(session, "task_completion_rate", "district", None, w))
     assert sorted(tasks.values()) == [False, True]
-    assert [i for i, _ in figures.figure_cases(session, "extension_rate", "department", A, w)
+    assert [i for i, _ in drilldown.figure_cases(session, "extension_rate", "department", A, w)
             if _] == [c["c4"].id]
     for fig in figures.FIGURES:  # every figure opens
-        figures.figure_cases(session, fig, "grade", "major", w)
+        drilldown.figure_cases(session, fig, "grade", "major", w)
 
 
 def test_monthly_trend(kpi_world, session):
@@ -136,22 +136,22 @@ def test_monthly_trend(kpi_world, session):
 
 
 def test_periods():
-    assert figures.parse_period("2020Q3").start == date(2020, 7, 1)
-    assert figures.parse_period("2020Q1").end == date(2020, 3, 31)
-    assert figures.parse_period("2020-02").end == date(2020, 2, 29)
-    assert figures.parse_period("2020").label == "2020年"
-    p = figures.parse_period(start="2020-03-05", end="2020-04-01")
+    assert periods.parse_period("2020Q3").start == date(2020, 7, 1)
+    assert periods.parse_period("2020Q1").end == date(2020, 3, 31)
+    assert periods.parse_period("2020-02").end == date(2020, 2, 29)
+    assert periods.parse_period("2020").label == "2020年"
+    p = periods.parse_period(start="2020-03-05", end="2020-04-01")
     assert (p.start, p.end, p.kind) == (date(2020, 3, 5), date(2020, 4, 1), "custom")
     for bad in ("2020Q5", "20-03", "2020-13", "1999"):
         with pytest.raises(InvalidInput):
-            figures.parse_period(bad)
+            periods.parse_period(bad)
     with pytest.raises(InvalidInput):
-        figures.parse_period(start="2020-04-01", end="2020-03-01")
+        periods.parse_period(start="2020-04-01", end="2020-03-01")
     with pytest.raises(InvalidInput):
-        figures.make_window(Q3, "2020-06-30")
+        periods.make_window(Q3, "2020-06-30")
     # default cut-off: the period end, or today while it runs
-    assert figures.make_window(Q3, None, today=date(2021, 1, 1)).cutoff == date(2020, 9, 30)
-    assert figures.make_window(Q3, None, today=date(2020, 8, 1)).cutoff == date(2020, 8, 1)
+    assert periods.make_window(Q3, None, today=date(2021, 1, 1)).cutoff == date(2020, 9, 30)
+    assert periods.make_window(Q3, None, today=date(2020, 8, 1)).cutoff == date(2020, 8, 1)
 
 
 def test_ranking_uses_weights():

@@ -3,65 +3,35 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, jsonify, request, send_file
+from flask import current_app, jsonify, send_file
 from sqlalchemy import select
 
 from blueprints.api import api_user, authed, bp, json_body, openapi, query_args
 from blueprints.extensions import db
-from workflow.assessment import figures
+from workflow.assessment import drilldown, figures, periods
 from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
-from workflow.assessment.snapshots import KpiSnapshot, freeze, snapshot_for, with_changes
+from workflow.assessment.snapshots import KpiSnapshot, figures_for, freeze
 from workflow.core.cases import Case
 from workflow.platform.errors import InvalidInput
 
 WINDOW_ARGS = {"period", "from", "to", "cutoff"}
 
 
-def window_from(args) -> figures.Window:
-    period = figures.parse_period(args.get("period"), start=args.get("from"), end=args.get("to"))
-    return figures.make_window(period, args.get("cutoff"),
-                            accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
-
-
-def scope_from(args) -> str:
-    scope = args.get("scope") or "department"
-    if scope not in figures.SCOPES:
-        raise InvalidInput(f"scope 须为：{', '.join(figures.SCOPES)}", field="scope")
-    return scope
+def window_from(args) -> periods.Window:
+    return periods.window_from(args, accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
 
 
 def weights() -> dict:
     return figures.check_weights(current_app.config["KPI_WEIGHTS"])
 
 
-def figures_for(user, scope: str, w: figures.Window) -> dict:
-    """Rows for the caller: the frozen snapshot of the period when there is one."""
-    restrict = figures.kpi_restriction(user, scope)
-    snap = snapshot_for(db.session, w.period.key)
-    frozen = None
-    explicit_cutoff = request.args.get("cutoff") not in (None, "")
-    if snap is not None and (not explicit_cutoff or snap.cutoff == w.cutoff):
-        w = figures.Window(w.period, snap.cutoff, w.accept_working_days)
-        current = figures.compute(db.session, scope, w)
-        items = with_changes(snap.figures[scope], current)
-        frozen = snap.to_dict()
-    else:
-        items = figures.compute(db.session, scope, w, restrict=restrict)
-    if restrict is not None:
-        items = [r for r in items if r["key"] == user.department_id] or [
-            figures.empty_department_row(user.department_id, user.department.name)]
-    return {"items": items, "scope": scope, "scope_label": figures.SCOPES[scope][0],
-            "period": {"key": w.period.key, "label": w.period.label,
-                       "start": w.period.start.isoformat(), "end": w.period.end.isoformat()},
-            "cutoff": w.cutoff.isoformat(), "frozen": frozen,
-            "figures": figures.FIGURES}
-
-
 @bp.get("/kpis")
 @authed
 def get_kpis():
     args = query_args(WINDOW_ARGS | {"scope"})
-    return jsonify(figures_for(api_user(), scope_from(args), window_from(args)))
+    return jsonify(figures_for(db.session, api_user(), figures.parse_scope(args.get("scope")),
+                               window_from(args),
+                               explicit_cutoff=args.get("cutoff") not in (None, "")))
 
 
 @bp.get("/kpis/cases")
@@ -69,17 +39,13 @@ def get_kpis():
 def get_kpi_cases():
     args = query_args(WINDOW_ARGS | {"scope", "figure", "key"})
     user = api_user()
-    scope = scope_from(args)
+    scope = figures.parse_scope(args.get("scope"))
     restrict = figures.kpi_restriction(user, scope)
-    key = args.get("key")
-    if scope == "department" and key not in (None, ""):
-        if not key.isdigit() or not 1 <= int(key) < 2**31:
-            raise InvalidInput("key 须为部门编号", field="key")
-        key = int(key)
+    key = drilldown.parse_key(scope, args.get("key"))
     if not args.get("figure"):
-        raise InvalidInput(f"须指定 figure：{', '.join(figures.DRILL_FIGURES)}", field="figure")
+        raise InvalidInput(f"须指定 figure：{', '.join(drilldown.DRILL_FIGURES)}", field="figure")
     w = window_from(args)
-    pairs = figures.figure_cases(db.session, args["figure"], scope, key, w, restrict=restrict)
+    pairs = drilldown.figure_cases(db.session, args["figure"], scope, key, w, restrict=restrict)
     counted = dict(pairs)
     cases = db.session.scalars(select(Case).where(Case.id.in_(list(counted))).order_by(Case.id)).all() \
         if counted else []
@@ -91,7 +57,7 @@ def get_kpi_cases():
             d["days_overdue"] = (w.cutoff - c.deadline).days
         items.append(d)
     return jsonify({"items": items, "figure": args["figure"],
-                    "figure_label": figures.DRILL_FIGURES[args["figure"]], "scope": scope,
+                    "figure_label": drilldown.DRILL_FIGURES[args["figure"]], "scope": scope,
                     "key": key, "cutoff": w.cutoff.isoformat(), "total": len(items),
                     "counted": sum(1 for v in counted.values() if v)})
 
@@ -146,9 +112,9 @@ def get_review_pdf():
 @authed
 def post_snapshot():
     data = json_body({"period", "from", "to", "cutoff"})
-    period = figures.parse_period(data.get("period"), start=data.get("from"), end=data.get("to"))
-    w = figures.make_window(period, data.get("cutoff") or period.end,
-                         accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
+    period = periods.parse_period(data.get("period"), start=data.get("from"), end=data.get("to"))
+    w = periods.make_window(period, data.get("cutoff") or period.end,
+                            accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
     snap = freeze(db.session, api_user(), w)
     db.session.commit()
     return jsonify(snap.to_dict()), 201
@@ -179,7 +145,7 @@ openapi.add_paths({
                       "responses": openapi.responses("200", openapi.ref("KpiTable"), 400, 401, 403)}},
     "/kpis/cases": {"get": {"summary": "指标背后的案件清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
-                      "schema": {"type": "string", "enum": list(figures.DRILL_FIGURES)}},
+                      "schema": {"type": "string", "enum": list(drilldown.DRILL_FIGURES)}},
         {"name": "key", "in": "query", "schema": {"type": "string"}}],
         "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
     "/kpis/trend": {"get": {"summary": "按月趋势", "parameters": _W,

@@ -42,39 +42,31 @@ snapshots (``kpi_snapshots``) keep a period's figures as they were.
 """
 from __future__ import annotations
 
-import calendar as _calendar
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from sqlalchemy import Date, Float, Index, and_, case, exists, false, func, literal, or_, select, true
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
 
+from workflow.assessment.conditions import (
+    accept_due,
+    accept_limit,
+    accept_ok,
+    bucket_conditions,
+    closed_by,
+    due,
+    on_time,
+    overdue,
+    registered_in,
+    task_pop,
+)
+from workflow.assessment.periods import Window
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
+from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
-from workflow.platform.base import local_today
 from workflow.platform.errors import InvalidInput
+from workflow.platform.sqltime import days_between, local_month
 from workflow.platform.vocab import GRADES, KINDS, SOURCES
-
-# Asia/Shanghai has had no daylight saving since 1991: local time is UTC+8.
-LOCAL_OFFSET = timedelta(hours=8)
-ONE_DAY = timedelta(days=1)
-
-# Indexes the range conditions below use; declared here so the core models stay as they are.
-Index("ix_cases_registered_at", Case.registered_at)
-# closed_at leads; deadline rides along so "closed after the cut-off but due before it"
-# is filtered inside the index instead of fetching every later closure from the heap
-Index("ix_cases_closed_at_deadline", Case.closed_at, Case.deadline)
-Index("ix_cases_deadline", Case.deadline)
-Index("ix_cases_original_deadline", Case.original_deadline)
-Index("ix_cases_open_deadline", Case.deadline, postgresql_where=Case.closed_at.is_(None),
-      sqlite_where=Case.closed_at.is_(None))
-# case_id included: the period's report/return events are read from the index alone
-Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at, AuditEvent.case_id)
 
 SCOPES = {
     "district": ("全区", None),
@@ -99,271 +91,7 @@ FIGURES = {
 }
 BUCKETS = ("1-7", "8-30", ">30")
 BUCKET_LABELS = {"1-7": "逾期1–7天", "8-30": "逾期8–30天", ">30": "逾期30天以上"}
-# figure names accepted by the drill-down besides FIGURES
-DRILL_FIGURES = {**FIGURES, "overdue_1_7": "逾期1–7天", "overdue_8_30": "逾期8–30天",
-                 "overdue_over_30": "逾期30天以上"}
 NONE_LABEL = "（未填写）"
-
-
-# --- SQL helpers ------------------------------------------------------------
-class local_date(FunctionElement):
-    """The Asia/Shanghai calendar date of a naive-UTC timestamp column."""
-
-    type = Date()
-    name = "local_date"
-    inherit_cache = True
-
-
-@compiles(local_date, "sqlite")
-def _local_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(local_date)
-def _local_date_pg(element, compiler, **kw):
-    return f"CAST(({compiler.process(element.clauses, **kw)} + INTERVAL '8 hours') AS DATE)"
-
-
-class local_month(FunctionElement):
-    """``YYYY-MM`` of a naive-UTC timestamp in Asia/Shanghai."""
-
-    type = String()
-    name = "local_month"
-    inherit_cache = True
-
-
-@compiles(local_month, "sqlite")
-def _local_month_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(local_month)
-def _local_month_pg(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)} + INTERVAL '8 hours', 'YYYY-MM')"
-
-
-class days_between(FunctionElement):
-    """Fractional days from the first timestamp to the second."""
-
-    type = Float()
-    name = "days_between"
-    inherit_cache = True
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element, compiler, **kw):
-    a, b = list(element.clauses)
-    return f"(julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)}))"
-
-
-@compiles(days_between)
-def _days_pg(element, compiler, **kw):
-    a, b = list(element.clauses)
-    return (f"(EXTRACT(EPOCH FROM ({compiler.process(b, **kw)} - {compiler.process(a, **kw)}))"
-            f" / 86400.0)")
-
-
-def utc_start(d: date) -> datetime:
-    """The naive-UTC instant at which local day ``d`` begins."""
-    return datetime(d.year, d.month, d.day) - LOCAL_OFFSET
-
-
-# --- periods ----------------------------------------------------------------
-@dataclass(frozen=True)
-class Period:
-    key: str
-    start: date
-    end: date
-    label: str
-
-    @property
-    def kind(self) -> str:
-        if re.fullmatch(r"\d{4}", self.key):
-            return "year"
-        if "Q" in self.key:
-            return "quarter"
-        if re.fullmatch(r"\d{4}-\d{2}", self.key):
-            return "month"
-        return "custom"
-
-
-QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
-
-
-def parse_period(text: str | None = None, *, start: str | date | None = None,
-                 end: str | date | None = None) -> Period:
-    """``2020``, ``2020Q3``, ``2020-03`` or a custom ``start``/``end`` pair."""
-    if text in (None, "") and start in (None, "") and end in (None, ""):
-        raise InvalidInput("须指定考核期间 period（如 2020、2020Q3、2020-03）或 from/to",
-                           field="period")
-    if text not in (None, ""):
-        if start not in (None, "") or end not in (None, ""):
-            raise InvalidInput("period 与 from/to 只能填一种", field="period")
-        text = str(text).strip().upper()
-        if m := re.fullmatch(r"(\d{4})", text):
-            year = _year(int(m[1]))
-            return Period(text, date(year, 1, 1), date(year, 12, 31), f"{year}年")
-        if m := re.fullmatch(r"(\d{4})Q([1-4])", text):
-            year, q = _year(int(m[1])), int(m[2])
-            first = 3 * q - 2
-            last = date(year, first + 2, _calendar.monthrange(year, first + 2)[1])
-            return Period(text, date(year, first, 1), last, f"{year}年{QUARTER_NAMES[q]}")
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            year, month = _year(int(m[1])), int(m[2])
-            if not 1 <= month <= 12:
-                raise InvalidInput(f"月份“{text}”无效", field="period")
-            return Period(text, date(year, month, 1),
-                          date(year, month, _calendar.monthrange(year, month)[1]),
-                          f"{year}年{month}月")
-        raise InvalidInput(f"考核期间“{text[:20]}”无效：应为 2020、2020Q3 或 2020-03", field="period")
-    if start in (None, "") or end in (None, ""):
-        raise InvalidInput("自定义期间须同时填写 from 和 to", field="from" if not start else "to")
-    s, e = _date(start, "from"), _date(end, "to")
-    if e < s:
-        raise InvalidInput("期间结束日期早于开始日期", field="to")
-    if (e - s).days > 366 * 5:
-        raise InvalidInput("自定义期间最长 5 年", field="to")
-    return Period(f"{s.isoformat()}..{e.isoformat()}", s, e,
-                  f"{s.year}年{s.month}月{s.day}日至{e.year}年{e.month}月{e.day}日")
-
-
-def _year(year: int) -> int:
-    if not 2000 <= year <= 2100:
-        raise InvalidInput("年份须在 2000–2100 之间", field="period")
-    return year
-
-
-def _date(value, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{field}“{str(value)[:20]}”不是有效日期（YYYY-MM-DD）",
-                           field=field) from None
-
-
-@dataclass(frozen=True)
-class Window:
-    """A period seen from a cut-off date."""
-
-    period: Period
-    cutoff: date
-    accept_working_days: int = 2
-
-    @property
-    def wend(self) -> date:
-        return min(self.period.end, self.cutoff)
-
-    @property
-    def start_utc(self) -> datetime:
-        return utc_start(self.period.start)
-
-    @property
-    def wend_utc(self) -> datetime:
-        """Exclusive upper bound of the window's instants."""
-        return utc_start(self.wend + ONE_DAY)
-
-    @property
-    def cutoff_utc(self) -> datetime:
-        """Exclusive: the first instant after the cut-off day."""
-        return utc_start(self.cutoff + ONE_DAY)
-
-
-def make_window(period: Period, cutoff: str | date | None = None, *, today: date | None = None,
-                accept_working_days: int = 2) -> Window:
-    """Default cut-off: the period end, or today while the period runs."""
-    today = today or local_today()
-    if cutoff in (None, ""):
-        cut = min(period.end, today)
-    else:
-        cut = _date(cutoff, "cutoff")
-    if cut < period.start:
-        raise InvalidInput("截止日期早于考核期间开始日期", field="cutoff")
-    return Window(period, cut, accept_working_days)
-
-
-# --- conditions ---------------------------------------------------------------
-NOT_CANCELLED = Case.status != "cancelled"
-
-
-def _closed_by(w: Window):
-    return and_(Case.closed_at.isnot(None), Case.closed_at < w.cutoff_utc)
-
-
-def _registered_in(w: Window):
-    return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc, NOT_CANCELLED)
-
-
-def _due(w: Window, column):
-    return and_(column >= w.period.start, column <= w.wend, Case.registered_at < w.cutoff_utc,
-                NOT_CANCELLED)
-
-
-def _on_time(w: Window, column):
-    return and_(_closed_by(w), local_date(Case.closed_at) <= column)
-
-
-def _overdue(w: Window):
-    last = min(w.cutoff - ONE_DAY, w.period.end)
-    return and_(Case.deadline <= last, Case.registered_at < w.cutoff_utc, NOT_CANCELLED)
-
-
-def _bucket_conditions(w: Window) -> dict:
-    c = w.cutoff
-    return {"1-7": Case.deadline >= c - timedelta(days=7),
-            "8-30": and_(Case.deadline >= c - timedelta(days=30), Case.deadline <= c - timedelta(days=8)),
-            ">30": Case.deadline < c - timedelta(days=30)}
-
-
-def accept_limit(w: Window, calendar) -> object:
-    """SQL giving, per case, the first instant after its acceptance limit.
-
-    The limit is N working days after the local registration date. Dates of the
-    window with the same limit are merged into ranges and looked up through a
-    balanced nest of CASE expressions (log2 of the ranges per row), so the cost
-    stays constant per case however long the period.
-    """
-    ranges: list[tuple[datetime, datetime]] = []  # (registered_at lower bound, limit)
-    d = w.period.start
-    while d <= w.wend:
-        limit = utc_start(calendar.add_working_days(d, w.accept_working_days) + ONE_DAY)
-        if ranges and ranges[-1][1] == limit:
-            pass
-        else:
-            ranges.append((utc_start(d), limit))
-        d += ONE_DAY
-
-    def build(lo: int, hi: int):
-        if lo == hi:
-            return literal(ranges[lo][1])
-        mid = (lo + hi + 1) // 2
-        return case((Case.registered_at < ranges[mid][0], build(lo, mid - 1)),
-                    else_=build(mid, hi))
-
-    return build(0, len(ranges) - 1)
-
-
-def _accepted_by(w: Window):
-    return and_(Case.accepted_at.isnot(None), Case.accepted_at < w.cutoff_utc)
-
-
-def _accept_due(w: Window, limit):
-    return or_(_accepted_by(w), limit <= utc_start(w.cutoff))
-
-
-def _accept_ok(w: Window, limit):
-    return and_(_accepted_by(w), Case.accepted_at < limit)
-
-
-def _task_pop(w: Window):
-    return and_(Case.kind == "task", Case.registered_at < w.wend_utc,
-                Case.original_deadline >= w.period.start, NOT_CANCELLED)
-
-
-def _events_in(w: Window, action: str):
-    return exists().where(AuditEvent.case_id == Case.id, AuditEvent.action == action,
-                          AuditEvent.at >= w.start_utc, AuditEvent.at < w.wend_utc)
 
 
 def _n(cond):
@@ -371,11 +99,19 @@ def _n(cond):
 
 
 # --- aggregation ----------------------------------------------------------------
-def _key_column(scope: str):
+def key_column(scope: str):
     if scope not in SCOPES:
         raise InvalidInput(f"scope 须为：{', '.join(SCOPES)}", field="scope")
     col = SCOPES[scope][1]
     return literal("all") if col is None else col
+
+
+def parse_scope(text: str | None) -> str:
+    """The scope named by ``text``; ``department`` when none is given."""
+    scope = text or "department"
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope 须为：{', '.join(SCOPES)}", field="scope")
+    return scope
 
 
 def _grouped(stmt, scope: str, key):
@@ -389,10 +125,8 @@ def _rate(num: int, den: int) -> float | None:
 def compute(session: Session, scope: str, w: Window, *, restrict=None,
             calendar=None) -> list[dict]:
     """One row of figures per value of ``scope`` (see the module docstring)."""
-    from workflow.core.workdays import calendar_for
-
     calendar = calendar or calendar_for(session)
-    key = _key_column(scope)
+    key = key_column(scope)
     extra = [restrict] if restrict is not None else []
     rows: dict = {}
 
@@ -402,12 +136,12 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         return rows[k]
 
     limit = accept_limit(w, calendar)
-    closed = _closed_by(w)
+    closed = closed_by(w)
     stmt = select(key, func.count(), _n(closed), _n(Case.grade == "major"),
                   _n(and_(Case.grade == "major", closed)), _n(Case.extended.is_(True)),
                   func.sum(case((closed, days_between(Case.registered_at, Case.closed_at)))),
-                  _n(_accept_due(w, limit)), _n(_accept_ok(w, limit))
-                  ).where(_registered_in(w), *extra)
+                  _n(accept_due(w, limit)), _n(accept_ok(w, limit))
+                  ).where(registered_in(w), *extra)
     for k, n, c, maj, majc, ext, days, adue, aok in session.execute(_grouped(stmt, scope, key)):
         r = row(k)
         r.update(registered=n, closed=c, major_registered=maj, major_closed=majc, extended=ext,
@@ -416,14 +150,14 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
 
     for column, due_key, ok_key in ((Case.original_deadline, "due", "on_time"),
                                     (Case.deadline, "due_current", "on_time_current")):
-        stmt = select(key, func.count(), _n(_on_time(w, column))).where(_due(w, column), *extra)
+        stmt = select(key, func.count(), _n(on_time(w, column))).where(due(w, column), *extra)
         for k, n, ok in session.execute(_grouped(stmt, scope, key)):
             row(k).update({due_key: n, ok_key: ok})
 
     # Overdue: open cases through the partial index, plus those closed after the cut-off.
-    buckets = _bucket_conditions(w)
+    buckets = bucket_conditions(w)
     for open_cond in (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc):
-        stmt = select(key, *[_n(c) for c in buckets.values()]).where(_overdue(w), open_cond,
+        stmt = select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
                                                                       *extra)
         for k, *counts in session.execute(_grouped(stmt, scope, key)):
             r = row(k)
@@ -445,7 +179,7 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for k, reports, returns in session.execute(stmt):
         row(k).update(reports=reports, returns=returns)
 
-    stmt = select(key, func.count(), _n(closed)).where(_task_pop(w), *extra)
+    stmt = select(key, func.count(), _n(closed)).where(task_pop(w), *extra)
     for k, n, c in session.execute(_grouped(stmt, scope, key)):
         row(k).update(tasks=n, tasks_closed=c)
 
@@ -513,63 +247,12 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
     return str(key)
 
 
-# --- drill-down -------------------------------------------------------------------
-def figure_cases(session: Session, figure: str, scope: str, key, w: Window, *, restrict=None,
-                 calendar=None, limit: int = 1000) -> list[tuple[int, bool]]:
-    """The cases behind one figure of one scope row: ``(case_id, counted)`` pairs.
-
-    ``counted`` says whether the case is in the numerator (closed, on time, accepted
-    in time, returned, extended …); the list itself is the denominator. For the
-    overdue counts every listed case is counted.
-    """
-    from workflow.core.workdays import calendar_for
-
-    if figure not in DRILL_FIGURES:
-        raise InvalidInput(f"figure 须为：{', '.join(DRILL_FIGURES)}", field="figure")
-    col = _key_column(scope)
-    conds = [restrict] if restrict is not None else []
-    if SCOPES[scope][1] is not None:
-        conds.append(col.is_(None) if key in (None, "") else col == key)
-    closed = _closed_by(w)
-    if figure in ("rectification_rate", "extension_rate", "avg_days_to_close",
-                  "major_rectification_rate"):
-        conds.append(_registered_in(w))
-        counted = {"extension_rate": Case.extended.is_(True)}.get(figure, closed)
-        if figure == "major_rectification_rate":
-            conds.append(Case.grade == "major")
-        if figure == "avg_days_to_close":
-            conds.append(closed)
-    elif figure in ("on_time_rate", "on_time_rate_current"):
-        column = Case.original_deadline if figure == "on_time_rate" else Case.deadline
-        conds.append(_due(w, column))
-        counted = _on_time(w, column)
-    elif figure == "accept_on_time_rate":
-        lim = accept_limit(w, calendar or calendar_for(session))
-        conds += [_registered_in(w), _accept_due(w, lim)]
-        counted = _accept_ok(w, lim)
-    elif figure.startswith("overdue"):
-        bucket = {"overdue_1_7": "1-7", "overdue_8_30": "8-30", "overdue_over_30": ">30"}.get(figure)
-        conds += [_overdue(w), or_(Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc)]
-        if bucket:
-            conds.append(_bucket_conditions(w)[bucket])
-        counted = true()
-    elif figure == "return_rate":
-        conds += [NOT_CANCELLED, or_(_events_in(w, "report"), _events_in(w, "return"))]
-        counted = _events_in(w, "return")
-    else:  # task_completion_rate
-        conds.append(_task_pop(w))
-        counted = closed
-    stmt = (select(Case.id, case((counted, true()), else_=false())).where(*conds)
-            .order_by(Case.id).limit(limit))
-    return [(cid, bool(flag)) for cid, flag in session.execute(stmt)]
-
-
 # --- trend ------------------------------------------------------------------------
 def monthly_trend(session: Session, w: Window, *, restrict=None) -> list[dict]:
     """Registered and closed (by the cut-off) per month of registration in the window."""
     month = local_month(Case.registered_at)
-    closed = _closed_by(w)
-    stmt = (select(month, func.count(), _n(closed)).where(_registered_in(w))
+    closed = closed_by(w)
+    stmt = (select(month, func.count(), _n(closed)).where(registered_in(w))
             .group_by(month).order_by(month))
     if restrict is not None:
         stmt = stmt.where(restrict)

@@ -11,7 +11,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.assessment.figures import BUCKETS, FIGURES, Window, compute, figure_cases, rank
+from workflow.assessment.drilldown import figure_cases
+from workflow.assessment.figures import BUCKETS, FIGURES, compute, rank
+from workflow.assessment.periods import Window
 from workflow.assessment.snapshots import snapshot_for
 from workflow.core.cases import Case
 from workflow.records.ledger_xlsx import excel_text

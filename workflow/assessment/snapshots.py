@@ -3,7 +3,8 @@
 A snapshot stores the rows of every scope once; it is never overwritten. Later
 reads of that period show the frozen values and, beside each figure that has
 changed since (a late closure, a cancellation, a reopened case …), the value
-computed now for the same cut-off.
+computed now for the same cut-off. ``figures_for`` is that read: the table a
+user sees for a window, frozen when the period has a snapshot.
 """
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from workflow.assessment.figures import FIGURES, SCOPES, Window, compute
+from workflow.assessment.figures import (
+    FIGURES,
+    SCOPES,
+    compute,
+    empty_department_row,
+    kpi_restriction,
+)
+from workflow.assessment.periods import Window
 from workflow.org.models import User
 from workflow.org.roles import OFFICE_DIRECTOR, ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
@@ -96,3 +104,29 @@ def with_changes(frozen: list[dict], current: list[dict]) -> list[dict]:
                                          for fig in FIGURES if r.get(fig) not in (None, 0)},
                         "added_after_freeze": True})
     return out
+
+
+def figures_for(session: Session, user, scope: str, w: Window, *, explicit_cutoff: bool) -> dict:
+    """Rows for ``user``: the frozen snapshot of the period when there is one.
+
+    A snapshot is shown unless the caller asked for a cut-off (``explicit_cutoff``)
+    other than the one it was frozen at.
+    """
+    restrict = kpi_restriction(user, scope)
+    snap = snapshot_for(session, w.period.key)
+    frozen = None
+    if snap is not None and (not explicit_cutoff or snap.cutoff == w.cutoff):
+        w = Window(w.period, snap.cutoff, w.accept_working_days)
+        current = compute(session, scope, w)
+        items = with_changes(snap.figures[scope], current)
+        frozen = snap.to_dict()
+    else:
+        items = compute(session, scope, w, restrict=restrict)
+    if restrict is not None:
+        items = [r for r in items if r["key"] == user.department_id] or [
+            empty_department_row(user.department_id, user.department.name)]
+    return {"items": items, "scope": scope, "scope_label": SCOPES[scope][0],
+            "period": {"key": w.period.key, "label": w.period.label,
+                       "start": w.period.start.isoformat(), "end": w.period.end.isoformat()},
+            "cutoff": w.cutoff.isoformat(), "frozen": frozen,
+            "figures": FIGURES}

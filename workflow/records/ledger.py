@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
-from workflow.platform.base import SHANGHAI
 from workflow.platform.errors import InvalidInput
+from workflow.platform.sqltime import utc_start
 from workflow.platform.vocab import GRADES, source_label
 from workflow.records.casedata import DEFAULT_ISSUER
 from workflow.records.render import format_cn_date, render_pdf, render_record_html
@@ -20,20 +20,15 @@ from workflow.records.stamp import ChainStamp, metadata_for
 MAX_ROWS = 2000
 
 
-def _utc_start(day: date) -> datetime:
-    """00:00 in Asia/Shanghai of ``day`` as the naive UTC the columns store."""
-    return datetime.combine(day, time(), SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def in_period(stmt: Select, date_from: date | None, date_to: date | None,
               column=Case.registered_at) -> Select:
     """Limit ``stmt`` to cases whose ``column`` falls on [from, to] (Shanghai dates)."""
     if date_from and date_to and date_from > date_to:
         raise InvalidInput("起始日期不能晚于截止日期", field="from")
     if date_from:
-        stmt = stmt.where(column >= _utc_start(date_from))
+        stmt = stmt.where(column >= utc_start(date_from))
     if date_to:
-        stmt = stmt.where(column < _utc_start(date_to + timedelta(days=1)))
+        stmt = stmt.where(column < utc_start(date_to + timedelta(days=1)))
     return stmt
 
 
