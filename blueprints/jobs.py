@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 
 from blueprints.extensions import db, storage
+from workflow.platform.errors import DomainError
 from workflow.records.exports import run_export
 
 _worker_app: Flask | None = None
@@ -39,6 +40,22 @@ def enqueue_export(app: Flask, job_id: int):
                               daemon=True)
     thread.start()
     return thread
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
+def start_export(job) -> None:
+    """Enqueue a committed job; a queue that cannot be reached fails the job visibly."""
+    try:
+        enqueue_export(current_app._get_current_object(), job.id)
+    except Exception as exc:  # redis.ConnectionError and friends
+        current_app.logger.exception("cannot enqueue export %s", job.id)
+        job.status, job.error = "failed", "后台任务队列不可用，请稍后重试或联系系统管理员"
+        db.session.commit()
+        raise Unavailable(job.error) from exc
 
 
 def run_in_app(app: Flask, job_id: int) -> None:

@@ -5,11 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from blueprints.api.records import MAX_VERIFY_BYTES, start_export, verify_payload
 from blueprints.extensions import db
+from blueprints.jobs import start_export
 from workflow.org.models import Department
 from workflow.platform.errors import DomainError
 from workflow.records.exports import EXPORT_ROLES, SCOPES, ExportJob, create_export
+from workflow.records.verify import MAX_VERIFY_BYTES, verify_summary
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -41,7 +42,7 @@ def verify():
         flash("请选择要核验的 PDF 文件")
         return redirect(url_for("records.index"))
     data = upload.read(MAX_VERIFY_BYTES + 1)
-    body, code = verify_payload(data[:MAX_VERIFY_BYTES], current_user)
+    body, code = verify_summary(db.session, data[:MAX_VERIFY_BYTES], current_user)
     body["filename"] = upload.filename
     return _page(body, 200)
 
