@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.extensions import db
 from blueprints.jobs import start_export
+from blueprints.web import require_login
 from workflow.org.models import Department
 from workflow.platform.errors import DomainError
 from workflow.records.exports import EXPORT_ROLES, SCOPES, ExportJob, create_export
 from workflow.records.verify import MAX_VERIFY_BYTES, verify_summary
 
 bp = Blueprint("records", __name__, url_prefix="/records")
+require_login(bp)
 
 
 def _page(result=None, status=200):
@@ -27,13 +29,11 @@ def _page(result=None, status=200):
 
 
 @bp.get("")
-@login_required
 def index():
     return _page()
 
 
 @bp.post("/verify")
-@login_required
 def verify():
     if current_user.role not in EXPORT_ROLES:
         abort(403)
@@ -48,7 +48,6 @@ def verify():
 
 
 @bp.post("/exports")
-@login_required
 def export():
     if current_user.role not in EXPORT_ROLES:
         abort(403)
