@@ -1,16 +1,22 @@
 """Background jobs: an RQ worker when REDIS_URL is set, a thread of this process otherwise.
 
 Either way the job opens its own app context and database session; the request
-that queued it has committed the job row before it is enqueued.
+that queued it has committed the job row before it is enqueued. RQ entry points
+(dotted paths a queue may hold): ``run_export_job`` and ``scheduled_sweep``.
 """
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 
 from blueprints.extensions import db, storage
+from config import Config
+from workflow.platform.db import make_engine, make_sessionmaker
+from workflow.platform.errors import DomainError
+from workflow.problems.sweep import SweepSettings, run_sweep
 from workflow.records.exports import run_export
 
 _worker_app: Flask | None = None
@@ -41,6 +47,22 @@ def enqueue_export(app: Flask, job_id: int):
     return thread
 
 
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
+def start_export(job) -> None:
+    """Enqueue a committed job; a queue that cannot be reached fails the job visibly."""
+    try:
+        enqueue_export(current_app._get_current_object(), job.id)
+    except Exception as exc:  # redis.ConnectionError and friends
+        current_app.logger.exception("cannot enqueue export %s", job.id)
+        job.status, job.error = "failed", "后台任务队列不可用，请稍后重试或联系系统管理员"
+        db.session.commit()
+        raise Unavailable(job.error) from exc
+
+
 def run_in_app(app: Flask, job_id: int) -> None:
     """Run one export in a fresh app context with its own session."""
     with app.app_context():
@@ -60,3 +82,19 @@ def run_export_job(job_id: int) -> None:
             _worker_app = create_app()
         app = _worker_app
     run_in_app(app, job_id)
+
+
+def scheduled_sweep(database_url: str | None = None, today: str | None = None) -> dict:
+    """RQ or cron entry point: run and commit one sweep with the deployment's settings.
+
+    ``rq`` example: ``Queue(connection=redis).enqueue("blueprints.jobs.scheduled_sweep")``.
+    """
+    engine = make_engine(database_url or Config.DATABASE_URL)
+    try:
+        with make_sessionmaker(engine)() as session:
+            result = run_sweep(session, today=date.fromisoformat(today) if today else None,
+                               settings=SweepSettings.from_config(Config))
+            session.commit()
+        return result.to_dict()
+    finally:
+        engine.dispose()

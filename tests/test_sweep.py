@@ -181,7 +181,7 @@ def test_manual_urge_supervise_interview(api, world):
 def test_scheduled_job_runs_in_an_rq_worker(app, api, world, redis_conn):
     from rq import Queue, SimpleWorker
 
-    from workflow.problems.sweep import scheduled_sweep
+    from blueprints.jobs import scheduled_sweep
 
     conn = redis_conn
     cid = api.registered(deadline=DEADLINE.isoformat())

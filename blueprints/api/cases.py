@@ -1,21 +1,18 @@
 """Cases: create, list, read, transitions, evidence, events."""
 from __future__ import annotations
 
-import base64
-import json
-
 from flask import current_app, jsonify, request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.extensions import db, settings, storage
 from workflow.core import service
 from workflow.core.audit import AuditEvent
-from workflow.core.cases import Case, visible_cases_filter
+from workflow.core.cases import Case
 from workflow.core.evidence import Evidence
+from workflow.core.queries import decode_id_cursor, encode_id_cursor, filtered_cases, int_arg
 from workflow.platform.errors import InvalidInput, refuse_unknown
-from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
 from workflow.problems.registration import create_problem
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
@@ -36,87 +33,20 @@ def create_case():
     return jsonify(case_payload(case, api_user())), 201
 
 
-def _choice(args, name: str, choices) -> str | None:
-    value = args.get(name)
-    if value in (None, ""):
-        return None
-    if value not in choices:
-        raise InvalidInput(f"{name} 须为：{', '.join(choices)}", field=name)
-    return value
-
-
-def _int_arg(args, name: str, lo: int, hi: int) -> int | None:
-    value = args.get(name)
-    if value in (None, ""):
-        return None
-    if not value.isdigit() or not lo <= int(value) <= hi:
-        raise InvalidInput(f"{name} 须为 {lo}–{hi} 的整数", field=name)
-    return int(value)
-
-
-def filtered_cases(args, user):
-    """The case query for the list filters (shared with ledgers and pages)."""
-    stmt = select(Case)
-    scope = visible_cases_filter(user)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    if kind := _choice(args, "kind", KINDS):
-        stmt = stmt.where(Case.kind == kind)
-    if status := _choice(args, "status", STATUSES):
-        stmt = stmt.where(Case.status == status)
-    if source := _choice(args, "source", SOURCES):
-        stmt = stmt.where(Case.source == source)
-    if grade := _choice(args, "grade", GRADES):
-        stmt = stmt.where(Case.grade == grade)
-    if (dept := _int_arg(args, "department_id", 1, 2**31 - 1)) is not None:
-        stmt = stmt.where(Case.department_id == dept)
-    if (overdue := _choice(args, "overdue", ("true", "false"))) is not None:
-        stmt = stmt.where(Case.overdue.is_(overdue == "true"))
-    if (year := _int_arg(args, "year", 2000, 2100)) is not None:
-        from datetime import datetime
-
-        stmt = stmt.where(Case.created_at >= datetime(year, 1, 1),
-                          Case.created_at < datetime(year + 1, 1, 1))
-    if q := (args.get("q") or "").strip():
-        if len(q) > 100:
-            raise InvalidInput("搜索词过长（最多 100 字）", field="q")
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Case.title.like(like, escape="\\"),
-                              Case.number.like(like, escape="\\"),
-                              Case.description.like(like, escape="\\"),
-                              Case.responsible_unit.like(like, escape="\\")))
-    return stmt
-
-
-def encode_cursor(case_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"id": case_id}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(raw: str) -> int:
-    try:
-        padded = raw + "=" * (-len(raw) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]
-        if not isinstance(value, int) or value < 0:
-            raise ValueError
-        return value
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput("cursor 无效，请使用上一页返回的 next_cursor", field="cursor") from None
-
-
 @bp.get("/cases")
 @authed
 def list_cases():
     args = query_args(LIST_FILTERS)
     user = api_user()
-    limit = _int_arg(args, "limit", 1, 200) or 50
-    stmt = filtered_cases(args, user)
+    limit = int_arg(args, "limit", 1, 200) or 50
+    stmt = filtered_cases(user, args)
     if args.get("cursor"):
-        stmt = stmt.where(Case.id < decode_cursor(args["cursor"]))
+        stmt = stmt.where(Case.id < decode_id_cursor(args["cursor"]))
     # to_dict reads each case's departments: load them for the whole page at once
     stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments))
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
     return jsonify({"items": [c.to_dict() for c in items], "next_cursor": next_cursor})
 
 

@@ -6,8 +6,9 @@ import io
 from flask import current_app, jsonify, request, send_file
 
 from blueprints.api import api_user, authed, bp, openapi, query_args
-from blueprints.api.cases import LIST_FILTERS, filtered_cases
+from blueprints.api.cases import LIST_FILTERS
 from blueprints.extensions import db, settings
+from workflow.core.queries import filtered_cases
 from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError, InvalidInput, refuse_unknown
 from workflow.platform.vocab import GRADES, SOURCES, normalise_key
@@ -27,7 +28,7 @@ class TooLarge(DomainError):
 @authed
 def get_ledger():
     args = query_args(LIST_FILTERS - {"limit", "cursor"})
-    stmt = filtered_cases(args, api_user())
+    stmt = filtered_cases(api_user(), args)
     data = write_ledger(db.session, stmt.whereclause)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=ledger_filename(local_today()))

@@ -7,14 +7,15 @@ from urllib.parse import quote
 from flask import Response, current_app, jsonify, request, send_file
 
 from blueprints.api import ID, api_user, authed, bp, json_body, openapi, query_args
-from blueprints.api.cases import LIST_FILTERS, filtered_cases
+from blueprints.api.cases import LIST_FILTERS
 from blueprints.extensions import db, storage
-from blueprints.jobs import enqueue_export
+from blueprints.jobs import start_export
 from workflow.core import service
 from workflow.core.cases import Case
+from workflow.core.queries import filtered_cases
 from workflow.org.models import Department
 from workflow.org.roles import DEPARTMENT_ROLES
-from workflow.platform.errors import Conflict, DomainError, InvalidInput, NotFound
+from workflow.platform.errors import Conflict, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date
 from workflow.problems.extensions import get_extension
 from workflow.records.closure import render_closure_report
@@ -22,16 +23,9 @@ from workflow.records.exports import create_export, get_job
 from workflow.records.extension import render_extension_decision
 from workflow.records.ledger import in_period, ledger_cases, period_text, render_ledger
 from workflow.records.notice import render_notice
-from workflow.records.stamp import UnreadableRecord
-from workflow.records.verify import verify_record
+from workflow.records.verify import MAX_VERIFY_BYTES, verify_summary
 
 LEDGER_FILTERS = (LIST_FILTERS - {"limit", "cursor"}) | {"from", "to"}
-MAX_VERIFY_BYTES = 50 * 1024 * 1024
-
-
-class Unavailable(DomainError):
-    status = 503
-    code = "unavailable"
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:
@@ -82,7 +76,7 @@ def ledger_pdf():
     user = api_user()
     date_from = parse_date(args["from"], "from") if args.get("from") else None
     date_to = parse_date(args["to"], "to") if args.get("to") else None
-    stmt = in_period(filtered_cases(args, user), date_from, date_to)
+    stmt = in_period(filtered_cases(user, args), date_from, date_to)
     if not args.get("status"):
         stmt = stmt.where(Case.status != "draft")  # the 台账 lists registered cases
     if args.get("department_id"):
@@ -108,21 +102,10 @@ def read_upload() -> bytes:
     return data
 
 
-def verify_payload(data: bytes, user) -> tuple[dict, int]:
-    """The verification result as JSON and its exit-code-like status."""
-    try:
-        report = verify_record(db.session, data, user)
-    except UnreadableRecord as exc:
-        return {"readable": False, "match": False, "message": str(exc), "cases": []}, 2
-    body = {"readable": True, **report.to_dict()}
-    body["message"] = ("记录与系统审计链一致" if report.ok else "记录与系统审计链不一致")
-    return body, 0 if report.ok else 1
-
-
 @bp.post("/records/verify")
 @authed
 def verify_upload():
-    body, code = verify_payload(read_upload(), api_user())
+    body, code = verify_summary(db.session, read_upload(), api_user())
     return jsonify(body), 422 if code == 2 else 200
 
 
@@ -135,17 +118,6 @@ def post_export():
     db.session.commit()
     start_export(job)
     return jsonify({"id": job.id, **job.to_dict()}), 202
-
-
-def start_export(job) -> None:
-    """Enqueue a committed job; a queue that cannot be reached fails the job visibly."""
-    try:
-        enqueue_export(current_app._get_current_object(), job.id)
-    except Exception as exc:  # redis.ConnectionError and friends
-        current_app.logger.exception("cannot enqueue export %s", job.id)
-        job.status, job.error = "failed", "后台任务队列不可用，请稍后重试或联系系统管理员"
-        db.session.commit()
-        raise Unavailable(job.error) from exc
 
 
 @bp.get(f"/exports/<{ID}:job_id>")

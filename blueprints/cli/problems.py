@@ -51,5 +51,5 @@ def _enqueue(today: str | None) -> None:
     from rq import Queue
 
     job = Queue(connection=Redis.from_url(url)).enqueue(
-        "workflow.problems.sweep.scheduled_sweep", current_app.config["DATABASE_URL"], today)
+        "blueprints.jobs.scheduled_sweep", current_app.config["DATABASE_URL"], today)
     click.echo(f"已放入队列：{job.id}")

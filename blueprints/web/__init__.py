@@ -4,13 +4,19 @@ Handlers stay thin and share the service with the JSON API: load (404) →
 permission (403) → call the workflow function → commit once → flash and
 redirect. A refused step re-renders its form with the message beside the
 field (or at the top for a rule) and the status of the domain error.
+
+Every page blueprint is gated once with ``require_login(bp)``: a signed-out
+visitor goes to the login page with ``next=`` pointing back.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, url_for
-from flask_login import current_user
+from collections.abc import Collection
 
-from blueprints.extensions import db
+from flask import Blueprint, request
+from flask_login import current_user
+from flask_login.config import EXEMPT_METHODS
+
+from blueprints.extensions import db, login_manager
 from workflow.core.workdays import calendar_for
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import local_today, to_local
@@ -18,15 +24,25 @@ from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, R
 from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
 from workflow.problems.queues import is_overdue
 
-bp = Blueprint("pages", __name__)
 ID = "int(max=2147483647)"
 
 
-@bp.before_request
-def _require_login():
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    return None
+def require_login(blueprint: Blueprint, open_endpoints: Collection[str] = ()) -> None:
+    """Send signed-out visitors of ``blueprint`` to the login page, except for ``open_endpoints``.
+
+    Same check and response as Flask-Login's ``@login_required`` (``login_view`` with
+    ``next=``, ``login_message`` flashed, OPTIONS let through), once per blueprint.
+    """
+    @blueprint.before_request
+    def _require_login():
+        if (current_user.is_authenticated or request.method in EXEMPT_METHODS
+                or request.endpoint in open_endpoints):
+            return None
+        return login_manager.unauthorized()
+
+
+bp = Blueprint("pages", __name__)
+require_login(bp)
 
 
 def actor():

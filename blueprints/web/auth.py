@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from blueprints.extensions import db, login_manager
+from blueprints.web import require_login
 from workflow.org.auth import BadCredentials, Throttled, ThrottleSettings, authenticate, hash_password
 from workflow.org.models import User
 
 bp = Blueprint("auth", __name__)
+require_login(bp, ("auth.login", "auth.logout"))
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
 
@@ -73,7 +75,6 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():

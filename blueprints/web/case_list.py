@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 from sqlalchemy import func, not_, select
-from werkzeug.datastructures import MultiDict
 
-from blueprints.api.cases import filtered_cases
 from blueprints.extensions import db
 from blueprints.web import actor, bp, today
 from blueprints.web.home import queue_context
-from workflow.core.queries import SORTS, page, parse_sort
+from workflow.core.queries import SORTS, filtered_cases, page, parse_sort
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
 from workflow.problems.queues import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
@@ -20,8 +18,8 @@ FILTERS = ("kind", "status", "department_id", "source", "grade", "overdue", "yea
 
 def _query(args, user):
     """The filtered case query; ``overdue`` also counts deadlines passed since the last sweep."""
-    core_args = MultiDict({k: v for k, v in args.items() if k in FILTERS[:-1] and k != "overdue"})
-    stmt = filtered_cases(core_args, user)
+    core_args = {k: v for k, v in args.items() if k in FILTERS[:-1] and k != "overdue"}
+    stmt = filtered_cases(user, core_args)
     overdue = args.get("overdue") or None
     if overdue not in (None, "true", "false"):
         raise InvalidInput("overdue 须为 true 或 false", field="overdue")

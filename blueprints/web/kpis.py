@@ -6,10 +6,11 @@ registers its routes on this blueprint from ``blueprints.web.problem_import``.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.extensions import db
+from blueprints.web import require_login
 from blueprints.web.charts import PALETTE, bucket_chart, hbar_chart, pct, trend_chart
 from workflow.assessment import drilldown, figures, periods
 from workflow.assessment.snapshots import figures_for, freeze, snapshot_for
@@ -19,6 +20,7 @@ from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError
 
 bp = Blueprint("kpis", __name__)
+require_login(bp)
 
 
 def _args():
@@ -28,7 +30,6 @@ def _args():
 
 
 @bp.get("/kpis")
-@login_required
 def dashboard():
     period_key, scope, cutoff = _args()
     period = periods.parse_period(period_key, start=None, end=None)
@@ -54,7 +55,6 @@ def dashboard():
 
 
 @bp.get("/kpis/cases")
-@login_required
 def drill_down():
     args = request.args
     scope = args.get("scope") or "department"
@@ -76,7 +76,6 @@ def drill_down():
 
 
 @bp.post("/kpis/freeze")
-@login_required
 def freeze_period():
     period = periods.parse_period(request.form.get("period"))
     w = periods.make_window(period, request.form.get("cutoff") or period.end,

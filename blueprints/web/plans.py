@@ -10,10 +10,11 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.extensions import db, settings
+from blueprints.web import require_login
 from workflow.org.roles import OFFICE_ROLES, OFFICE_STAFF
 from workflow.platform.errors import DomainError, InvalidInput
 from workflow.tasklist.importer import import_tasklist
@@ -28,6 +29,7 @@ from workflow.tasklist.models import (
 )
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
+require_login(bp)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -63,14 +65,12 @@ def _plans():
 
 
 @bp.get("/")
-@login_required
 def index():
     return render_template("plans/index.html", plans=_plans(), form={}, error=None,
                            can_import=current_user.role in OFFICE_ROLES)
 
 
 @bp.post("/preview")
-@login_required
 def preview():
     form = _form()
     upload = request.files.get("file")
@@ -95,7 +95,6 @@ def preview():
 
 
 @bp.post("/confirm")
-@login_required
 def confirm():
     form = _form()
     sha256 = request.form.get("sha256", "")
@@ -111,7 +110,6 @@ def confirm():
 
 
 @bp.get("/<int:plan_id>")
-@login_required
 def show(plan_id: int):
     plan = db.session.get(Plan, plan_id)
     if plan is None:

@@ -7,7 +7,7 @@ module before it registers the blueprint.
 from __future__ import annotations
 
 from flask import current_app, flash, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from blueprints.extensions import db, settings
 from blueprints.web.kpis import bp
@@ -18,7 +18,6 @@ from workflow.problems.excel_import import ImportRejected, import_problems
 
 
 @bp.route("/imports/problems", methods=["GET", "POST"])
-@login_required
 def import_page():
     report = rejected = None
     status = 200

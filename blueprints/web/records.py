@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
-from blueprints.api.records import MAX_VERIFY_BYTES, start_export, verify_payload
 from blueprints.extensions import db
+from blueprints.jobs import start_export
+from blueprints.web import require_login
 from workflow.core.policy import EXPORTERS
 from workflow.org.models import Department
 from workflow.platform.errors import DomainError
 from workflow.records.exports import SCOPES, ExportJob, create_export
+from workflow.records.verify import MAX_VERIFY_BYTES, verify_summary
 
 bp = Blueprint("records", __name__, url_prefix="/records")
+require_login(bp)
 
 
 def _page(result=None, status=200):
@@ -27,13 +30,11 @@ def _page(result=None, status=200):
 
 
 @bp.get("")
-@login_required
 def index():
     return _page()
 
 
 @bp.post("/verify")
-@login_required
 def verify():
     if current_user.role not in EXPORTERS:
         abort(403)
@@ -42,13 +43,12 @@ def verify():
         flash("请选择要核验的 PDF 文件")
         return redirect(url_for("records.index"))
     data = upload.read(MAX_VERIFY_BYTES + 1)
-    body, code = verify_payload(data[:MAX_VERIFY_BYTES], current_user)
+    body, code = verify_summary(db.session, data[:MAX_VERIFY_BYTES], current_user)
     body["filename"] = upload.filename
     return _page(body, 200)
 
 
 @bp.post("/exports")
-@login_required
 def export():
     if current_user.role not in EXPORTERS:
         abort(403)

@@ -1,4 +1,16 @@
-"""Keyset pagination of case lists by any sortable column.
+"""Case lists: the filtered, visibility-scoped case query and its keyset pages.
+
+``filtered_cases`` turns the list filters (kind, status, department, …) into a
+``select(Case)`` limited to what the user may see; the API list, the 台账
+exports and the case list page all start from it.
+
+Two cursor formats, both kept as clients already hold them:
+
+- the case list page sorts by any column (``SORTS``); its cursor carries the
+  sort, the sort value and the id of the last row (``encode_cursor``, refused
+  with field ``after``);
+- ``GET /api/v1/cases`` pages newest first by id only; its cursor carries the id
+  (``encode_id_cursor``, refused with field ``cursor``).
 
 OFFSET pages get slower the deeper they go (the database counts every skipped
 row); a keyset cursor — the sort value and id of the last row shown — seeks
@@ -9,13 +21,15 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.core.cases import Case
+from workflow.core.cases import Case, visible_cases_filter
 from workflow.platform.errors import InvalidInput
+from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
 
 # sort key → (column, Chinese header, type of the cursor value)
 SORTS = {
@@ -26,6 +40,75 @@ SORTS = {
     "deadline": (Case.deadline, "整改期限", date),
 }
 DEFAULT_SORT = "-registered"
+
+
+def choice_arg(args: Mapping, name: str, choices) -> str | None:
+    """One filter value out of ``choices``; empty or absent is no filter."""
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise InvalidInput(f"{name} 须为：{', '.join(choices)}", field=name)
+    return value
+
+
+def int_arg(args: Mapping, name: str, lo: int, hi: int) -> int | None:
+    """One integer filter value in ``lo``–``hi``; empty or absent is no filter."""
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not lo <= int(value) <= hi:
+        raise InvalidInput(f"{name} 须为 {lo}–{hi} 的整数", field=name)
+    return int(value)
+
+
+def filtered_cases(user, filters: Mapping) -> Select:
+    """The cases ``user`` may see that match ``filters`` (string values, as typed in a query string)."""
+    stmt = select(Case)
+    scope = visible_cases_filter(user)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if kind := choice_arg(filters, "kind", KINDS):
+        stmt = stmt.where(Case.kind == kind)
+    if status := choice_arg(filters, "status", STATUSES):
+        stmt = stmt.where(Case.status == status)
+    if source := choice_arg(filters, "source", SOURCES):
+        stmt = stmt.where(Case.source == source)
+    if grade := choice_arg(filters, "grade", GRADES):
+        stmt = stmt.where(Case.grade == grade)
+    if (dept := int_arg(filters, "department_id", 1, 2**31 - 1)) is not None:
+        stmt = stmt.where(Case.department_id == dept)
+    if (overdue := choice_arg(filters, "overdue", ("true", "false"))) is not None:
+        stmt = stmt.where(Case.overdue.is_(overdue == "true"))
+    if (year := int_arg(filters, "year", 2000, 2100)) is not None:
+        stmt = stmt.where(Case.created_at >= datetime(year, 1, 1),
+                          Case.created_at < datetime(year + 1, 1, 1))
+    if q := (filters.get("q") or "").strip():
+        if len(q) > 100:
+            raise InvalidInput("搜索词过长（最多 100 字）", field="q")
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Case.title.like(like, escape="\\"),
+                              Case.number.like(like, escape="\\"),
+                              Case.description.like(like, escape="\\"),
+                              Case.responsible_unit.like(like, escape="\\")))
+    return stmt
+
+
+def encode_id_cursor(case_id: int) -> str:
+    """The API list's cursor: the id of the last case shown (pages run newest first)."""
+    return base64.urlsafe_b64encode(json.dumps({"id": case_id}).encode()).decode().rstrip("=")
+
+
+def decode_id_cursor(raw: str) -> int:
+    """The id inside an API list cursor, or InvalidInput on field ``cursor``."""
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("cursor 无效，请使用上一页返回的 next_cursor", field="cursor") from None
 
 
 def parse_sort(raw: str | None) -> tuple[str, bool]:

@@ -230,22 +230,3 @@ def _directors(session: Session) -> list[int]:
 def _note(user_id: int, row, kind: str, title: str, body: str, now: datetime) -> dict:
     return {"user_id": user_id, "case_id": row.id, "kind": kind, "title": title[:200],
             "body": body, "created_at": now, "read_at": None}
-
-
-def scheduled_sweep(database_url: str | None = None, today: str | None = None) -> dict:
-    """Entry point for a queue worker or cron: run and commit one sweep.
-
-    ``rq`` example: ``Queue(connection=redis).enqueue("workflow.problems.sweep.scheduled_sweep")``.
-    """
-    from config import Config
-    from workflow.platform.db import make_engine, make_sessionmaker
-
-    engine = make_engine(database_url or Config.DATABASE_URL)
-    try:
-        with make_sessionmaker(engine)() as session:
-            result = run_sweep(session, today=date.fromisoformat(today) if today else None,
-                               settings=SweepSettings.from_config(Config))
-            session.commit()
-        return result.to_dict()
-    finally:
-        engine.dispose()

@@ -12,7 +12,9 @@ from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import iso_utc
 from workflow.platform.vocab import ACTION_LABELS
 from workflow.records.render import format_cn_datetime
-from workflow.records.stamp import ChainStamp, read_stamps
+from workflow.records.stamp import ChainStamp, UnreadableRecord, read_stamps
+
+MAX_VERIFY_BYTES = 50 * 1024 * 1024  # a record PDF larger than this is refused unread
 
 OUTCOME_LABELS = {
     "match": "一致：记录与系统中案件的审计链一致",
@@ -104,3 +106,14 @@ class VerifyReport:
 def verify_record(session: Session, data: bytes, user=None) -> VerifyReport:
     """Read the stamps of a record PDF and check each; raises UnreadableRecord."""
     return VerifyReport([check_stamp(session, s, user) for s in read_stamps(data)])
+
+
+def verify_summary(session: Session, data: bytes, user=None) -> tuple[dict, int]:
+    """The verification result as JSON and its exit-code-like status (0 match, 1 not, 2 unreadable)."""
+    try:
+        report = verify_record(session, data, user)
+    except UnreadableRecord as exc:
+        return {"readable": False, "match": False, "message": str(exc), "cases": []}, 2
+    body = {"readable": True, **report.to_dict()}
+    body["message"] = ("记录与系统审计链一致" if report.ok else "记录与系统审计链不一致")
+    return body, 0 if report.ok else 1
