@@ -29,7 +29,7 @@ def export_dir(app: Flask) -> Path:
 
 
 def _queue(app: Flask):
-    from redis import Redis
+    from redis import Redis  # deferred: Redis and RQ load only where REDIS_URL is set
     from rq import Queue
 
     return Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
@@ -77,7 +77,7 @@ def run_export_job(job_id: int) -> None:
         app = current_app._get_current_object()
     else:
         if _worker_app is None:
-            from blueprints import create_app
+            from blueprints import create_app  # cycle: create_app registers pages that import jobs
 
             _worker_app = create_app()
         app = _worker_app

@@ -13,6 +13,7 @@ from workflow.core.cases import Case
 from workflow.core.evidence import Evidence
 from workflow.core.queries import decode_id_cursor, encode_id_cursor, filtered_cases, int_arg
 from workflow.platform.errors import InvalidInput, refuse_unknown
+from workflow.platform.parsing import parse_id
 from workflow.problems.registration import create_problem
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
@@ -72,8 +73,6 @@ def post_transition(case_id: int):
     if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
         raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")
     if "department_id" in data:
-        from workflow.platform.parsing import parse_id
-
         data["department_id"] = parse_id(data["department_id"], "department_id")
     if "statement" in data and not isinstance(data["statement"], str):
         raise InvalidInput("statement 须为文本", field="statement")

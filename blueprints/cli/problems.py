@@ -47,7 +47,7 @@ def _enqueue(today: str | None) -> None:
     if not url:
         click.echo("错误：未配置 REDIS_URL，无法放入队列；请直接运行 flask --app wsgi sweep", err=True)
         sys.exit(1)
-    from redis import Redis
+    from redis import Redis  # deferred: Redis and RQ load only when a job is queued
     from rq import Queue
 
     job = Queue(connection=Redis.from_url(url)).enqueue(

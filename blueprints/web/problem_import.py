@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from blueprints.extensions import db, settings
 from blueprints.web.kpis import bp
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF
-from workflow.platform.errors import DomainError, Forbidden
+from workflow.core import policy
+from workflow.platform.errors import DomainError
 from workflow.platform.vocab import GRADES, SOURCES
 from workflow.problems.excel_import import ImportRejected, import_problems
 
@@ -21,9 +21,8 @@ from workflow.problems.excel_import import ImportRejected, import_problems
 def import_page():
     report = rejected = None
     status = 200
-    if current_user.role not in (OFFICE_STAFF, OFFICE_DIRECTOR):
-        raise Forbidden("导入问题清单须由区安委办办理", needed_roles=[OFFICE_STAFF, OFFICE_DIRECTOR],
-                        rules=["role_required"])
+    if refusal := policy.importer_refusal(current_user, "导入问题清单"):
+        raise refusal
     if request.method == "POST":
         upload = request.files.get("file")
         dry_run = request.form.get("action") != "import"

@@ -62,6 +62,7 @@ from workflow.assessment.conditions import (
 from workflow.assessment.periods import Window
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
+from workflow.core.policy import FIGURE_READERS, figures_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
@@ -319,9 +320,6 @@ def rank(items: list[dict], weights: dict | None = None) -> list[dict]:
 
 
 # --- who may read the figures ---------------------------------------------------------
-KPI_ROLES = frozenset({"office_staff", "office_director", "leader", "auditor"})
-
-
 def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
     """The WHERE clause limiting ``user``'s figures (None: the whole district), or 403.
 
@@ -329,16 +327,8 @@ def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
     own department's row only (scope ``department``); the ranking, which compares
     departments, stays with the former. Inspectors and administrators get 403.
     """
-    from workflow.org.roles import DEPARTMENT_ROLES, ROLE_LABELS
-    from workflow.platform.errors import Forbidden
-
-    if user.role in KPI_ROLES:
+    if refusal := figures_refusal(user, scope, ranking=ranking):
+        raise refusal
+    if user.role in FIGURE_READERS:
         return None
-    names = "、".join(ROLE_LABELS[r] for r in sorted(KPI_ROLES))
-    if user.role in DEPARTMENT_ROLES and user.department_id is not None and not ranking:
-        if scope != "department":
-            raise Forbidden("部门用户只能查看本部门的考核数据（scope=department）",
-                            needed_roles=sorted(KPI_ROLES), rules=["department_scope"])
-        return Case.department_id == user.department_id
-    raise Forbidden(f"考核数据须由{names}查看（当前角色：{user.role_label}）",
-                    needed_roles=sorted(KPI_ROLES), rules=["role_required"])
+    return Case.department_id == user.department_id

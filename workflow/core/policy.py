@@ -215,6 +215,28 @@ def can_record_occurrence(case: Case, user: User) -> bool:
     return can_upload_evidence(case, user)
 
 
+def importer_refusal(user: User, what: str) -> Forbidden | None:
+    """Problem lists and task lists are imported by the office (``what``: which list)."""
+    if user.role in IMPORTERS:
+        return None
+    return Forbidden(f"{what}须由{role_names(IMPORTERS)}办理（当前角色：{user.role_label}）",
+                     needed_roles=sorted(IMPORTERS), rules=["role_required"])
+
+
+def figures_refusal(user: User, scope: str, *, ranking: bool = False) -> Forbidden | None:
+    """考核数据: the office, leaders and auditors read every row; a department user reads
+    its own department's row only (scope ``department``), never the ranking."""
+    if user.role in FIGURE_READERS:
+        return None
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None and not ranking:
+        if scope == "department":
+            return None
+        return Forbidden("部门用户只能查看本部门的考核数据（scope=department）",
+                         needed_roles=sorted(FIGURE_READERS), rules=["department_scope"])
+    return Forbidden(f"考核数据须由{role_names(FIGURE_READERS)}查看（当前角色：{user.role_label}）",
+                     needed_roles=sorted(FIGURE_READERS), rules=["role_required"])
+
+
 def calendar_refusal(user: User) -> Forbidden | None:
     if user.role in CALENDAR_EDITORS:
         return None

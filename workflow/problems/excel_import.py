@@ -23,9 +23,11 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.core import service
+from workflow.core.policy import importer_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department, User
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
 from workflow.problems.excel_sheet import (
@@ -39,8 +41,6 @@ from workflow.problems.excel_sheet import (
 )
 from workflow.problems.fields import FIELD_LABELS, clean_problem_fields
 from workflow.problems.registration import create_problem
-
-IMPORT_ROLES = (OFFICE_STAFF, OFFICE_DIRECTOR)
 
 REQUIRED_COLUMNS = ("description", "department_id", "deadline")
 COLUMN_LABELS = {**FIELD_LABELS, "number": "编号", "original_number": "原编号/原序号"}
@@ -257,10 +257,8 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
     Raises ImportRejected (nothing written) when a row is bad and ``all_or_nothing``;
     otherwise writes the good rows and reports the bad ones.
     """
-    if actor.role not in IMPORT_ROLES:
-        names = "、".join(ROLE_LABELS[r] for r in IMPORT_ROLES)
-        raise Forbidden(f"导入问题清单须由{names}办理（当前角色：{actor.role_label}）",
-                        needed_roles=list(IMPORT_ROLES), rules=["role_required"])
+    if refusal := importer_refusal(actor, "导入问题清单"):
+        raise refusal
     if register and actor.role != OFFICE_STAFF:
         raise Forbidden(f"导入并直接挂号须由{ROLE_LABELS[OFFICE_STAFF]}办理",
                         needed_roles=[OFFICE_STAFF], rules=["role_required"])
@@ -275,8 +273,6 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
         raise ImportRejected(f"{n} 行有误，未导入任何数据；请修改后重新上传（可先预览）",
                              field="file", errors=[e.to_dict() for e in report.errors],
                              total_rows=len(report.rows))
-    from workflow.core import service
-
     for parsed in report.rows:
         if parsed.errors:
             continue

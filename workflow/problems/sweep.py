@@ -22,12 +22,11 @@ from workflow.core.workdays import calendar_for
 from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.vocab import OPEN_STATUSES
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES
 from workflow.problems.supervision import ALERT_KINDS, CaseAlert
 
 # The department still holds the case: reminders and escalations are aimed at it.
 # Reported / verified cases wait on the office, so they are flagged overdue but not chased.
-CHASED_STATUSES = ("assigned", "in_progress")
 CHUNK = 5000
 
 
@@ -107,7 +106,7 @@ def run_sweep(session: Session, *, today: date | None = None,
         end = calendar.add_working_days(today, n + 1)
         kind = f"remind{n}"
         ids = _alert(session, kind, 0, today, now, [
-            cases.c.status.in_(CHASED_STATUSES), cases.c.deadline >= start,
+            cases.c.status.in_(HELD_BY_DEPARTMENT), cases.c.deadline >= start,
             cases.c.deadline < end])
         result.reminders[kind] = len(ids)
         for row in _case_rows(session, ids):
@@ -126,7 +125,7 @@ def run_sweep(session: Session, *, today: date | None = None,
                                 CaseAlert.deadline == cases.c.deadline,
                                 CaseAlert.manual.is_(False), CaseAlert.level >= level)
         ids = _alert(session, kind, level, today, now, [
-            cases.c.status.in_(CHASED_STATUSES),
+            cases.c.status.in_(HELD_BY_DEPARTMENT),
             cases.c.deadline <= today - timedelta(days=days), ~higher])
         rows = _escalate(session, ids, kind, level, today, now)
         result.escalations[kind] = len(rows)
@@ -182,7 +181,7 @@ def _escalate(session: Session, ids: list[int], kind: str, level: int, today: da
     cases = Case.__table__
     rows, events, updates = [], [], []
     for row in _case_rows(session, ids, lock=True):
-        if row.status not in CHASED_STATUSES:  # changed by someone between the two statements
+        if row.status not in HELD_BY_DEPARTMENT:  # changed by someone between the two statements
             continue
         late = (today - row.deadline).days
         ev = AuditEvent(case_id=row.id, seq=(row.audit_seq or 0) + 1, at=now, actor_id=None,

@@ -26,8 +26,9 @@ from workflow.core import service
 from workflow.core.cases import Case
 from workflow.core.evidence import clean_filename
 from workflow.core.numbering import case_number
+from workflow.core.policy import importer_refusal
 from workflow.org.models import Department, User, ensure_department, ensure_group
-from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_STAFF, ROLE_LABELS
+from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput
 from workflow.tasklist.changes import ImportResult, Names, Wanted, describe, fingerprint, match_items
@@ -36,7 +37,6 @@ from workflow.tasklist.due_dates import find_deadline
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, load_items, plan_for_year
 from workflow.tasklist.parse import TaskListError, parse_tasklist
 
-IMPORT_ROLES = (OFFICE_STAFF, OFFICE_DIRECTOR)
 _TOWN_SUFFIXES = ("镇", "街道", "开发区", "高新区", "园区")
 
 
@@ -44,10 +44,8 @@ _TOWN_SUFFIXES = ("镇", "街道", "开发区", "高新区", "园区")
 
 def check_importer(actor: User, dry_run: bool) -> None:
     """The office imports; only the 经办人 writes, since the import 挂号交办 cases."""
-    if actor.role not in IMPORT_ROLES:
-        names = "、".join(ROLE_LABELS[r] for r in IMPORT_ROLES)
-        raise Forbidden(f"导入目标任务清单须由{names}办理（当前角色：{actor.role_label}）",
-                        needed_roles=list(IMPORT_ROLES), rules=["role_required"])
+    if refusal := importer_refusal(actor, "导入目标任务清单"):
+        raise refusal
     if not dry_run and actor.role != OFFICE_STAFF:
         raise Forbidden("导入清单会挂号交办任务案件，须由区安委办经办人确认导入（主任可预览）",
                         needed_roles=[OFFICE_STAFF], rules=["role_required"])
