@@ -11,8 +11,8 @@ from sqlalchemy import select
 from blueprints.extensions import db
 from workflow.core import policy
 from workflow.core.evidence import Evidence
-from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES
-from workflow.platform.errors import RULE_MESSAGES
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_ROLES
+from workflow.platform.errors import RULE_MESSAGES, Forbidden, RuleFailed
 from workflow.platform.vocab import HELD_BY_DEPARTMENT
 from workflow.problems import disputes, extensions, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
@@ -28,12 +28,14 @@ def _extension_panel(case, user, today) -> dict:
     rows = extensions.extensions_of(db.session, case)
     pending = next((e for e in rows if e.status == "pending"), None)
     note = None
-    can_request = policy.can_request_extension(case, user, today)
-    if not can_request and case.status in HELD_BY_DEPARTMENT and case.in_scope_of(user):
-        if user.role != DEPT_HEAD:
-            note = "延期申请须由部门负责人提交"
-        elif case.deadline is not None and today > case.deadline:
-            note = RULE_MESSAGES["deadline_passed"]
+    asked = policy.extension_refusal(case, user, today)
+    can_request = asked is None
+    if asked is not None and case.status in HELD_BY_DEPARTMENT and case.in_scope_of(user):
+        # why the responsible department is offered no form (a pending request shows itself)
+        if isinstance(asked, RuleFailed):
+            note = "；".join(RULE_MESSAGES[c] for c in asked.rules)
+        elif isinstance(asked, Forbidden):
+            note = asked.message
     refusal = pending.decision_refusal(user) if pending else None
     if pending and refusal and user.role in OFFICE_ROLES:
         note = refusal.message

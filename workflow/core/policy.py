@@ -24,7 +24,7 @@ from workflow.org.roles import (
     OFFICE_STAFF,
     ROLE_LABELS,
 )
-from workflow.platform.errors import RULE_MESSAGES, Conflict, DomainError, Forbidden
+from workflow.platform.errors import RULE_MESSAGES, Conflict, DomainError, Forbidden, RuleFailed
 from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES, TRIGGER_LABELS
 
 # --- role sets, each named once ------------------------------------------------------------
@@ -177,11 +177,26 @@ def can_report_progress(case: Case, user: User) -> bool:
     return can_upload_evidence(case, user)
 
 
+def extension_refusal(case: Case, user: User, today) -> DomainError | None:
+    """延期申请: the dept_head of the responsible department, once at a time, before the
+    deadline passed (the 联络员 may draft it)."""
+    if refusal := department_member_refusal(case, user):
+        return refusal
+    if user.role != DEPT_HEAD:
+        return Forbidden(f"延期申请须由{ROLE_LABELS[DEPT_HEAD]}提交（{ROLE_LABELS[DEPT_OFFICER]}可起草）",
+                         needed_roles=[DEPT_HEAD], rules=["role_required"])
+    if case.status not in HELD_BY_DEPARTMENT:
+        return _status_conflict(case, "不能申请延期")
+    if case.extension_pending:
+        return Conflict("本案已有待审批的延期申请，请等待审批结果",
+                        current_version=case.version, status=case.status)
+    if case.deadline is None or today > case.deadline:
+        return RuleFailed(["deadline_passed"])
+    return None
+
+
 def can_request_extension(case: Case, user: User, today) -> bool:
-    """延期申请: the dept_head of the responsible department, before the deadline passed."""
-    return (user.role == DEPT_HEAD and case.in_scope_of(user) and case.status in HELD_BY_DEPARTMENT
-            and not case.extension_pending and case.deadline is not None
-            and today <= case.deadline)
+    return extension_refusal(case, user, today) is None
 
 
 def can_raise_dispute(case: Case, user: User) -> bool:

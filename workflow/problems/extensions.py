@@ -16,7 +16,7 @@ from workflow.core.cases import Case
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
 from workflow.core.service import lock_for_record, record
 from workflow.org.models import User
-from workflow.org.roles import DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_ROLES, OFFICE_STAFF, ROLE_LABELS
+from workflow.org.roles import OFFICE_DIRECTOR, OFFICE_ROLES, OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
 from workflow.platform.vocab import HELD_BY_DEPARTMENT
@@ -88,20 +88,8 @@ def request_extension(session: Session, case_id: int, actor: User, *, reason, in
     reason = _text(reason, "reason", "延期理由")
     interim = _text(interim_measures, "interim_measures", "临时管控措施")
     case = lock_for_record(session, case_id, actor)
-    if refusal := policy.department_member_refusal(case, actor):
+    if refusal := policy.extension_refusal(case, actor, local_today(now)):
         raise refusal
-    if actor.role != DEPT_HEAD:
-        raise Forbidden(f"延期申请须由{ROLE_LABELS[DEPT_HEAD]}提交（部门联络员可起草）",
-                        needed_roles=[DEPT_HEAD], rules=["role_required"])
-    if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"案件当前状态“{case.status_label}”不能申请延期",
-                       current_version=case.version, status=case.status)
-    if case.extension_pending:
-        raise Conflict("本案已有待审批的延期申请，请等待审批结果",
-                       current_version=case.version, status=case.status)
-    today = local_today(now)
-    if case.deadline is None or today > case.deadline:
-        raise RuleFailed(["deadline_passed"])
     if new_deadline <= case.deadline:
         raise InvalidInput(f"延期后的期限 {new_deadline.isoformat()} 须晚于当前整改期限 "
                            f"{case.deadline.isoformat()}", field="new_deadline")
