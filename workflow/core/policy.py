@@ -199,9 +199,16 @@ def can_request_extension(case: Case, user: User, today) -> bool:
     return extension_refusal(case, user, today) is None
 
 
-def can_raise_dispute(case: Case, user: User) -> bool:
+def dispute_refusal(case: Case, user: User) -> DomainError | None:
     """管辖异议: a user of the responsible department while the office can still transfer."""
-    return user.role in DEPARTMENT_ROLES and case.in_scope_of(user) and case.status in HELD_BY_DEPARTMENT
+    refusal = department_member_refusal(case, user)
+    if refusal is None and case.status not in HELD_BY_DEPARTMENT:
+        return _status_conflict(case, "不能提出管辖异议")
+    return refusal
+
+
+def can_raise_dispute(case: Case, user: User) -> bool:
+    return dispute_refusal(case, user) is None
 
 
 def supervision_kinds(case: Case, user: User) -> list[str]:
@@ -220,9 +227,18 @@ def listing_action(case: Case, user: User) -> str | None:
     return "list" if case.status in OPEN_STATUSES else None
 
 
-def can_record_lookback(case: Case, user: User) -> bool:
+def lookback_refusal(case: Case, user: User) -> DomainError | None:
     """回头看 of a closed case, by the office (once per closure: checked by the service)."""
-    return user.role in LOOKBACK_RECORDERS and case.status == "closed"
+    if user.role not in LOOKBACK_RECORDERS:
+        return Forbidden("回头看由区安委办办理", needed_roles=sorted(LOOKBACK_RECORDERS),
+                         rules=["role_required"])
+    if case.status != "closed":
+        return _status_conflict(case, "，只有已销号的案件才能回头看")
+    return None
+
+
+def can_record_lookback(case: Case, user: User) -> bool:
+    return lookback_refusal(case, user) is None
 
 
 def can_record_occurrence(case: Case, user: User) -> bool:

@@ -19,7 +19,6 @@ from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
-from workflow.platform.vocab import HELD_BY_DEPARTMENT
 
 STATUSES = {"open": "待处理", "transferred": "已转办", "refused": "异议不成立"}
 
@@ -74,7 +73,7 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
         raise InvalidInput("异议理由过长（最多 5000 字）", field="reason")
     now = now or utcnow()
     case = service.lock_for_record(session, case_id, actor)
-    if refusal := policy.department_member_refusal(case, actor):
+    if refusal := policy.dispute_refusal(case, actor):
         raise refusal
     if suggested_department_id is not None:
         dept = session.get(Department, suggested_department_id)
@@ -83,9 +82,6 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
                                field="suggested_department_id")
         if suggested_department_id == case.department_id:
             raise InvalidInput("建议的责任部门不能是本部门", field="suggested_department_id")
-    if case.status not in HELD_BY_DEPARTMENT:  # the office can still transfer
-        raise Conflict(f"案件当前状态“{case.status_label}”不能提出管辖异议",
-                       current_version=case.version, status=case.status)
     if open_dispute(session, case.id) is not None:
         raise Conflict("本案已有待处理的管辖异议", current_version=case.version, status=case.status)
     dispute = Dispute(case_id=case.id, department_id=case.department_id, reason=reason.strip(),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflow.core import service
+from workflow.core import policy, service
 from workflow.core.cases import Case
 from workflow.core.notifications import notify, role_user_ids
 from workflow.core.policy import LOOKBACK_RECORDERS
@@ -87,10 +87,8 @@ def record_lookback(session: Session, case_id: int, actor: User, *, result: str,
     comment = (comment or "").strip() or None
     now = now or utcnow()
     case = service.lock_for_record(session, case_id, actor)
-    _require_office(actor)
-    if case.status != "closed":
-        raise Conflict(f"案件当前状态“{case.status_label}”，只有已销号的案件才能回头看",
-                       current_version=case.version, status=case.status)
+    if refusal := policy.lookback_refusal(case, actor):
+        raise refusal
     if result == "failed" and not comment:
         raise RuleFailed(["comment_required"])
     if session.scalar(select(LookBack.id).where(LookBack.case_id == case.id,
