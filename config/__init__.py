@@ -34,6 +34,8 @@ class Config:
     # Evidence uploads
     MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 64 * 1024 * 20  # several files per request
+    # 以图销号: an "after" photo within this many bits (of 64, pHash) of another is flagged
+    PHOTO_MATCH_DISTANCE = _int("PHOTO_MATCH_DISTANCE", 6)
 
     # Login throttling: failures allowed inside the window before a lock
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)

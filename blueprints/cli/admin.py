@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from blueprints.cli import evidence as evidence_cli
 from blueprints.cli import problems as problems_cli
 from blueprints.cli import records as records_cli
 from blueprints.cli.tasklist import register as register_plans_cli
@@ -28,6 +29,7 @@ def _fail(message: str, code: int = 1):
 
 def register_cli(app) -> None:
     problems_cli.register(app)
+    evidence_cli.register(app)
     records_cli.register(app)
 
     @app.cli.group("db")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tempfile
 import unicodedata
@@ -14,6 +15,7 @@ import filetype
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflow.core.photo_hash import flag_message
 from workflow.org.models import User
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import InvalidInput
@@ -48,7 +50,25 @@ class Evidence(Base):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    # 以图销号 checks (photo_hash, photo_checks): pHash as 16 hex digits, EXIF capture time
+    # (UTC), flags as a JSON list; empty for files that are not images and for old rows
+    phash: Mapped[str | None] = mapped_column(String(16))
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime)
+    flags_json: Mapped[str | None] = mapped_column(Text)
+
     uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def flags(self) -> list[str]:
+        return json.loads(self.flags_json) if self.flags_json else []
+
+    @flags.setter
+    def flags(self, value: list[str]) -> None:
+        self.flags_json = json.dumps(value, ensure_ascii=False) if value else None
+
+    @property
+    def flag_messages(self) -> list[str]:
+        return [flag_message(f) for f in self.flags]
 
     @property
     def is_image(self) -> bool:
@@ -69,7 +89,8 @@ class Evidence(Base):
                 "sha256": self.sha256, "note": self.note, "submitted": self.submitted,
                 "uploaded_by_id": self.uploaded_by_id,
                 "uploaded_by": self.uploaded_by.display_name if self.uploaded_by else None,
-                "uploaded_at": iso_utc(self.uploaded_at)}
+                "uploaded_at": iso_utc(self.uploaded_at),
+                "phash": self.phash, "captured_at": iso_utc(self.captured_at), "flags": self.flags}
 
 
 def clean_filename(name: str | None) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.core import machine, policy
+from workflow.core import machine, photo_checks, policy
 from workflow.core.audit import append_event
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage, check_upload
@@ -45,11 +45,14 @@ class Settings:
     region: str = "WJ"
     max_upload_bytes: int = 20 * 1024 * 1024
     storage_dir: str = "instance/storage"
+    photo_match_distance: int = photo_checks.DEFAULT_MATCH_DISTANCE
 
     @classmethod
     def from_config(cls, config) -> Settings:
         return cls(region=config["REGION_PREFIX"], max_upload_bytes=config["MAX_UPLOAD_BYTES"],
-                   storage_dir=config["STORAGE_DIR"])
+                   storage_dir=config["STORAGE_DIR"],
+                   photo_match_distance=config.get("PHOTO_MATCH_DISTANCE",
+                                                   photo_checks.DEFAULT_MATCH_DISTANCE))
 
 
 def get_case(session: Session, case_id: int, user: User | None = None, *,
@@ -71,8 +74,12 @@ def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
     for trigger in machine.possible_triggers(case.status):
         refusal = policy.role_refusal(trigger, case, actor)
         reasons = refusal.rules if refusal else state_rules(session, case, trigger, actor)
-        actions.append({"trigger": trigger, "label": TRIGGER_LABELS[trigger],
-                        "allowed": not reasons, "reasons": reasons})
+        action = {"trigger": trigger, "label": TRIGGER_LABELS[trigger],
+                  "allowed": not reasons, "reasons": reasons}
+        if trigger == "verify":
+            # 以图销号: flagged photos are shown to the verifier, who decides (never a refusal)
+            action["warnings"] = photo_checks.verify_warnings(session, case)
+        actions.append(action)
     return actions
 
 
@@ -147,6 +154,8 @@ def _apply(session, case: Case, trigger, actor, comment, data, settings, now) ->
                    "evidence": sorted(ev.sha256 for ev in files)}
     elif trigger == "verify":
         case.verified_by_id, case.verified_at = actor.id, now
+        if warnings := photo_checks.verify_warnings(session, case):
+            payload = {"warnings": warnings}  # the chain keeps what the verifier was shown
     elif trigger == "close":
         case.closed_by_id, case.closed_at = actor.id, now
     elif trigger in ("return", "reject", "reopen"):
@@ -200,9 +209,10 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                   content_type=mime, size=len(data), sha256=digest, note=note,
                   uploaded_by_id=actor.id)
     session.add(ev)
+    photo = photo_checks.examine_upload(session, case, ev, data, settings.photo_match_distance)
     record(session, case, actor, "evidence", payload={
         "filename": name, "sha256": digest, "size": len(data), "category": category,
-        "round": case.round})
+        "round": case.round, **photo})
     session.flush()
     return ev
 
