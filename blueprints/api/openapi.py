@@ -42,7 +42,16 @@ SCHEMAS: dict = {
         "current_version": {"type": ["integer", "null"]}, "status": {"type": ["string", "null"]}}},
     "Action": {"type": "object", "properties": {
         "trigger": {"type": "string", "enum": list(TRIGGERS)}, "label": {"type": "string"},
-        "allowed": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}}}},
+        "allowed": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}},
+        "warnings": {"type": "array", "items": ref("PhotoWarning"),
+                     "description": "verify only: 以图销号 warnings on the round's 整改后 photos "
+                                    "(never a refusal; recorded in the verify event)"}}},
+    "PhotoWarning": {"type": "object", "required": ["evidence_id", "flag", "message"],
+                     "properties": {
+        "evidence_id": {"type": "integer"}, "filename": {"type": "string"},
+        "flag": {"type": "string", "description": "reused_from:<案件编号> | same_as_before | "
+                                                  "captured_before_registration"},
+        "message": {"type": "string"}}},
     "Case": {"type": "object", "required": ["id", "status", "version"], "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(KINDS)},
         "number": {"type": ["string", "null"]}, "title": {"type": "string"},
@@ -81,7 +90,12 @@ SCHEMAS: dict = {
     "Evidence": {"type": "object", "properties": {
         "id": {"type": "integer"}, "filename": {"type": "string"}, "sha256": {"type": "string"},
         "size": {"type": "integer"}, "content_type": {"type": "string"},
-        "round": {"type": "integer"}, "category": {"type": "string"}}},
+        "round": {"type": "integer"}, "category": {"type": "string"},
+        "phash": {"type": ["string", "null"], "description": "64-bit pHash, 16 hex digits (images)"},
+        "captured_at": {"type": ["string", "null"], "description": "EXIF 拍摄时间 (UTC)"},
+        "flags": {"type": "array", "items": {"type": "string"},
+                  "description": "reused_from:<案件编号> | same_as_before | "
+                                 "captured_before_registration"}}},
     "Event": {"type": "object", "properties": {
         "seq": {"type": "integer"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"},
         "actor": {"type": "string"}, "role": {"type": "string"},
