@@ -26,9 +26,10 @@ from workflow.platform.base import local_today, to_local, utcnow
 from workflow.platform.errors import Conflict, InvalidInput, NotFound
 from workflow.platform.vocab import REPLY_CHANNELS, is_choice
 
-# Default 受理 limit: 5 working days. 《信访工作条例》(2022) 第二十二条 gives 15 days to decide
-# whether a matter is accepted; the 应急管理 举报 rules of several provinces (and the 12350
-# hotline practice) use 5 working days for the 受理 decision, which this office follows.
+# Default 受理 limit: 5 working days (setting COMPLAINT_ACCEPT_WORKING_DAYS). The outer bound
+# is the 15 days《信访工作条例》(2022) gives an authority to decide whether it accepts a matter;
+# 5 working days is the shorter limit local 安全生产举报 handling rules commonly set for the
+# 受理 decision. The office sets its own rule through the setting.
 ACCEPT_WORKING_DAYS = 5
 MAX_REWARD = Decimal("9999999999.99")
 
