@@ -51,6 +51,7 @@ class Config:
     ESCALATE_INTERVIEW_DAYS = _int("ESCALATE_INTERVIEW_DAYS", 30)
     ACCEPT_WORKING_DAYS = _int("ACCEPT_WORKING_DAYS", 2)
     LOOKBACK_DAYS = _int("LOOKBACK_DAYS", 365)
+    COMPLAINT_ACCEPT_WORKING_DAYS = _int("COMPLAINT_ACCEPT_WORKING_DAYS", 5)
 
     # 季度点评 / 年度考核: weight of each figure in a department's score (0 leaves it out);
     # 退回率 and 延期率 count as 1 − rate. See workflow/kpis.py::rank.

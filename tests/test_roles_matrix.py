@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories_complaints import complaint_at, reply, verification_file
 from workflow.core.machine import TRIGGERS, roles_for
 from workflow.org.roles import ROLES
 
@@ -13,12 +14,13 @@ ROLE_USER = {"office_staff": "office_staff2", "office_director": "office_directo
 SOURCE_STATUS = {"register": "draft", "accept": "assigned", "report": "in_progress",
                  "return": "reported", "verify": "reported", "reject": "verified",
                  "close": "verified", "reopen": "closed", "cancel": "assigned",
-                 "transfer": "in_progress"}
+                 "transfer": "in_progress", "dismiss": "in_progress"}
 EXPECTED = {
     "register": {"office_staff"}, "accept": {"dept_officer", "dept_head"},
     "report": {"dept_head"}, "return": {"office_staff"}, "verify": {"office_staff"},
     "reject": {"office_director"}, "close": {"office_staff", "office_director"},
     "reopen": {"office_director"}, "cancel": {"office_director"}, "transfer": {"office_staff"},
+    "dismiss": {"office_staff", "office_director"},
 }
 
 
@@ -32,10 +34,18 @@ def test_table_matches_machine():
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("trigger", TRIGGERS)
 def test_trigger_by_role(client, world, trigger, role):
-    case = world.case_at(SOURCE_STATUS[trigger])
+    if trigger == "dismiss":
+        # 经核实不属实 exists for 举报 only, with its 核实材料 and a 答复 to the reporter
+        case = complaint_at(world, SOURCE_STATUS[trigger])
+        verification_file(world, case)
+        reply(world, case)
+    else:
+        case = world.case_at(SOURCE_STATUS[trigger])
     if trigger == "report":
         world.evidence(case)
     body = {"trigger": trigger, "version": case.version, "comment": "理由：核实后处理"}
+    if trigger == "dismiss":
+        body["verification_record"] = "经现场核实，举报反映的问题不存在"
     if trigger == "report":
         body["statement"] = "已整改"
     if trigger == "transfer":

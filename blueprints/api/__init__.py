@@ -75,6 +75,7 @@ def query_args(allowed: set[str]) -> dict:
 from blueprints.api import (  # noqa: E402,F401  (routes register on import)
     calendar_days,
     cases,
+    complaints,
     kpis,
     ledger,
     meta,

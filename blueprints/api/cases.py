@@ -76,6 +76,9 @@ def post_transition(case_id: int):
         data["department_id"] = parse_id(data["department_id"], "department_id")
     if "statement" in data and not isinstance(data["statement"], str):
         raise InvalidInput("statement 须为文本", field="statement")
+    if "verification_record" in data and (not isinstance(data["verification_record"], str)
+                                          or len(data["verification_record"]) > 5000):
+        raise InvalidInput("verification_record 须为 5000 字以内的文本", field="verification_record")
     user = api_user()
     case = service.transition(db.session, case_id, trigger, user, version=version,
                               comment=comment, data=data, settings=settings())

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from blueprints.extensions import db, settings
 from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_calendar
-from blueprints.web.case_panels import panels
+from blueprints.web.case_panels import complaint_panel, panels
 from workflow.core import machine, policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case, OnsiteVerification
@@ -16,7 +16,13 @@ from workflow.org.models import Department
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
 from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
-from workflow.platform.vocab import ACTION_LABELS, EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS
+from workflow.platform.vocab import (
+    ACTION_LABELS,
+    EVIDENCE_CATEGORIES,
+    OFFICE_EVIDENCE_CATEGORIES,
+    PLAN_PARTS,
+    TRIGGER_LABELS,
+)
 from workflow.problems.queues import deadline_info
 
 # What each step's comment box is called, and whether it is required
@@ -24,9 +30,10 @@ COMMENT_LABELS = {
     "register": ("交办意见", False), "accept": ("签收备注", False), "report": ("上报备注", False),
     "return": ("退回意见", True), "verify": ("核查意见", False), "reject": ("不通过理由", True),
     "close": ("销号意见", False), "reopen": ("重新整改理由", True), "cancel": ("撤销说明", True),
-    "transfer": ("转办理由", True),
+    "transfer": ("转办理由", True), "dismiss": ("办结意见", False),
 }
-ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version")
+ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version",
+                 "verification_record")
 
 
 def _shown_disabled(trigger: str, user) -> bool:
@@ -65,11 +72,14 @@ def shown_forms(actions: list[dict], work: dict, x: dict) -> set[str]:
         "progress": x["progress"]["can_report"], "supervision": bool(sup["kinds"]),
         "listing": bool(sup["listing"]), "lookback": lb["can_record"], "reopen": lb["can_confirm"],
         **{name: on for name, on in work.items() if name != "edit"},
+        **{f"complaint-{name}": on for name, on in x["complaint"]["work"].items()},
     }
     return {f"action-{a['trigger']}" for a in actions} | {k for k, on in offered.items() if on}
 
 
-def render_case(case: Case, *, errors: FormErrors | None = None, values=None, status: int = 200):
+def render_case(case: Case, *, errors: FormErrors | None = None, values=None, status: int = 200,
+                reporter: dict | None = None):
+    """The case page; ``reporter`` is the revealed reporter (only after a recorded reading)."""
     user = actor()
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
                                 .order_by(AuditEvent.seq)).all()
@@ -85,13 +95,16 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     dept_names = {d.id: d.name for d in departments}
     actions, work = action_forms(case, user), available_work(case, user)
     x = panels(case, user, today())
+    x["complaint"] = complaint_panel(case, user, reporter)
     return render_template(
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
         actions=actions, work=work, shown_forms=shown_forms(actions, work, x),
         deadline=deadline_info(case, today(), work_calendar()), departments=departments,
         dept_names=dept_names, errors=errors or FormErrors(), values=values or {},
         ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
-        EVIDENCE_CATEGORIES=EVIDENCE_CATEGORIES, CANCEL_REASONS=service.CANCEL_REASONS,
+        EVIDENCE_CATEGORIES={k: v for k, v in EVIDENCE_CATEGORIES.items()
+                             if k not in OFFICE_EVIDENCE_CATEGORIES},
+        CANCEL_REASONS=service.CANCEL_REASONS,
         ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=x), status
 
 
@@ -126,6 +139,10 @@ def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
         data["department_id"] = parse_id(form["department_id"], "department_id")
     if "cancel_reason" in accepted:
         data["cancel_reason"] = form.get("cancel_reason") or "other"
+    if "verification_record" in accepted:
+        if len(form.get("verification_record") or "") > 5000:
+            raise InvalidInput("核实情况过长（最多 5000 字）", field="verification_record")
+        data["verification_record"] = form.get("verification_record") or ""
     return int(raw_version), comment, data
 
 

@@ -6,15 +6,18 @@ workflow functions check the same conditions again when the form is posted.
 """
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from blueprints.extensions import db
+from blueprints.web import work_calendar
 from workflow.core import policy
 from workflow.core.evidence import Evidence
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_ROLES
 from workflow.platform.errors import RULE_MESSAGES, Forbidden, RuleFailed
-from workflow.platform.vocab import HELD_BY_DEPARTMENT
-from workflow.problems import disputes, extensions, progress, supervision
+from workflow.platform.masking import mask_contact, mask_name
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, REPLY_CHANNELS
+from workflow.problems import complaints, disputes, extensions, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
 from workflow.problems.lookback import LookBack
@@ -90,6 +93,29 @@ def _target_panel(case, user) -> dict | None:
             "free_files": [f for f in files if f.id not in cited],
             "can_record": bool(item.target_count) and policy.can_record_occurrence(case, user),
             "can_edit_target": policy.can_edit_target(user)}
+
+
+def complaint_panel(case, user, reporter: dict | None = None) -> dict:
+    """监督举报: the masked reporter (or the one just revealed), 答复, 奖励, 受理期限."""
+    if not case.is_complaint:
+        return {"on": False, "work": {}, "channels": REPLY_CHANNELS}
+    work = policy.complaint_work(case, user)
+    if not case.has_reporter:
+        work["reveal"] = False
+    rewards = complaints.rewards_of(db.session, case)
+    if not any(r.state == "pending" for r in rewards):
+        work["decide_reward"] = False
+    elif work.get("reward"):
+        work["reward"] = False  # one pending request at a time
+    accept_days = current_app.config["COMPLAINT_ACCEPT_WORKING_DAYS"]
+    return {"on": True, "work": work, "revealed": reporter,
+            "masked_name": mask_name(case.reporter_name),
+            "masked_contact": mask_contact(case.reporter_contact),
+            "replies": complaints.replies_of(db.session, case), "rewards": rewards,
+            "accept_days": accept_days,
+            "accept_due": complaints.accept_due_on(case, work_calendar(), accept_days)
+            if case.status == "draft" else None,
+            "channels": REPLY_CHANNELS}
 
 
 def panels(case, user, today) -> dict:

@@ -12,7 +12,8 @@ from workflow.problems.supervision import interview_candidates
 
 def queue_context(user) -> QueueContext:
     return QueueContext(user=user, today=today(), calendar=work_calendar(),
-                        lookback_days=current_app.config["LOOKBACK_DAYS"])
+                        lookback_days=current_app.config["LOOKBACK_DAYS"],
+                        complaint_accept_days=current_app.config["COMPLAINT_ACCEPT_WORKING_DAYS"])
 
 
 @bp.get("/")

@@ -11,7 +11,7 @@ from workflow.org.models import Department
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.errors import DomainError
 from workflow.platform.vocab import GRADES, SOURCES
-from workflow.problems.fields import FIELD_LABELS, TEXT_LIMITS
+from workflow.problems.fields import FIELD_LABELS, REPORTER_FIELDS, TEXT_LIMITS
 from workflow.problems.registration import create_problem, update_draft
 
 FORM_FIELDS = tuple(FIELD_LABELS)
@@ -31,6 +31,10 @@ def problem_raw(form, *, partial: bool) -> dict:
     if partial:
         for name in CHOICE_FIELDS:
             if raw[name] == "":
+                del raw[name]
+        # the edit form never shows the reporter (see _draft_values): empty keeps it
+        for name in REPORTER_FIELDS:
+            if not raw[name].strip():
                 del raw[name]
     return raw
 
@@ -91,6 +95,8 @@ def _draft_values(case) -> dict:
                    "credit_code": case.credit_code or "",
                    "funds": str(case.funds) if case.funds is not None else "",
                    "suspended": "1" if case.suspended else ""})
+    # the reporter is revealed on the case page only, where each reading is recorded
+    values.update({name: "" for name in REPORTER_FIELDS})
     return values
 
 

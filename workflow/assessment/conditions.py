@@ -29,7 +29,15 @@ Index("ix_cases_open_deadline", Case.deadline, postgresql_where=Case.closed_at.i
 Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at, AuditEvent.case_id)
 
 
-NOT_CANCELLED = Case.status != "cancelled"
+# Cancelled cases, and 举报 closed as 经核实不属实 (nothing to rectify), are no hazards to count
+NOT_CANCELLED = and_(Case.status != "cancelled", Case.dismissed_at.is_(None))
+
+
+def dismissed_in(w: Window):
+    """举报 registered in the window and closed as 不属实 (counted apart; like a
+    cancellation, read from the case's current columns)."""
+    return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc,
+                Case.status == "closed", Case.dismissed_at.isnot(None))
 
 
 def closed_by(w: Window):

@@ -31,6 +31,10 @@ Exact definitions (the same text is in the README, section 考核与台账):
 - 延期率 ``extension_rate`` = registered cases flagged ``extended`` ÷ registered.
 - 平均整改时长 ``avg_days_to_close``: mean of (closed_at − registered_at) in days
   (fractional) over the closed registered cases.
+- 不属实 ``dismissed``: 举报 registered in the period and closed as 经核实不属实
+  (trigger ``dismiss``). They are counted here only: like cancelled
+  cases they are left out of every other figure (a complaint found untrue is not a
+  hazard, so it neither raises nor lowers the 整改率).
 - 目标任务完成率 ``task_completion_rate``: task cases (kind ``task``) registered
   by wend with an original deadline on or after the period start (the year's live
   tasks), closed by the cut-off ÷ those task cases.
@@ -53,6 +57,7 @@ from workflow.assessment.conditions import (
     accept_ok,
     bucket_conditions,
     closed_by,
+    dismissed_in,
     due,
     on_time,
     overdue,
@@ -184,6 +189,10 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for k, n, c in session.execute(_grouped(stmt, scope, key)):
         row(k).update(tasks=n, tasks_closed=c)
 
+    stmt = select(key, func.count()).where(dismissed_in(w), *extra)
+    for k, n in session.execute(_grouped(stmt, scope, key)):
+        row(k).update(dismissed=n)
+
     if scope == "department":
         # every working unit gets a row, even one without cases in the period
         depts = session.execute(select(Department.id, Department.name, Department.kind,
@@ -216,7 +225,7 @@ def _empty_row() -> dict:
     return {"registered": 0, "closed": 0, "due": 0, "on_time": 0, "due_current": 0,
             "on_time_current": 0, "major_registered": 0, "major_closed": 0, "extended": 0,
             "accept_due": 0, "accepted_on_time": 0, "reports": 0, "returns": 0, "tasks": 0,
-            "tasks_closed": 0, "avg_days_to_close": None,
+            "tasks_closed": 0, "avg_days_to_close": None, "dismissed": 0,
             "overdue_buckets": {b: 0 for b in BUCKETS}}
 
 

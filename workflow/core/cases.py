@@ -25,7 +25,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflow.org.models import Department, User
 from workflow.org.roles import DEPARTMENT_ROLES, READ_ALL_ROLES
 from workflow.platform.base import Base, iso_utc, utcnow
-from workflow.platform.vocab import GRADES, KINDS, PLAN_PARTS, SOURCES, STATUS_LABELS
+from workflow.platform.masking import mask_contact, mask_name
+from workflow.platform.vocab import (
+    DISMISSED_LABEL,
+    GRADES,
+    KINDS,
+    PLAN_PARTS,
+    SOURCES,
+    STATUS_LABELS,
+)
 
 case_co_departments = Table(
     "case_co_departments",
@@ -98,6 +106,12 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # 监督举报: who reported (shown to the office only) and a 不属实 closure
+    reporter_name: Mapped[str | None] = mapped_column(String(60))
+    reporter_contact: Mapped[str | None] = mapped_column(String(100))
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dismissal_record: Mapped[str | None] = mapped_column(Text)
+
     # Head of the per-case audit chain, so removing the last event is detected too
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str | None] = mapped_column(String(64))
@@ -124,7 +138,28 @@ class Case(Base):
 
     @property
     def status_label(self) -> str:
+        if self.is_dismissed:
+            return DISMISSED_LABEL
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.source == "complaint"
+
+    @property
+    def is_dismissed(self) -> bool:
+        """Closed as 经核实不属实: the matter is ended, nothing was rectified."""
+        return self.status == "closed" and self.dismissed_at is not None
+
+    @property
+    def outcome(self) -> str | None:
+        if self.status != "closed":
+            return None
+        return "dismissed" if self.dismissed_at is not None else "rectified"
+
+    @property
+    def has_reporter(self) -> bool:
+        return bool(self.reporter_name or self.reporter_contact)
 
     @property
     def plan(self) -> dict:
@@ -192,6 +227,13 @@ class Case(Base):
             "reported_at": iso_utc(self.reported_at), "verified_at": iso_utc(self.verified_at),
             "closed_at": iso_utc(self.closed_at),
             "audit_seq": self.audit_seq, "audit_head": self.audit_head,
+            # the reporter is masked for every reader; the office reveals it on purpose
+            # (POST /cases/{id}/reporter), which is recorded in the chain
+            "reporter_name": mask_name(self.reporter_name),
+            "reporter_contact": mask_contact(self.reporter_contact),
+            "reporter_masked": self.has_reporter,
+            "outcome": self.outcome, "dismissed_at": iso_utc(self.dismissed_at),
+            "dismissal_record": self.dismissal_record,
         }
 
 

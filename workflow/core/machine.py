@@ -22,6 +22,8 @@ TRANSITIONS = [
     {"trigger": "reopen", "source": "closed", "dest": "in_progress"},
     {"trigger": "cancel", "source": ["draft", "assigned"], "dest": "cancelled"},
     {"trigger": "transfer", "source": ["assigned", "in_progress"], "dest": "assigned"},
+    # 监督举报 found 不属实 on 核实: the matter ends (closed, outcome dismissed), nothing rectified
+    {"trigger": "dismiss", "source": ["assigned", "in_progress"], "dest": "closed"},
 ]
 TRIGGERS = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
 
@@ -41,7 +43,10 @@ TRIGGER_ROLES: dict[str, frozenset[str]] = {
     "reopen": frozenset({OFFICE_DIRECTOR}),
     "cancel": frozenset({OFFICE_DIRECTOR}),
     "transfer": frozenset({OFFICE_STAFF}),
+    "dismiss": frozenset({OFFICE_STAFF, OFFICE_DIRECTOR}),
 }
+# Triggers that exist only for some cases: ``dismiss`` ends a 举报 (source complaint)
+CASE_TRIGGERS = {"dismiss": lambda case: case.source == "complaint"}
 # Triggers that act on the caller's own department's case
 DEPARTMENT_SCOPED = frozenset({"accept", "report"})
 
@@ -55,6 +60,12 @@ def roles_for(trigger: str, case) -> frozenset[str]:
 
 def possible_triggers(status: str) -> list[str]:
     return [t for t in TRIGGERS if t in MACHINE.get_triggers(status)]
+
+
+def triggers_for(case) -> list[str]:
+    """The triggers of the case's status that apply to this case at all."""
+    return [t for t in possible_triggers(case.status)
+            if t not in CASE_TRIGGERS or CASE_TRIGGERS[t](case)]
 
 
 def can_fire(status: str, trigger: str) -> bool:

@@ -86,6 +86,7 @@ def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
         "reopen": (dept, "reopened", f"重新整改：{label}", "已销号的问题须重新整改"),
         "verify": (dept, "approved", f"核查通过：{label}", "等待销号审批"),
         "close": (dept, "approved", f"已销号：{label}", "整改已核查并销号"),
+        "dismiss": (dept, "approved", f"举报经核实不属实：{label}", "区安委办核实后办结，无需整改"),
         "report": (lambda: role_user_ids(session, OFFICE_STAFF), "reported",
                    f"待核查：{label}", "责任部门已上报整改情况"),
     }

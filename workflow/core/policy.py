@@ -284,3 +284,64 @@ def export_refusal(user: User) -> Forbidden | None:
 
 def can_edit_target(user: User) -> bool:
     return user.role in TARGET_EDITORS
+
+
+# --- 监督举报: reporter data, 核实材料, 答复, 奖励 ---------------------------------------------
+REPORTER_READERS = OFFICE_ROLES      # who may reveal the reporter's name and contact
+COMPLAINT_HANDLERS = OFFICE_ROLES    # 核实材料, 答复, 奖励申报
+REWARD_APPROVERS = frozenset({OFFICE_DIRECTOR})
+
+
+def _complaint_office_refusal(case: Case, user: User, roles, what: str) -> DomainError | None:
+    if user.role not in roles:
+        return refuse_role(roles, what, user)
+    if not case.is_complaint:
+        return RuleFailed(["complaint_only"])
+    return None
+
+
+def reporter_refusal(case: Case, user: User) -> DomainError | None:
+    """举报人 name and contact: the office only, each reading recorded."""
+    return _complaint_office_refusal(case, user, REPORTER_READERS, "查阅举报人信息")
+
+
+def can_read_reporter(case: Case, user: User) -> bool:
+    return case.has_reporter and reporter_refusal(case, user) is None
+
+
+def complaint_evidence_refusal(case: Case, user: User) -> DomainError | None:
+    """核实材料 of a 举报: the office, while the department holds the case."""
+    refusal = _complaint_office_refusal(case, user, COMPLAINT_HANDLERS, "上传核实材料")
+    if refusal is None and case.status not in HELD_BY_DEPARTMENT:
+        return _status_conflict(case, "不能上传核实材料")
+    return refusal
+
+
+def reply_refusal(case: Case, user: User) -> DomainError | None:
+    """答复举报人: the office, at any status (a 不予受理 is answered too)."""
+    return _complaint_office_refusal(case, user, COMPLAINT_HANDLERS, "答复举报人")
+
+
+def reward_refusal(case: Case, user: User) -> DomainError | None:
+    """举报奖励: proposed by the office for a 举报 found true and closed as rectified."""
+    refusal = _complaint_office_refusal(case, user, COMPLAINT_HANDLERS, "举报奖励申报")
+    if refusal is None and not (case.status == "closed" and not case.is_dismissed):
+        return RuleFailed(["reward_not_substantiated"])
+    return refusal
+
+
+def reward_decision_refusal(user: User) -> Forbidden | None:
+    if user.role in REWARD_APPROVERS:
+        return None
+    return refuse_role(REWARD_APPROVERS, "举报奖励审批", user)
+
+
+def complaint_work(case: Case, user: User) -> dict[str, bool]:
+    """Which 举报 forms the case page offers this user now."""
+    if not case.is_complaint:
+        return {}
+    return {"reveal": can_read_reporter(case, user),
+            "evidence": complaint_evidence_refusal(case, user) is None,
+            "reply": reply_refusal(case, user) is None,
+            "reward": reward_refusal(case, user) is None,
+            "decide_reward": reward_decision_refusal(user) is None}

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.core.cases import OnsiteVerification
+from workflow.core.complaints import ComplaintReply
 from workflow.core.evidence import Evidence
 from workflow.org.models import Department
 from workflow.platform.vocab import SOURCES
@@ -39,6 +40,17 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
     elif trigger == "close":
         if case.verified_by_id is not None and case.verified_by_id == actor.id:
             failed.append("same_person")
+    elif trigger == "dismiss":
+        if not case.is_complaint:
+            failed.append("complaint_only")
+        elif not session.scalar(select(func.count()).select_from(Evidence).where(
+                Evidence.case_id == case.id, Evidence.round == case.round,
+                Evidence.category == "verification")):
+            failed.append("verification_evidence_required")
+    if trigger in ("close", "dismiss") and case.is_complaint and not session.scalar(
+            select(func.count()).select_from(ComplaintReply).where(
+                ComplaintReply.case_id == case.id)):
+        failed.append("reply_required")
     return failed
 
 
@@ -54,6 +66,8 @@ def input_rules(session: Session, case, trigger: str, comment: str | None, data:
         statement = data.get("statement") or case.rectification_statement
         if not (statement and str(statement).strip()):
             failed.append("statement_required")
+    if trigger == "dismiss" and not str(data.get("verification_record") or "").strip():
+        failed.append("verification_record_required")
     if trigger == "transfer":
         dept_id = data.get("department_id")
         if dept_id is None:

@@ -30,12 +30,19 @@ from workflow.platform.errors import (
     RuleFailed,
     refuse_unknown,
 )
-from workflow.platform.vocab import EVIDENCE_CATEGORIES, PLAN_PARTS, TRIGGER_LABELS, is_choice
+from workflow.platform.vocab import (
+    EVIDENCE_CATEGORIES,
+    OFFICE_EVIDENCE_CATEGORIES,
+    PLAN_PARTS,
+    TRIGGER_LABELS,
+    is_choice,
+)
 
 # What each trigger accepts besides ``trigger``, ``version`` and ``comment``
 TRIGGER_FIELDS = {"report": {"statement"}, "transfer": {"department_id"},
-                  "cancel": {"cancel_reason"}}
-CANCEL_REASONS = {"duplicate": "重复登记", "error": "误登记", "other": "其他"}
+                  "cancel": {"cancel_reason"}, "dismiss": {"verification_record"}}
+CANCEL_REASONS = {"duplicate": "重复登记", "error": "误登记", "other": "其他",
+                  "not_accepted": "不予受理（举报）"}
 
 
 @dataclass
@@ -71,7 +78,7 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
 def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
     """For each trigger of the current status: may ``actor`` fire it, and if not, why."""
     actions = []
-    for trigger in machine.possible_triggers(case.status):
+    for trigger in machine.triggers_for(case):
         refusal = policy.role_refusal(trigger, case, actor)
         reasons = refusal.rules if refusal else state_rules(session, case, trigger, actor)
         action = {"trigger": trigger, "label": TRIGGER_LABELS[trigger],
@@ -166,13 +173,25 @@ def _apply(session, case: Case, trigger, actor, comment, data, settings, now) ->
         case.verified_by_id = case.verified_at = None
         if trigger == "reopen":
             case.closed_by_id = case.closed_at = None
+            case.dismissed_at = case.dismissal_record = None
         payload = {"round": case.round}
     elif trigger == "cancel":
         reason = data.get("cancel_reason") or "other"
         if not is_choice(reason, CANCEL_REASONS):
             raise InvalidInput(f"撤销原因须为：{', '.join(CANCEL_REASONS)}", field="cancel_reason")
+        if reason == "not_accepted" and not (case.is_complaint and case.status == "draft"):
+            raise RuleFailed(["not_accepted_draft_only"])
         case.cancelled_at = now
         payload = {"cancel_reason": reason}
+    elif trigger == "dismiss":
+        record_text = str(data["verification_record"]).strip()
+        case.closed_by_id, case.closed_at = actor.id, now
+        case.dismissed_at, case.dismissal_record = now, record_text
+        files = session.scalars(select(Evidence).where(
+            Evidence.case_id == case.id, Evidence.round == case.round,
+            Evidence.category == "verification")).all()
+        payload = {"verification_record": record_text, "round": case.round,
+                   "evidence": sorted(ev.sha256 for ev in files)}
     elif trigger == "transfer":
         old = case.department_id
         case.department_id = data["department_id"]
@@ -201,8 +220,9 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
     if refusal := policy.evidence_refusal(case, actor):
         raise refusal
     category = category or "other"
-    if not is_choice(category, EVIDENCE_CATEGORIES):
-        raise InvalidInput(f"材料类别须为：{', '.join(EVIDENCE_CATEGORIES)}", field="category")
+    if not is_choice(category, EVIDENCE_CATEGORIES) or category in OFFICE_EVIDENCE_CATEGORIES:
+        allowed = [k for k in EVIDENCE_CATEGORIES if k not in OFFICE_EVIDENCE_CATEGORIES]
+        raise InvalidInput(f"材料类别须为：{', '.join(allowed)}", field="category")
     name, mime = check_upload(data, filename, settings.max_upload_bytes)
     digest = (storage or Storage(settings.storage_dir)).put(data)
     ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,

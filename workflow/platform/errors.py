@@ -22,6 +22,13 @@ RULE_MESSAGES = {
     "already_listed": "本案已挂牌督办",
     "not_listed": "本案未挂牌督办，无需摘牌",
     "rectification_unverified": "挂牌督办的问题须整改核查通过后方可摘牌",
+    # 监督举报
+    "complaint_only": "该操作只适用于监督举报来源的案件",
+    "reply_required": "举报案件办结（销号或经核实不属实）前须先答复举报人",
+    "verification_record_required": "经核实不属实须填写核实情况",
+    "verification_evidence_required": "经核实不属实须至少上传 1 份本轮核实材料",
+    "reward_not_substantiated": "举报奖励只适用于经核实属实并已整改销号的举报案件",
+    "not_accepted_draft_only": "不予受理只适用于尚未受理（待挂号）的举报",
     # task list
     "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
 }

@@ -111,3 +111,17 @@ ACTION_LABELS.update({
 def is_choice(value, choices) -> bool:
     """Whether user input names one of ``choices`` (lists or objects from JSON never do)."""
     return isinstance(value, str) and value in choices
+
+# 监督举报 handled to the end: 不属实 closure, 答复, 奖励, reporter access
+TRIGGER_LABELS["dismiss"] = "经核实不属实"
+EVIDENCE_CATEGORIES["verification"] = "核实材料"
+# categories only the office files (through its own operation), never a department upload
+OFFICE_EVIDENCE_CATEGORIES = frozenset({"verification"})
+REPLY_CHANNELS = {"phone": "电话", "sms": "短信", "letter": "书面", "in_person": "当面",
+                  "online": "网上答复"}
+DISMISSED_LABEL = "已办结（经核实不属实）"
+ACTION_LABELS.update({
+    "dismiss": TRIGGER_LABELS["dismiss"], "reporter_viewed": "查阅举报人信息",
+    "complaint_reply": "答复举报人", "complaint_evidence": "上传核实材料",
+    "reward_proposed": "举报奖励申报", "reward_decision": "举报奖励审批",
+})

@@ -41,6 +41,9 @@ SYNONYMS = {
     "responsible_phone": ["电话", "联系电话", "手机"],
     "funds": ["整改资金(万元)", "整改资金", "资金(万元)"],
     "suspended": ["是否停产", "停产"],
+    # 监督举报 lists; the ledger export writes these masked under other names (not re-imported)
+    "reporter_name": ["举报人", "举报人姓名"],
+    "reporter_contact": ["举报人联系方式", "举报人电话", "举报人联系电话"],
     # written by the ledger export, read but not imported (the new case starts over)
     "_ignored": ["整改完成情况", "复查人", "复查意见", "销号时间", "状态", "备注"],
 }

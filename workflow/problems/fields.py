@@ -16,6 +16,7 @@ TEXT_LIMITS = {
     "title": 200, "description": 5000, "found_by": 100, "industry": 60, "town": 60,
     "responsible_unit": 200, "location": 200, "basis": 2000, "measures_required": 5000,
     "responsible_person": 60, "responsible_phone": 40, "original_number": 60,
+    "reporter_name": 60, "reporter_contact": 100,
 }
 FIELD_LABELS = {
     "title": "标题", "description": "问题描述", "source": "问题来源", "grade": "隐患等级",
@@ -26,7 +27,9 @@ FIELD_LABELS = {
     "basis": "判定依据", "measures_required": "整改措施/要求", "responsible_person": "整改责任人",
     "responsible_phone": "联系电话", "funds": "整改资金（万元）", "suspended": "是否停产",
     "original_number": "原编号", "co_department_ids": "配合部门",
+    "reporter_name": "举报人", "reporter_contact": "举报人联系方式",
 }
+REPORTER_FIELDS = ("reporter_name", "reporter_contact")
 REQUIRED = ("title", "description", "source", "grade", "department_id")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
@@ -65,6 +68,9 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
             names = "、".join(v[0] for k, v in SOURCES.items() if k != "task_list")
             raise InvalidInput(f"未知的问题来源“{raw['source']}”；可选：{names}", field="source")
         out["source"] = key
+    if out.get("source") not in (None, "complaint") and any(out.get(f) for f in REPORTER_FIELDS):
+        field = next(f for f in REPORTER_FIELDS if out.get(f))
+        raise InvalidInput(f"{_label(field)}只适用于“监督举报”来源的问题", field=field)
     if "grade" in raw:
         key = normalise_key(raw["grade"], GRADES)
         if key is None:

@@ -57,11 +57,13 @@ class LookBack(Base):
 
 def due_lookbacks(session: Session, *, days: int, now: datetime | None = None,
                   limit: int = 200) -> list[Case]:
-    """Closed cases whose latest closure is ``days`` old and not yet looked back at."""
+    """Closed cases whose latest closure is ``days`` old and not yet looked back at
+    (a 举报 closed as 不属实 had nothing rectified, so nothing can rebound)."""
     now = now or utcnow()
     done = exists().where(LookBack.case_id == Case.id, LookBack.closed_at == Case.closed_at)
     return list(session.scalars(select(Case).where(
-        Case.status == "closed", Case.closed_at <= now - timedelta(days=days), ~done)
+        Case.status == "closed", Case.closed_at <= now - timedelta(days=days), ~done,
+        Case.dismissed_at.is_(None))
         .order_by(Case.closed_at, Case.id).limit(limit)))
 
 

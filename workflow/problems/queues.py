@@ -27,7 +27,9 @@ from workflow.org.roles import (
     OFFICE_STAFF,
 )
 from workflow.platform.base import utcnow
+from workflow.platform.sqltime import utc_start
 from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES, STATUS_LABELS
+from workflow.problems.complaints import ACCEPT_WORKING_DAYS, accept_cutoff
 from workflow.problems.disputes import Dispute
 from workflow.problems.lookback import LookBack
 from workflow.problems.supervision import interview_clause
@@ -42,6 +44,7 @@ class QueueContext:
     today: date
     calendar: Any
     lookback_days: int = 365
+    complaint_accept_days: int = ACCEPT_WORKING_DAYS
 
     @property
     def due_soon_limit(self) -> date:
@@ -108,7 +111,15 @@ def _lookback_due(ctx: QueueContext):
     """Twin of ``lookback.due_lookbacks``: closed long enough and not reviewed for that closure."""
     done = exists().where(LookBack.case_id == Case.id, LookBack.closed_at == Case.closed_at)
     return and_(Case.status == "closed",
-                Case.closed_at <= utcnow() - timedelta(days=ctx.lookback_days), ~done)
+                Case.closed_at <= utcnow() - timedelta(days=ctx.lookback_days), ~done,
+                Case.dismissed_at.is_(None))
+
+
+def _complaints_due(ctx: QueueContext):
+    """举报 still waiting for 受理/不予受理 whose limit has come (today or earlier)."""
+    cutoff = accept_cutoff(ctx.today, ctx.calendar, ctx.complaint_accept_days)
+    return and_(Case.status == "draft", Case.source == "complaint",
+                Case.created_at < utc_start(cutoff + timedelta(days=1)))
 
 
 QUEUES: dict[str, Queue] = {q.key: q for q in [
@@ -155,6 +166,8 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
     Queue("reopen_pending", "回头看待确认",
           lambda c: exists().where(LookBack.case_id == Case.id, LookBack.state == "reopen_pending"),
           "回头看发现反弹，待主任确认重新整改"),
+    Queue("complaints_due", "举报待受理（到期）", lambda c: _complaints_due(c),
+          "受理期限已到的监督举报：挂号交办即受理，不予受理由主任撤销并说明理由"),
     Queue("my_escalated", "催办督办",
           lambda c: and_(_own(c), Case.status.in_(OPEN_STATUSES),
                          or_(Case.supervision_level > 0, Case.listed.is_(True))),
@@ -166,9 +179,9 @@ ROLE_QUEUES: dict[str, list[str]] = {
                    "my_drafts"],
     DEPT_HEAD: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
                 "my_drafts"],
-    OFFICE_STAFF: ["review", "drafts", "disputes", "extension_requests", "overdue", "escalated",
+    OFFICE_STAFF: ["review", "drafts", "complaints_due", "disputes", "extension_requests", "overdue", "escalated",
                    "lookbacks_due", "closure"],
-    OFFICE_DIRECTOR: ["closure", "major", "major_extensions", "listed", "interview",
+    OFFICE_DIRECTOR: ["closure", "complaints_due", "major", "major_extensions", "listed", "interview",
                       "reopen_pending", "lookbacks_due", "overdue", "extension_requests",
                       "disputes"],
     INSPECTOR: ["my_drafts", "review", "major"],

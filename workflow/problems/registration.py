@@ -12,6 +12,7 @@ from workflow.core.workdays import calendar_for
 from workflow.org.models import Department, User
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import Conflict
+from workflow.platform.masking import mask_contact, mask_name
 from workflow.problems.fields import clean_problem_fields
 
 
@@ -59,6 +60,10 @@ def update_draft(session: Session, case_id: int, actor: User, raw: dict, *,
 def _payload(fields: dict, co_ids) -> dict:
     out = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v) if v is not None and
                not isinstance(v, (int, bool, str)) else v) for k, v in fields.items()}
+    # every reader of the case reads its chain: the reporter is kept there masked only
+    for key, mask in (("reporter_name", mask_name), ("reporter_contact", mask_contact)):
+        if key in out:
+            out[key] = mask(out[key])
     if co_ids:
         out["co_department_ids"] = list(co_ids)
     return out

@@ -12,11 +12,20 @@ from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage
 from workflow.org.models import Department
 from workflow.org.roles import ROLE_LABELS
-from workflow.platform.vocab import ACTION_LABELS, GRADES, KINDS, PLAN_PARTS, source_label
+from workflow.platform.masking import mask_contact, mask_name
+from workflow.platform.vocab import (
+    ACTION_LABELS,
+    GRADES,
+    KINDS,
+    PLAN_PARTS,
+    REPLY_CHANNELS,
+    source_label,
+)
 from workflow.records.render import format_cn_date, thumbnail_data_uri
 
 DEFAULT_ISSUER = "常州市武进区安全生产委员会办公室"
-CANCEL_LABELS = {"duplicate": "重复登记", "error": "误登记", "other": "其他"}
+CANCEL_LABELS = {"duplicate": "重复登记", "error": "误登记", "other": "其他",
+                 "not_accepted": "不予受理（举报）"}
 
 
 def human_size(size: int) -> str:
@@ -36,6 +45,16 @@ def deadline_text(case: Case) -> str:
     return text
 
 
+def source_with_reporter(case: Case) -> str:
+    """The source, with the reporter of a 举报 masked (printed records never show it whole)."""
+    text = source_label(case.source)
+    if case.is_complaint and case.has_reporter:
+        who = " ".join(x for x in (mask_name(case.reporter_name),
+                                   mask_contact(case.reporter_contact)) if x)
+        text += f"（举报人 {who}）"
+    return text
+
+
 def case_fields(case: Case) -> list[tuple[str, str]]:
     """The 台账 fields of domain brief §5 as (label, text), empty ones kept as blanks."""
     person = " ".join(x for x in (case.responsible_person, case.responsible_phone) if x)
@@ -46,7 +65,7 @@ def case_fields(case: Case) -> list[tuple[str, str]]:
         ("编号", case.display_number + (f"（原编号 {case.original_number}）"
                                          if case.original_number else "")),
         ("类别", KINDS.get(case.kind, case.kind or "")),
-        ("问题来源", source_label(case.source)),
+        ("问题来源", source_with_reporter(case)),
         ("隐患等级", GRADES.get(case.grade, case.grade or "")),
         ("发现时间", format_cn_date(case.found_on)),
         ("发现人/检查组", case.found_by or ""),
@@ -67,8 +86,11 @@ def case_fields(case: Case) -> list[tuple[str, str]]:
 
 def case_texts(case: Case) -> list[tuple[str, str]]:
     """Long free-text fields printed across the full width."""
-    return [("问题名称", case.title or ""), ("问题描述", case.description or ""),
-            ("判定依据", case.basis or ""), ("整改措施/要求", case.measures_required or "")]
+    texts = [("问题名称", case.title or ""), ("问题描述", case.description or ""),
+             ("判定依据", case.basis or ""), ("整改措施/要求", case.measures_required or "")]
+    if case.is_dismissed:
+        texts.append(("核实情况（经核实不属实）", case.dismissal_record or ""))
+    return texts
 
 
 def plan_rows(case: Case) -> list[tuple[str, str]]:
@@ -102,6 +124,13 @@ def event_detail(ev: AuditEvent, departments: dict[int, str]) -> str:
         parts.append(f"编号 {payload['number']}，期限 {payload.get('deadline', '')}")
     elif ev.action == "cancel":
         parts.append(f"原因：{CANCEL_LABELS.get(payload.get('cancel_reason'), '')}")
+    elif ev.action == "dismiss" and payload.get("verification_record"):
+        parts.append(f"核实情况：{payload['verification_record']}")
+    elif ev.action == "complaint_reply":
+        parts.append(f"{REPLY_CHANNELS.get(payload.get('channel'), '')}答复"
+                     f"（{payload.get('replied_on', '')}）：{payload.get('content', '')}")
+    elif ev.action in ("reward_proposed", "reward_decision"):
+        parts.append(f"奖励金额 {payload.get('amount', '')} 元")
     elif ev.action == "onsite_verification":
         parts.append(f"核查人：{'、'.join(payload.get('verifiers') or [])}")
     if ev.comment:

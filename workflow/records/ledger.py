@@ -12,8 +12,8 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.platform.errors import InvalidInput
 from workflow.platform.sqltime import utc_start
-from workflow.platform.vocab import GRADES, source_label
-from workflow.records.casedata import DEFAULT_ISSUER
+from workflow.platform.vocab import GRADES
+from workflow.records.casedata import DEFAULT_ISSUER, source_with_reporter
 from workflow.records.render import format_cn_date, render_pdf, render_record_html
 from workflow.records.stamp import ChainStamp, metadata_for
 
@@ -81,7 +81,7 @@ def render_ledger(session: Session, cases: list[Case], *, scope_text: str,
         as_of = session.scalar(select(func.max(AuditEvent.at))
                                .where(AuditEvent.case_id.in_([c.id for c in cases])))
     as_of = as_of or datetime(2000, 1, 1)
-    rows = [LedgerRow(c.display_number, source_label(c.source), c.found_on,
+    rows = [LedgerRow(c.display_number, source_with_reporter(c), c.found_on,
                       c.responsible_unit or "", c.description or c.title,
                       GRADES.get(c.grade, c.grade or ""), c.measures_required or "",
                       c.department.name if c.department else "", c.deadline, c.status_label,

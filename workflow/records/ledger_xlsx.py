@@ -20,7 +20,8 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.base import to_local
-from workflow.platform.vocab import GRADES, SOURCES, STATUS_LABELS
+from workflow.platform.masking import mask_contact, mask_name
+from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
 
 # (header, key, width, type) — key names the value in the row dict built below
 COLUMNS = [
@@ -51,6 +52,10 @@ COLUMNS = [
     ("原编号", "original_number", 16, "text"),
     # beyond the brief's list: the short title, so an exported ledger re-imports whole
     ("标题", "title", 30, "text"),
+    # 监督举报: the reporter is never exported in full; these headers are not import synonyms,
+    # so a re-imported ledger does not take the masked text for a name
+    ("举报人（已脱敏）", "reporter_name", 12, "text"),
+    ("举报人联系方式（已脱敏）", "reporter_contact", 16, "text"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
@@ -69,7 +74,8 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                    Case.responsible_phone, Case.deadline, Case.funds, Case.suspended,
                    Case.rectification_statement, verifier.display_name.label("verified_by"),
                    verify_event.comment.label("verify_comment"), Case.closed_at, Case.status,
-                   Case.original_number, Case.title)
+                   Case.original_number, Case.title, Case.reporter_name, Case.reporter_contact,
+                   Case.dismissed_at)
             .select_from(Case)
             .outerjoin(Department, Department.id == Case.department_id)
             .outerjoin(verifier, verifier.id == Case.verified_by_id)
@@ -85,7 +91,10 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
         r = row._mapping
         yield {**r, "source": SOURCES[r["source"]][0] if r["source"] in SOURCES else r["source"],
                "grade": GRADES.get(r["grade"], r["grade"]),
-               "status": STATUS_LABELS.get(r["status"], r["status"]),
+               "status": (DISMISSED_LABEL if r["status"] == "closed" and r["dismissed_at"]
+                          else STATUS_LABELS.get(r["status"], r["status"])),
+               "reporter_name": mask_name(r["reporter_name"]),
+               "reporter_contact": mask_contact(r["reporter_contact"]),
                "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
 
 

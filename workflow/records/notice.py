@@ -38,7 +38,9 @@ def render_notice(session: Session, case: Case, *, issuer: str = DEFAULT_ISSUER,
     found = "经" + (source_label(case.source) or "检查")
     if case.found_on:
         found += f"，于{format_cn_date(case.found_on)}"
-    fields = [f for f in case_fields(case) if f[0] in NOTICE_FIELDS]
+    # the notice goes to the rectifying unit: no trace of a reporter, not even masked
+    fields = [(label, source_label(case.source)) if label == "问题来源" else (label, text)
+              for label, text in case_fields(case) if label in NOTICE_FIELDS]
     signatures = [("交办人（区安委办）", register.actor_name if register else "",
                    register.at if register else case.registered_at),
                   ("签收人（责任部门）", accept.actor_name if accept else "",
