@@ -22,6 +22,10 @@ RULE_MESSAGES = {
     "already_listed": "本案已挂牌督办",
     "not_listed": "本案未挂牌督办，无需摘牌",
     "rectification_unverified": "挂牌督办的问题须整改核查通过后方可摘牌",
+    # 三员分立: role grants need a second person
+    "own_request": "不能批准自己提出的角色授权申请",
+    "own_grant": "不能批准授予自己的角色",
+    "role_grant_pending": "该账号的角色授权尚待批准，批准后自动启用",
     # task list
     "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
 }
