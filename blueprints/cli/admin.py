@@ -74,7 +74,7 @@ def register_cli(app) -> None:
                 added.append(key)
         db.session.flush()
         if created or added:
-            adminlog.record(db.session, None, "department_create" if created else "group_members_set",
+            adminlog.record_act(db.session, None, "department_create" if created else "group_members_set",
                             "department", dept.id, {"name": dept.name, "kind": dept.kind,
                                                     "groups_added": added, "via": "cli"})
         db.session.commit()
@@ -110,7 +110,7 @@ def register_cli(app) -> None:
         except DomainError as exc:
             _fail(exc.message)
         # the bootstrap path: no second approval, but on the record like every other act
-        adminlog.record(db.session, None, "user_create_cli", "user", user.id, {
+        adminlog.record_act(db.session, None, "user_create_cli", "user", user.id, {
             "user": adminlog.user_ref(user), "role": user.role,
             "department_id": user.department_id, "via": "cli"})
         db.session.commit()

@@ -136,7 +136,7 @@ def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> C
         session.add(row)
     row.kind, row.name = kind, (name or "").strip()
     session.flush()
-    adminlog.record(session, actor, "calendar_day_set", "calendar_day", day.isoformat(),
+    adminlog.record_act(session, actor, "calendar_day_set", "calendar_day", day.isoformat(),
                     {"before": before, "after": {"kind": row.kind, "name": row.name}})
     return row
 
@@ -150,7 +150,7 @@ def delete_day(session: Session, actor: User, day: date) -> bool:
     before = {"kind": row.kind, "name": row.name}
     session.delete(row)
     session.flush()
-    adminlog.record(session, actor, "calendar_day_delete", "calendar_day", day.isoformat(),
+    adminlog.record_act(session, actor, "calendar_day_delete", "calendar_day", day.isoformat(),
                     {"before": before})
     return True
 

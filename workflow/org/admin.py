@@ -67,7 +67,7 @@ def add_user(session: Session, actor: User, *, username: str, display_name: str,
     if needs_approval:
         user.role, user.active = PENDING_ROLE, False
         session.flush()
-    adminlog.record(session, actor, "user_create", "user", user.id, {
+    adminlog.record_act(session, actor, "user_create", "user", user.id, {
         "user": user_ref(user), "role": user.role, "department_id": user.department_id,
         "active": user.active})
     if needs_approval:
@@ -89,7 +89,7 @@ def update_user(session: Session, actor: User, user_id: int, *, display_name: st
     before = user.display_name
     user.display_name = name
     session.flush()
-    adminlog.record(session, actor, "user_update", "user", user.id, {
+    adminlog.record_act(session, actor, "user_update", "user", user.id, {
         "user": user_ref(user), "display_name": {"before": before, "after": name}})
     return user
 
@@ -112,7 +112,7 @@ def change_role(session: Session, actor: User, user_id: int, role: str,
     before = {"role": user.role, "department_id": user.department_id}
     user.role, user.department = role, dept
     session.flush()
-    adminlog.record(session, actor, "user_role_change", "user", user.id, {
+    adminlog.record_act(session, actor, "user_role_change", "user", user.id, {
         "user": user_ref(user), "before": before,
         "after": {"role": role, "department_id": user.department_id}})
     return user
@@ -124,7 +124,7 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
     check_password_strength(password)
     user.password_hash = hash_password(password)
     session.flush()
-    adminlog.record(session, actor, "password_reset", "user", user.id, {"user": user_ref(user)})
+    adminlog.record_act(session, actor, "password_reset", "user", user.id, {"user": user_ref(user)})
     return user
 
 
@@ -144,7 +144,7 @@ def set_active(session: Session, actor: User, user_id: int, active: bool) -> Use
         check_names_free(session, display_name=user.display_name, exclude_id=user.id)
     user.active = active
     session.flush()
-    adminlog.record(session, actor, "user_reactivate" if active else "user_deactivate", "user",
+    adminlog.record_act(session, actor, "user_reactivate" if active else "user_deactivate", "user",
                     user.id, {"user": user_ref(user)})
     return user
 
@@ -180,7 +180,7 @@ def add_department(session: Session, actor: User, name: str, kind: str = "depart
         dept.groups.append(group)
     session.add(dept)
     session.flush()
-    adminlog.record(session, actor, "department_create", "department", dept.id,
+    adminlog.record_act(session, actor, "department_create", "department", dept.id,
                     {"name": dept.name, "kind": kind, "groups": [g.key for g in dept.groups]})
     return dept
 
@@ -195,7 +195,7 @@ def rename_department(session: Session, actor: User, dept_id: int, name: str) ->
     dept.name = _clean_name(session, name, exclude_id=dept.id)
     session.flush()
     if dept.name != before:
-        adminlog.record(session, actor, "department_rename", "department", dept.id,
+        adminlog.record_act(session, actor, "department_rename", "department", dept.id,
                         {"before": before, "after": dept.name})
     return dept
 
@@ -213,6 +213,6 @@ def set_group_members(session: Session, actor: User, group_id: int,
     before = sorted(d.id for d in group.members)
     group.members = members
     session.flush()
-    adminlog.record(session, actor, "group_members_set", "department_group", group.id,
+    adminlog.record_act(session, actor, "group_members_set", "department_group", group.id,
                     {"key": group.key, "before": before, "after": sorted(d.id for d in members)})
     return group

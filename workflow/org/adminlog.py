@@ -1,7 +1,7 @@
 """The administration log: every act on accounts, roles, departments, groups and
 the calendar, as one append-only SHA-256 hash chain (``admin_events``).
 
-Writers call ``record`` inside the transaction of the act itself, so an act and
+Writers call ``record_act`` inside the transaction of the act itself, so an act and
 its event commit or roll back together. ``verify_admin_log`` recomputes the chain
 and names the first broken link.
 """
@@ -98,7 +98,7 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
-def record(session: Session, actor, action: str, object_type: str, object_id=None,
+def record_act(session: Session, actor, action: str, object_type: str, object_id=None,
            payload: dict | None = None, at: datetime | None = None) -> AdminEvent:
     """Append one administration event; ``actor`` None means the server's command line."""
     _lock_chain(session)

@@ -70,7 +70,7 @@ def request_grant(session: Session, actor: User, user: User, role: str,
                       requested_by_id=actor.id, requested_at=utcnow())
     session.add(grant)
     session.flush()
-    adminlog.record(session, actor, "role_grant_requested", "role_grant", grant.id, {
+    adminlog.record_act(session, actor, "role_grant_requested", "role_grant", grant.id, {
         "user": adminlog.user_ref(user), "from_role": grant.from_role, "to_role": role,
         "department_id": grant.department_id})
     return grant
@@ -132,7 +132,7 @@ def decide(session: Session, actor: User, grant_id: int, approve: bool,
         if grant.new_account:
             user.active = True
     session.flush()
-    adminlog.record(session, actor, "role_grant_approved" if approve else "role_grant_refused",
+    adminlog.record_act(session, actor, "role_grant_approved" if approve else "role_grant_refused",
                     "role_grant", grant.id, {
                         "user": adminlog.user_ref(user), "from_role": grant.from_role,
                         "to_role": grant.to_role, "department_id": grant.department_id,
