@@ -7,6 +7,8 @@ from workflow.core.complaints import ComplaintReply, ComplaintReward  # noqa: F4
 from workflow.core.evidence import Evidence  # noqa: F401
 from workflow.core.numbering import NumberCounter  # noqa: F401
 from workflow.core.workdays import CalendarDay  # noqa: F401
+from workflow.org.adminlog import AdminEvent  # noqa: F401
+from workflow.org.grants import RoleGrant  # noqa: F401
 from workflow.org.models import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401
 from workflow.platform.base import Base  # noqa: F401
 from workflow.problems import extensions  # noqa: F401,E402

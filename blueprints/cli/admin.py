@@ -14,8 +14,10 @@ from blueprints.cli.tasklist import register as register_plans_cli
 from blueprints.extensions import db
 from workflow.core.audit import verify_all
 from workflow.demo import load_demo
+from workflow.org import adminlog
 from workflow.org.auth import create_user
 from workflow.org.models import Department, ensure_department, ensure_group
+from workflow.org.names import check_visible
 from workflow.org.roles import ROLES
 from workflow.platform import migrate as migrations
 from workflow.platform.db import read_only
@@ -59,11 +61,24 @@ def register_cli(app) -> None:
         name = name.strip()
         if not name:
             _fail("部门名称不能为空")
+        try:
+            check_visible(name, field="name", label="部门名称")
+            for key in groups:
+                check_visible(key, field="group", label="部门组键名")
+        except DomainError as exc:
+            _fail(exc.message)
         dept, created = ensure_department(db.session, name, kind)
+        added = []
         for key in groups:
             group = ensure_group(db.session, key, key)
             if dept not in group.members:
                 group.members.append(dept)
+                added.append(key)
+        db.session.flush()
+        if created or added:
+            adminlog.record_act(db.session, None, "department_create" if created else "group_members_set",
+                            "department", dept.id, {"name": dept.name, "kind": dept.kind,
+                                                    "groups_added": added, "via": "cli"})
         db.session.commit()
         click.echo(f"{'已添加' if created else '已存在'}部门：{dept.name}（id={dept.id}）")
 
@@ -96,6 +111,10 @@ def register_cli(app) -> None:
                                department=dept)
         except DomainError as exc:
             _fail(exc.message)
+        # the bootstrap path: no second approval, but on the record like every other act
+        adminlog.record_act(db.session, None, "user_create_cli", "user", user.id, {
+            "user": adminlog.user_ref(user), "role": user.role,
+            "department_id": user.department_id, "via": "cli"})
         db.session.commit()
         click.echo(f"已添加用户 {user.username}（{user.role_label}）")
 
@@ -113,6 +132,21 @@ def register_cli(app) -> None:
                 click.echo(f"审计链断裂：{item}", err=True)
             sys.exit(1)
         click.echo("审计链完整：所有案件的事件哈希均校验通过")
+
+    @app.cli.group("admin-log")
+    def admin_log():
+        """The administration log (accounts, roles, departments, calendar)."""
+
+    @admin_log.command("verify")
+    def admin_log_verify():
+        """Recompute the admin log's hash chain; exit 1 naming the first broken event."""
+        with read_only():
+            broken = adminlog.verify_admin_log(db.session)
+            count = adminlog.count_events(db.session)
+        if broken:
+            click.echo(f"管理日志链断裂：{broken}", err=True)
+            sys.exit(1)
+        click.echo(f"管理日志完整：{count} 条事件的哈希均校验通过")
 
     @app.cli.command("demo")
     def demo():

@@ -13,6 +13,7 @@ from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import ALLOWED_TYPES, Evidence
 from workflow.core.policy import available_work
 from workflow.org.models import Department
+from workflow.org.names import usernames
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
 from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
@@ -93,6 +94,7 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.kind, Department.name)).all()
     dept_names = {d.id: d.name for d in departments}
+    actor_usernames = usernames(db.session, (e.actor_id for e in events))
     actions, work = action_forms(case, user), available_work(case, user)
     x = panels(case, user, today())
     x["complaint"] = complaint_panel(case, user, reporter)
@@ -100,7 +102,8 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
         actions=actions, work=work, shown_forms=shown_forms(actions, work, x),
         deadline=deadline_info(case, today(), work_calendar()), departments=departments,
-        dept_names=dept_names, errors=errors or FormErrors(), values=values or {},
+        dept_names=dept_names, actor_usernames=actor_usernames,
+        errors=errors or FormErrors(), values=values or {},
         ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
         EVIDENCE_CATEGORIES={k: v for k, v in EVIDENCE_CATEGORIES.items()
                              if k not in OFFICE_EVIDENCE_CATEGORIES},

@@ -1,7 +1,6 @@
 """Append-only audit events with a per-case SHA-256 hash chain."""
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +11,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from workflow.core.cases import Case
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, utcnow
+from workflow.platform.hashchain import GENESIS, canonical_json, chain_digest
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "AuditEvent", "ChainBreak", "append_event", "canonical_json",
+           "verify_all", "verify_case_chain"]
 
 
 class AuditEvent(Base):
@@ -51,7 +52,7 @@ class AuditEvent(Base):
         })
 
     def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical()).encode("utf-8")).hexdigest()
+        return chain_digest(self.prev_hash, self.canonical())
 
     def to_dict(self) -> dict:
         return {"id": self.id, "case_id": self.case_id, "seq": self.seq, "at": iso_utc(self.at),
@@ -61,11 +62,6 @@ class AuditEvent(Base):
                 "trigger": self.action, "from": self.from_status, "to": self.to_status,
                 "comment": self.comment, "payload": self.payload,
                 "prev_hash": self.prev_hash, "hash": self.hash}
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str)
 
 
 def append_event(session: Session, case, actor, action: str, *, from_status=None,

@@ -45,6 +45,7 @@ LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌
 EXPORTERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
 FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR})  # 考核数据
 CALENDAR_EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})  # 节假日维护
+ADMIN_LOG_READERS = frozenset({ADMIN, AUDITOR})  # 管理日志 (三员分立: the auditor reads it)
 
 # 摘牌 only once the rectification has been checked (or the case was struck as an error)
 DELISTABLE = ("verified", "closed", "cancelled")
@@ -345,3 +346,9 @@ def complaint_work(case: Case, user: User) -> dict[str, bool]:
             "reply": reply_refusal(case, user) is None,
             "reward": reward_refusal(case, user) is None,
             "decide_reward": reward_decision_refusal(user) is None}
+
+
+def admin_log_refusal(user: User) -> Forbidden | None:
+    if user.role in ADMIN_LOG_READERS:
+        return None
+    return refuse_role(ADMIN_LOG_READERS, "查看管理日志", user)

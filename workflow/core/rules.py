@@ -12,6 +12,7 @@ from workflow.core.cases import OnsiteVerification
 from workflow.core.complaints import ComplaintReply
 from workflow.core.evidence import Evidence
 from workflow.org.models import Department
+from workflow.org.names import same_person
 from workflow.platform.vocab import SOURCES
 
 
@@ -29,7 +30,8 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
         if case.is_major and not case.plan_complete:
             failed.append("plan_required")
     elif trigger == "verify":
-        if case.reported_by_id is not None and case.reported_by_id == actor.id:
+        if case.reported_by_id is not None and (case.reported_by_id == actor.id
+                                                or same_person(case.reported_by, actor)):
             failed.append("same_person")
         if case.is_major:
             records = session.scalars(select(OnsiteVerification).where(
@@ -38,7 +40,8 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
             if not any(len([v for v in r.verifiers if v.strip()]) >= 2 for r in records):
                 failed.append("onsite_verification_required")
     elif trigger == "close":
-        if case.verified_by_id is not None and case.verified_by_id == actor.id:
+        if case.verified_by_id is not None and (case.verified_by_id == actor.id
+                                                or same_person(case.verified_by, actor)):
             failed.append("same_person")
     elif trigger == "dismiss":
         if not case.is_complaint:

@@ -12,6 +12,7 @@ from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workflow.core.policy import calendar_refusal
+from workflow.org import adminlog
 from workflow.org.models import User
 from workflow.platform.base import Base
 from workflow.platform.errors import InvalidInput
@@ -129,11 +130,14 @@ def set_day(session: Session, actor: User, day: date, kind: str, name=None) -> C
     if name is not None and (not isinstance(name, str) or len(name) > 60):
         raise InvalidInput("name 须为 60 字以内的文本", field="name")
     row = session.get(CalendarDay, day)
+    before = None if row is None else {"kind": row.kind, "name": row.name}
     if row is None:
         row = CalendarDay(day=day)
         session.add(row)
     row.kind, row.name = kind, (name or "").strip()
     session.flush()
+    adminlog.record_act(session, actor, "calendar_day_set", "calendar_day", day.isoformat(),
+                    {"before": before, "after": {"kind": row.kind, "name": row.name}})
     return row
 
 
@@ -143,8 +147,11 @@ def delete_day(session: Session, actor: User, day: date) -> bool:
     row = session.get(CalendarDay, day)
     if row is None:
         return False
+    before = {"kind": row.kind, "name": row.name}
     session.delete(row)
     session.flush()
+    adminlog.record_act(session, actor, "calendar_day_delete", "calendar_day", day.isoformat(),
+                    {"before": before})
     return True
 
 

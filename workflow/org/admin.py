@@ -4,10 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.org import adminlog, grants
+from workflow.org.adminlog import user_ref
 from workflow.org.auth import check_password_strength, create_user, hash_password
 from workflow.org.models import Department, DepartmentGroup, User
-from workflow.org.roles import ADMIN, DEPARTMENT_ROLES
-from workflow.platform.errors import Forbidden, InvalidInput, NotFound
+from workflow.org.names import check_names_free, check_visible, clean_display_name
+from workflow.org.roles import ADMIN, APPROVAL_ROLES, DEPARTMENT_ROLES, PENDING_ROLE, ROLES
+from workflow.platform.errors import Forbidden, InvalidInput, NotFound, RuleFailed
 
 DEPARTMENT_KINDS = {"department": "部门", "town": "镇/开发区/街道", "office": "区安委办"}
 
@@ -32,26 +35,87 @@ def _department(session: Session, dept_id: int | None, field: str = "department_
     return dept
 
 
-def add_user(session: Session, actor: User, *, username: str, display_name: str, role: str,
-             department_id: int | None, password: str) -> User:
-    """Add an account; department roles need an active department."""
-    require_admin(actor)
+def _user_department(session: Session, role: str, department_id: int | None) -> Department | None:
     dept = None
     if department_id:
         dept = _department(session, department_id)
         if not dept.active:
             raise InvalidInput(f"部门“{dept.name}”已停用", field="department_id")
-    display_name = (display_name or "").strip()
-    if len(display_name) > 80:
-        raise InvalidInput("姓名过长（最多 80 字）", field="display_name")
+    if role in DEPARTMENT_ROLES and dept is None:
+        raise InvalidInput("部门用户须指定所属部门", field="department_id")
+    return dept
+
+
+def add_user(session: Session, actor: User, *, username: str, display_name: str, role: str,
+             department_id: int | None, password: str) -> User:
+    """Add an account; department roles need an active department.
+
+    An account for a role in ``APPROVAL_ROLES`` is created disabled, without any
+    role, and a role grant is requested: it is enabled when a second person approves.
+    """
+    require_admin(actor)
+    dept = _user_department(session, role, department_id)
     try:
-        return create_user(session, username, role, password, display_name=display_name or None,
-                           department=dept)
+        user = create_user(session, username, role, password,
+                           display_name=clean_display_name(display_name) or None, department=dept)
     except InvalidInput as exc:
         # the core names the field ``department``; the form calls it department_id
         if exc.field == "department":
             raise InvalidInput(exc.message, field="department_id") from None
         raise
+    needs_approval = role in APPROVAL_ROLES
+    if needs_approval:
+        user.role, user.active = PENDING_ROLE, False
+        session.flush()
+    adminlog.record_act(session, actor, "user_create", "user", user.id, {
+        "user": user_ref(user), "role": user.role, "department_id": user.department_id,
+        "active": user.active})
+    if needs_approval:
+        grants.request_grant(session, actor, user, role, dept)
+    return user
+
+
+def update_user(session: Session, actor: User, user_id: int, *, display_name: str) -> User:
+    """Change an account's display name (unique among active accounts)."""
+    require_admin(actor)
+    user = _user(session, user_id)
+    name = clean_display_name(display_name)
+    if not name:
+        raise InvalidInput("姓名不能为空", field="display_name")
+    if name == user.display_name:
+        return user
+    if user.active:
+        check_names_free(session, display_name=name, exclude_id=user.id)
+    before = user.display_name
+    user.display_name = name
+    session.flush()
+    adminlog.record_act(session, actor, "user_update", "user", user.id, {
+        "user": user_ref(user), "display_name": {"before": before, "after": name}})
+    return user
+
+
+def change_role(session: Session, actor: User, user_id: int, role: str,
+                department_id: int | None) -> grants.RoleGrant | User:
+    """Change an account's role: a role in ``APPROVAL_ROLES`` is only requested (the
+    grant is returned); any other role (the department roles) is set at once."""
+    require_admin(actor)
+    user = _user(session, user_id)
+    if role not in ROLES:
+        raise InvalidInput(f"未知角色“{role}”", field="role")
+    dept = _user_department(session, role, department_id)
+    if role == user.role and (dept.id if dept else None) == user.department_id:
+        raise InvalidInput("角色和部门均未改变", field="role")
+    if role in APPROVAL_ROLES:
+        return grants.request_grant(session, actor, user, role, dept)
+    if grants.pending_for(session, user.id) is not None:
+        raise RuleFailed(["role_grant_pending"])
+    before = {"role": user.role, "department_id": user.department_id}
+    user.role, user.department = role, dept
+    session.flush()
+    adminlog.record_act(session, actor, "user_role_change", "user", user.id, {
+        "user": user_ref(user), "before": before,
+        "after": {"role": role, "department_id": user.department_id}})
+    return user
 
 
 def reset_password(session: Session, actor: User, user_id: int, password: str) -> User:
@@ -60,6 +124,7 @@ def reset_password(session: Session, actor: User, user_id: int, password: str) -
     check_password_strength(password)
     user.password_hash = hash_password(password)
     session.flush()
+    adminlog.record_act(session, actor, "password_reset", "user", user.id, {"user": user_ref(user)})
     return user
 
 
@@ -71,9 +136,22 @@ def set_active(session: Session, actor: User, user_id: int, active: bool) -> Use
         raise InvalidInput("不能停用自己的账号", field="user")
     if active and user.role in DEPARTMENT_ROLES and user.department and not user.department.active:
         raise InvalidInput(f"部门“{user.department.name}”已停用，不能启用其用户", field="user")
+    if active and user.role == PENDING_ROLE:
+        raise RuleFailed(["role_grant_pending"])
+    if active == user.active:
+        return user
+    if active:
+        check_names_free(session, display_name=user.display_name, exclude_id=user.id)
     user.active = active
     session.flush()
+    adminlog.record_act(session, actor, "user_reactivate" if active else "user_deactivate", "user",
+                    user.id, {"user": user_ref(user)})
     return user
+
+
+def check_account_names(session: Session, user: User) -> None:
+    """Before a new account is enabled: its display name is still free among active ones."""
+    check_names_free(session, display_name=user.display_name, exclude_id=user.id)
 
 
 def _clean_name(session: Session, name: str, *, exclude_id: int | None = None) -> str:
@@ -82,6 +160,7 @@ def _clean_name(session: Session, name: str, *, exclude_id: int | None = None) -
         raise InvalidInput("部门名称不能为空", field="name")
     if len(name) > 100:
         raise InvalidInput("部门名称过长（最多 100 字）", field="name")
+    check_visible(name, field="name", label="部门名称")
     clash = session.scalar(select(Department).where(Department.name == name))
     if clash is not None and clash.id != exclude_id:
         raise InvalidInput(f"部门“{name}”已存在", field="name")
@@ -101,6 +180,8 @@ def add_department(session: Session, actor: User, name: str, kind: str = "depart
         dept.groups.append(group)
     session.add(dept)
     session.flush()
+    adminlog.record_act(session, actor, "department_create", "department", dept.id,
+                    {"name": dept.name, "kind": kind, "groups": [g.key for g in dept.groups]})
     return dept
 
 
@@ -110,8 +191,12 @@ def rename_department(session: Session, actor: User, dept_id: int, name: str) ->
     dept = session.get(Department, dept_id)
     if dept is None:
         raise NotFound(f"部门 {dept_id} 不存在")
+    before = dept.name
     dept.name = _clean_name(session, name, exclude_id=dept.id)
     session.flush()
+    if dept.name != before:
+        adminlog.record_act(session, actor, "department_rename", "department", dept.id,
+                        {"before": before, "after": dept.name})
     return dept
 
 
@@ -125,6 +210,9 @@ def set_group_members(session: Session, actor: User, group_id: int,
     members = []
     for dept_id in dict.fromkeys(department_ids):
         members.append(_department(session, dept_id, field="members"))
+    before = sorted(d.id for d in group.members)
     group.members = members
     session.flush()
+    adminlog.record_act(session, actor, "group_members_set", "department_group", group.id,
+                    {"key": group.key, "before": before, "after": sorted(d.id for d in members)})
     return group

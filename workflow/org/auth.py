@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow.org.models import ApiToken, LoginFailure, User
+from workflow.org.names import check_names_free, clean_display_name, clean_username
 from workflow.org.roles import DEPARTMENT_ROLES, ROLES
 from workflow.platform.base import to_local, utcnow
 from workflow.platform.errors import DomainError, InvalidInput
@@ -119,17 +120,15 @@ def user_for_token(session: Session, token: str, now: datetime | None = None) ->
 def create_user(session: Session, username: str, role: str, password: str, *,
                 display_name: str | None = None, department=None) -> User:
     """Add a user; refuses unknown roles, duplicate names and weak passwords."""
-    username = (username or "").strip()
-    if not username or len(username) > 80:
-        raise InvalidInput("用户名须为 1–80 个字符", field="username")
+    username = clean_username(username or "")
+    display_name = clean_display_name(display_name) or username
     if role not in ROLES:
         raise InvalidInput(f"未知角色“{role}”；可选：{', '.join(ROLES)}", field="role")
     if role in DEPARTMENT_ROLES and department is None:
         raise InvalidInput("部门用户须指定所属部门", field="department")
-    if session.scalar(select(User).where(User.username == username)):
-        raise InvalidInput(f"用户名“{username}”已存在", field="username")
+    check_names_free(session, username=username, display_name=display_name)
     check_password_strength(password)
-    user = User(username=username, display_name=display_name or username, role=role,
+    user = User(username=username, display_name=display_name, role=role,
                 department=department, password_hash=hash_password(password))
     session.add(user)
     session.flush()

@@ -6,7 +6,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from workflow.org.roles import DEPARTMENT_ROLES, READ_ALL_ROLES, ROLE_LABELS
+from workflow.org.roles import (
+    DEPARTMENT_ROLES,
+    PENDING_ROLE_LABEL,
+    READ_ALL_ROLES,
+    ROLE_LABELS,
+)
 from workflow.platform.base import Base, utcnow
 
 group_members = Table(
@@ -85,7 +90,7 @@ class User(Base):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+        return ROLE_LABELS.get(self.role, PENDING_ROLE_LABEL if self.role == "pending" else self.role)
 
     @property
     def is_department_user(self) -> bool:

@@ -25,3 +25,16 @@ DEPARTMENT_ROLES = frozenset({DEPT_OFFICER, DEPT_HEAD})
 OFFICE_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 # Roles that read every case; department users see their own department's only.
 READ_ALL_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, AUDITOR, LEADER, INSPECTOR})
+
+# 三员分立: the system administrator manages accounts, but a role that reads every case
+# (or administers the system) takes effect only once a second person approves it.
+APPROVAL_ROLES = READ_ALL_ROLES | {ADMIN}
+# A new account whose role still awaits that approval holds this role: no rights at all.
+PENDING_ROLE = "pending"
+PENDING_ROLE_LABEL = "待批准授权"
+
+
+def grant_approvers(role: str) -> frozenset[str]:
+    """Who approves a grant of ``role``: the 区安委办主任 for the business roles he is
+    answerable for, another system administrator for the administrator role."""
+    return frozenset({ADMIN}) if role == ADMIN else frozenset({OFFICE_DIRECTOR})

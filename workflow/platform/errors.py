@@ -29,6 +29,10 @@ RULE_MESSAGES = {
     "verification_evidence_required": "经核实不属实须至少上传 1 份本轮核实材料",
     "reward_not_substantiated": "举报奖励只适用于经核实属实并已整改销号的举报案件",
     "not_accepted_draft_only": "不予受理只适用于尚未受理（待挂号）的举报",
+    # 三员分立: role grants need a second person
+    "own_request": "不能批准自己提出的角色授权申请",
+    "own_grant": "不能批准授予自己的角色",
+    "role_grant_pending": "该账号的角色授权尚待批准，批准后自动启用",
     # task list
     "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
 }

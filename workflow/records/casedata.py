@@ -11,6 +11,7 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage
 from workflow.org.models import Department
+from workflow.org.names import person_label, usernames
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import (
@@ -147,13 +148,24 @@ class TimelineRow:
     department: str
     action: str
     detail: str
+    actor_username: str = ""
+    actor_id: int | None = None
+
+    @property
+    def actor_label(self) -> str:
+        """The display name with user name and id beside it (the system has neither)."""
+        if self.actor_id is None:
+            return self.actor
+        return f"{self.actor}（{self.actor_username or '已删除'}，id {self.actor_id}）"
 
 
 def timeline(session: Session, events: list[AuditEvent]) -> list[TimelineRow]:
     departments = _department_names(session)
+    names = usernames(session, (ev.actor_id for ev in events))
     return [TimelineRow(ev.seq, ev.at, ev.actor_name, ROLE_LABELS.get(ev.actor_role, ev.actor_role),
                         ev.actor_department or "", ACTION_LABELS.get(ev.action, ev.action),
-                        event_detail(ev, departments)) for ev in events]
+                        event_detail(ev, departments), names.get(ev.actor_id, ""), ev.actor_id)
+            for ev in events]
 
 
 @dataclass
@@ -184,7 +196,7 @@ def evidence_rows(session: Session, case: Case, storage: Storage | None) -> list
             except OSError:
                 missing = True
         rows.append(EvidenceRow(i, ev.filename, ev.type_label, ev.category_label, human_size(ev.size),
-                                ev.sha256, ev.uploaded_by.display_name if ev.uploaded_by else "",
+                                ev.sha256, person_label(ev.uploaded_by),
                                 ev.uploaded_at, ev.round, thumb, missing))
     return rows
 

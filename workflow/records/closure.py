@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from workflow.core.cases import Case
 from workflow.core.evidence import Storage
+from workflow.org.names import person_label
 from workflow.records.casedata import (
     DEFAULT_ISSUER,
     case_fields,
@@ -24,11 +25,9 @@ TITLE = "整改销号审批表"
 
 def approval_rows(case: Case) -> list[tuple]:
     """(label, name, date) of who reported, verified and closed the current round."""
-    def name(user):
-        return user.display_name if user else ""
-    return [("上报（部门负责人）", name(case.reported_by), case.reported_at),
-            ("核查（区安委办）", name(case.verified_by), case.verified_at),
-            ("销号审批", name(case.closed_by), case.closed_at)]
+    return [("上报（部门负责人）", person_label(case.reported_by), case.reported_at),
+            ("核查（区安委办）", person_label(case.verified_by), case.verified_at),
+            ("销号审批", person_label(case.closed_by), case.closed_at)]
 
 
 def closure_html(session: Session, case: Case, *, storage: Storage | None,

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from workflow.org.names import person_label
 from workflow.platform.vocab import GRADES
 from workflow.records.casedata import DEFAULT_ISSUER, events_of, last_event_at
 from workflow.records.render import render_pdf, render_record_html
@@ -19,6 +20,8 @@ def _name(value) -> str:
     """A person given as a User-like object (display_name) or as plain text."""
     if value is None:
         return ""
+    if getattr(value, "username", None) and getattr(value, "id", None) is not None:
+        return person_label(value)
     return str(getattr(value, "display_name", None) or getattr(value, "name", None) or value)
 
 
