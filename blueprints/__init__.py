@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from PIL import Image
 
 from blueprints.extensions import csrf, db, login_manager
 from config import Config, load_secret_key
@@ -24,6 +25,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         Path(app.config["DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(parents=True,
                                                                          exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    # Pillow's own decompression-bomb guard, process-wide; evidence is refused earlier by its header
+    Image.MAX_IMAGE_PIXELS = app.config["EVIDENCE_MAX_PIXELS"]
 
     db.init_app(app)
     csrf.init_app(app)

@@ -59,6 +59,19 @@ class Config:
                    "accept_on_time_rate": 10, "return_rate": 10, "extension_rate": 5,
                    "task_completion_rate": 5}
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
+    # Import bombs: checked on the zip directory and a streaming scan before any reading
+    # (workflow/platform/office_limits.py)
+    IMPORT_MAX_SHEET_ROWS = _int("IMPORT_MAX_SHEET_ROWS", 20000)
+    IMPORT_MAX_COLUMNS = _int("IMPORT_MAX_COLUMNS", 100)
+    IMPORT_MAX_CELLS = _int("IMPORT_MAX_CELLS", 500_000)
+    IMPORT_MAX_MERGED = _int("IMPORT_MAX_MERGED", 10_000)
+    IMPORT_MAX_PART_BYTES = _int("IMPORT_MAX_PART_BYTES", 32 * 1024 * 1024)
+    IMPORT_MAX_UNPACKED_BYTES = _int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+    IMPORT_MAX_RATIO = _int("IMPORT_MAX_RATIO", 100)
+    IMPORT_MAX_SECONDS = float(os.environ.get("IMPORT_MAX_SECONDS", 60))
+    # Evidence images: refused by their header past these (workflow/core/images.py)
+    EVIDENCE_MAX_PIXELS = _int("EVIDENCE_MAX_PIXELS", 50_000_000)
+    EVIDENCE_MAX_IMAGE_SIDE = _int("EVIDENCE_MAX_IMAGE_SIDE", 16384)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

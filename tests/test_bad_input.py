@@ -140,9 +140,15 @@ def test_upload_over_limit(app, client, world, session):
     assert counts(session) == before
 
 
-def test_upload_checks_content_not_name(client, world):
+def test_upload_checks_content_and_name(client, world):
+    # The type is the one sniffed from the content, and the name must agree with it
+    # (issue 15 #13: a PNG named .pdf was stored as a PNG under a .pdf name; that nothing
+    # is written is held in tests/test_bombs.py).
     case = world.case_at("in_progress")
     resp = upload(client, world, case.id, png_bytes(), "scan.pdf")
+    assert resp.status_code == 400 and resp.json["field"] == "file"
+    assert ".png" in resp.json["message"]
+    resp = upload(client, world, case.id, png_bytes(), "scan.PNG")
     assert resp.status_code == 201 and resp.json["content_type"] == "image/png"
 
 

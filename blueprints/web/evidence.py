@@ -1,13 +1,9 @@
 """Evidence on a page: several files per upload, and files served only to who may read the case."""
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 from pathlib import Path
 
 from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,10 +12,10 @@ from blueprints.web import ID, actor, bp
 from blueprints.web.case_page import refused
 from workflow.core import service
 from workflow.core.evidence import Evidence
+from workflow.core.images import rendition
 from workflow.platform.errors import DomainError, InvalidInput
 
 MAX_FILES = 20
-THUMB_SIZE = (320, 320)
 
 
 def _wants_json() -> bool:
@@ -103,26 +99,14 @@ def evidence_file(case_id: int, evidence_id: int):
 
 
 def _thumbnail(ev: Evidence) -> Path | None:
-    """A small JPEG of an image, made once and kept beside the files."""
-    root = Path(current_app.config["STORAGE_DIR"]) / "thumbs"
-    target = root / f"{ev.sha256}.jpg"
-    if target.exists():
-        return target
-    try:
-        with Image.open(storage().path_for(ev.sha256)) as img:
-            img.draft("RGB", THUMB_SIZE)
-            img = img.convert("RGB")
-            img.thumbnail(THUMB_SIZE)
-            buf = io.BytesIO()
-            img.save(buf, format="JPEG", quality=80)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+    """The thumbnail made at upload, stored beside the file (made once for older files)."""
+    store = storage()
+    path = store.rendition_path(ev.sha256, "thumb")
+    if path.exists():
+        return path
+    if rendition(store, ev.sha256, "thumb", settings().image_limits) is None:
         return None
-    root.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".th-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, target)
-    return target
+    return path
 
 
 @bp.get(f"/cases/<{ID}:case_id>/evidence/<{ID}:evidence_id>/thumb")

@@ -15,6 +15,7 @@ import filetype
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflow.core.images import ImageLimits, check_image
 from workflow.core.photo_hash import flag_message
 from workflow.org.models import User
 from workflow.platform.base import Base, iso_utc, utcnow
@@ -31,6 +32,15 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格(.xlsx)",
 }
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# MIME type → the file name extensions it may carry (the first is the one suggested)
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}
 
 
 class Evidence(Base):
@@ -124,8 +134,13 @@ def sniff_type(data: bytes) -> str | None:
     return mime
 
 
-def check_upload(data: bytes, filename: str | None, max_bytes: int) -> tuple[str, str]:
-    """Validate an upload; return (clean filename, content type) or raise InvalidInput."""
+def check_upload(data: bytes, filename: str | None, max_bytes: int,
+                 image_limits: ImageLimits | None = None) -> tuple[str, str]:
+    """Validate an upload; return (clean filename, content type) or raise InvalidInput.
+
+    The type is detected from the content; the name's extension must be one of that type's
+    (a PNG named .pdf is refused), and an image's header must be within ``image_limits``.
+    """
     name = clean_filename(filename)
     if not data:
         raise InvalidInput(f"文件“{name}”为空", field="file")
@@ -138,6 +153,13 @@ def check_upload(data: bytes, filename: str | None, max_bytes: int) -> tuple[str
         allowed = "、".join(ALLOWED_TYPES.values())
         raise InvalidInput(f"文件“{name}”的类型不允许上传（按内容识别）；允许：{allowed}",
                            field="file")
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in EXTENSIONS[mime]:
+        raise InvalidInput(
+            f"文件“{name}”的扩展名与内容不符：内容是{ALLOWED_TYPES[mime]}，扩展名应为 "
+            f"{EXTENSIONS[mime][0]}", field="file", detected_type=mime)
+    if mime in IMAGE_TYPES:
+        check_image(data, name, image_limits or ImageLimits())
     return name, mime
 
 
@@ -164,3 +186,24 @@ class Storage:
 
     def get(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
+
+    # Renditions (thumbnail, print size) of an image live beside it: ``<sha256>.<kind>.jpg``.
+    def rendition_path(self, sha256: str, kind: str) -> Path:
+        if not kind.isalnum():
+            raise ValueError(kind)
+        return self.path_for(sha256).with_name(f"{sha256}.{kind}.jpg")
+
+    def put_rendition(self, sha256: str, kind: str, data: bytes) -> Path:
+        path = self.rendition_path(sha256, kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".rd-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return path
+
+    def get_rendition(self, sha256: str, kind: str) -> bytes | None:
+        try:
+            return self.rendition_path(sha256, kind).read_bytes()
+        except FileNotFoundError:
+            return None

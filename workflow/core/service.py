@@ -7,7 +7,7 @@ the same transaction or not at all.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -17,7 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.core import machine, photo_checks, policy
 from workflow.core.audit import append_event
 from workflow.core.cases import Case, OnsiteVerification
-from workflow.core.evidence import Evidence, Storage, check_upload
+from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
+from workflow.core.images import ImageLimits, make_renditions
 from workflow.core.notifications import notify_for_transition
 from workflow.core.numbering import case_number
 from workflow.core.rules import input_rules, state_rules
@@ -30,6 +31,7 @@ from workflow.platform.errors import (
     RuleFailed,
     refuse_unknown,
 )
+from workflow.platform.office_limits import ImportLimits
 from workflow.platform.vocab import (
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
@@ -53,11 +55,16 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     storage_dir: str = "instance/storage"
     photo_match_distance: int = photo_checks.DEFAULT_MATCH_DISTANCE
+    image_limits: ImageLimits = field(default_factory=ImageLimits)
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
 
     @classmethod
     def from_config(cls, config) -> Settings:
+        image = ImageLimits(max_pixels=config.get("EVIDENCE_MAX_PIXELS", ImageLimits.max_pixels),
+                            max_side=config.get("EVIDENCE_MAX_IMAGE_SIDE", ImageLimits.max_side))
         return cls(region=config["REGION_PREFIX"], max_upload_bytes=config["MAX_UPLOAD_BYTES"],
-                   storage_dir=config["STORAGE_DIR"],
+                   storage_dir=config["STORAGE_DIR"], image_limits=image,
+                   import_limits=ImportLimits.from_config(config),
                    photo_match_distance=config.get("PHOTO_MATCH_DISTANCE",
                                                    photo_checks.DEFAULT_MATCH_DISTANCE))
 
@@ -212,6 +219,27 @@ def record(session: Session, case: Case, actor: User, action: str, *, comment=No
                         to_status=case.status, comment=comment, payload=payload, at=now)
 
 
+def store_upload(data: bytes, filename: str | None, settings: Settings,
+                 storage: Storage | None = None) -> tuple[str, str, str]:
+    """Check an uploaded file, store it and a photo's renditions; return (name, type, sha256).
+
+    A photo is decoded here, at upload, into the thumbnail and print renditions that pages
+    and records use, so they never decode the original again.
+    """
+    name, mime = check_upload(data, filename, settings.max_upload_bytes, settings.image_limits)
+    renditions = {}
+    if mime in IMAGE_TYPES:
+        try:
+            renditions = make_renditions(data)
+        except (OSError, ValueError, SyntaxError, EOFError):
+            raise InvalidInput(f"图片“{name}”已损坏，无法读取", field="file") from None
+    storage = storage or Storage(settings.storage_dir)
+    digest = storage.put(data)
+    for kind, blob in renditions.items():
+        storage.put_rendition(digest, kind, blob)
+    return name, mime, digest
+
+
 def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                     filename: str | None, category: str | None, note: str | None = None,
                     settings: Settings, storage: Storage | None = None) -> Evidence:
@@ -223,8 +251,7 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
     if not is_choice(category, EVIDENCE_CATEGORIES) or category in OFFICE_EVIDENCE_CATEGORIES:
         allowed = [k for k in EVIDENCE_CATEGORIES if k not in OFFICE_EVIDENCE_CATEGORIES]
         raise InvalidInput(f"材料类别须为：{', '.join(allowed)}", field="category")
-    name, mime = check_upload(data, filename, settings.max_upload_bytes)
-    digest = (storage or Storage(settings.storage_dir)).put(data)
+    name, mime, digest = store_upload(data, filename, settings, storage)
     ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,
                   content_type=mime, size=len(data), sha256=digest, note=note,
                   uploaded_by_id=actor.id)

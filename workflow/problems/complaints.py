@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from workflow.core import policy
 from workflow.core.cases import Case
 from workflow.core.complaints import ComplaintReply, ComplaintReward
-from workflow.core.evidence import Evidence, Storage, check_upload
-from workflow.core.service import Settings, get_case, lock_for_record, record
+from workflow.core.evidence import Evidence, Storage
+from workflow.core.service import Settings, get_case, lock_for_record, record, store_upload
 from workflow.org.models import User
 from workflow.platform.base import local_today, to_local, utcnow
 from workflow.platform.errors import Conflict, InvalidInput, NotFound
@@ -55,8 +55,7 @@ def upload_verification_file(session: Session, case_id: int, actor: User, *, dat
         raise refusal
     if note is not None and len(note) > 1000:
         raise InvalidInput("说明过长（最多 1000 字）", field="note")
-    name, mime = check_upload(data, filename, settings.max_upload_bytes)
-    digest = (storage or Storage(settings.storage_dir)).put(data)
+    name, mime, digest = store_upload(data, filename, settings, storage)
     ev = Evidence(case_id=case.id, round=case.round, category="verification", filename=name,
                   content_type=mime, size=len(data), sha256=digest, note=note or None,
                   uploaded_by_id=actor.id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from openpyxl.utils import get_column_letter
@@ -30,14 +30,14 @@ from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
+from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
 from workflow.problems.excel_sheet import (
     SYNONYMS,
     cell_bool,
     cell_text,
-    filled_grid,
     find_header,
-    open_workbook,
     parse_cell_date,
+    read_sheet,
 )
 from workflow.problems.fields import FIELD_LABELS, clean_problem_fields
 from workflow.problems.registration import create_problem
@@ -201,17 +201,12 @@ def _jsonable(raw: dict) -> dict:
 
 
 def read_problem_list(session: Session, data: bytes, filename: str, *, defaults: dict | None = None,
-                      today: date | None = None, max_rows: int = 5000,
+                      today: date | None = None, limits: ImportLimits | None = None,
                       sheet: str | None = None) -> ImportReport:
     """Read and check every row; writes nothing."""
-    wb = open_workbook(data)
-    if sheet:
-        if sheet not in wb.sheetnames:
-            raise InvalidInput(f"工作表“{sheet}”不存在；文件中有：{'、'.join(wb.sheetnames)}", field="sheet")
-        ws = wb[sheet]
-    else:
-        ws = wb.worksheets[0]
-    grid = filled_grid(ws)
+    limits = limits or ImportLimits()
+    max_rows = limits.max_rows
+    title, grid = read_sheet(data, limits, sheet)
     header_row, letters, ignored = find_header(grid)
     found = [str(v).strip() for v in (grid[header_row - 1] if header_row else []) if v]
     missing = [f for f in REQUIRED_COLUMNS if f not in letters.values()]
@@ -229,7 +224,7 @@ def read_problem_list(session: Session, data: bytes, filename: str, *, defaults:
     rows: list[ParsedRow] = []
     data_rows = grid[header_row:]
     if sum(1 for r in data_rows if any(v not in (None, "") for v in r)) > max_rows:
-        raise InvalidInput(f"一次最多导入 {max_rows} 行，请分批导入", field="file")
+        raise ImportLimitExceeded(f"一次最多导入 {max_rows} 行，请分批导入", "IMPORT_MAX_ROWS")
     headers = {get_column_letter(j + 1): str(v).strip() if v is not None else None
                for j, v in enumerate(grid[header_row - 1])}
     for offset, row in enumerate(data_rows):
@@ -244,14 +239,15 @@ def read_problem_list(session: Session, data: bytes, filename: str, *, defaults:
     if not rows:
         raise ImportRejected("表中没有数据行", field="file", errors=[])
     return ImportReport(filename=filename or "upload.xlsx", sha256=hashlib.sha256(data).hexdigest(),
-                        sheet=ws.title, header_row=header_row, columns=letters,
+                        sheet=title, header_row=header_row, columns=letters,
                         ignored_columns=ignored, rows=rows)
 
 
 def import_problems(session: Session, actor: User, data: bytes, filename: str, *,
                     dry_run: bool = False, all_or_nothing: bool = True, register: bool = False,
                     defaults: dict | None = None, now: datetime | None = None,
-                    settings=None, max_rows: int = 5000, sheet: str | None = None) -> ImportReport:
+                    settings=None, max_rows: int | None = None,
+                    sheet: str | None = None) -> ImportReport:
     """Check a problem list and create its cases as drafts (or registered); flushes only.
 
     Raises ImportRejected (nothing written) when a row is bad and ``all_or_nothing``;
@@ -263,8 +259,11 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
         raise Forbidden(f"导入并直接挂号须由{ROLE_LABELS[OFFICE_STAFF]}办理",
                         needed_roles=[OFFICE_STAFF], rules=["role_required"])
     now = now or utcnow()
+    limits = getattr(settings, "import_limits", None) or ImportLimits()
+    if max_rows is not None:
+        limits = replace(limits, max_rows=max_rows)
     report = read_problem_list(session, data, filename, defaults=defaults, today=local_today(now),
-                               max_rows=max_rows, sheet=sheet)
+                               limits=limits, sheet=sheet)
     report.registered = register
     if dry_run:
         return report

@@ -1,7 +1,7 @@
 """Reading a problem-list workbook: its header row and its cell values.
 
 Header names are matched through a synonyms table after ``normalise_header``;
-merged cells carry their top-left value into every cell they cover; dates come
+the workbook is checked against the import limits and streamed (``read_sheet``); merged cells carry their top-left value into every cell they cover; dates come
 from date cells, Excel serial numbers or text in the usual Chinese forms.
 """
 from __future__ import annotations
@@ -16,6 +16,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from workflow.platform.errors import InvalidInput
+from workflow.platform.office_limits import (
+    Deadline,
+    ImportLimits,
+    SheetShape,
+    check_office_file,
+    fill_merges,
+)
 
 # field → header names users write (compared after normalise_header)
 SYNONYMS = {
@@ -69,7 +76,17 @@ HEADER_INDEX = {normalise_header(name): fld for fld, names in SYNONYMS.items() f
 
 
 # --- reading the workbook ------------------------------------------------------
-def open_workbook(data: bytes):
+def _corrupt(exc: Exception) -> InvalidInput:
+    return InvalidInput(f"无法读取 Excel 文件（{type(exc).__name__}），文件可能已损坏", field="file")
+
+
+def read_sheet(data: bytes, limits: ImportLimits, sheet: str | None = None) -> tuple[str, list[list]]:
+    """The title and the cell values of one sheet (the first unless ``sheet``), merged ranges filled.
+
+    The zip directory and every XML part are checked against ``limits`` first
+    (``office_limits``); the sheet is then streamed by openpyxl in read-only mode, so
+    neither a declared dimension nor a merged range is ever expanded past the limits.
+    """
     if not data:
         raise InvalidInput("上传的文件为空", field="file")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -78,21 +95,50 @@ def open_workbook(data: bytes):
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InvalidInput("文件不是有效的 Excel（.xlsx）文件，可能已损坏", field="file")
     try:
-        return load_workbook(io.BytesIO(data), data_only=False)
+        shape, deadline = check_office_file(data, limits)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _corrupt(exc) from None
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
             OSError, EOFError) as exc:
-        raise InvalidInput(f"无法读取 Excel 文件（{type(exc).__name__}），文件可能已损坏", field="file") from None
+        raise _corrupt(exc) from None
+    try:
+        if sheet:
+            if sheet not in wb.sheetnames:
+                raise InvalidInput(f"工作表“{sheet}”不存在；文件中有：{'、'.join(wb.sheetnames)}",
+                                   field="sheet")
+            ws = wb[sheet]
+        elif wb.worksheets:
+            ws = wb.worksheets[0]
+        else:
+            raise InvalidInput("文件中没有工作表", field="file")
+        part = getattr(ws, "_worksheet_path", None)
+        if part not in shape.scanned:
+            raise InvalidInput("文件中的工作表无法检查，文件可能已损坏", field="file", part=part)
+        try:
+            grid = [list(values) for values in _rows(ws, deadline, part)]
+        except (KeyError, ValueError, TypeError, IndexError, zipfile.BadZipFile, OSError) as exc:
+            raise _corrupt(exc) from None
+        return ws.title, _filled(grid, shape.sheets.get(part))
+    finally:
+        wb.close()
 
 
-def filled_grid(ws) -> list[list]:
-    """Cell values with every merged range filled by its top-left value."""
-    grid = [[c.value for c in row] for row in ws.iter_rows()]
-    for rng in ws.merged_cells.ranges:
-        top = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
-        for r in range(rng.min_row, min(rng.max_row, len(grid)) + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if c <= len(grid[r - 1]):
-                    grid[r - 1][c - 1] = top
+def _rows(ws, deadline: Deadline, part: str):
+    for n, values in enumerate(ws.iter_rows(values_only=True)):
+        if not n % 256:
+            deadline.check(part)
+        yield values
+
+
+def _filled(grid: list[list], shape: SheetShape | None) -> list[list]:
+    """A rectangle (openpyxl's rows end at their last cell without a dimension), merges filled."""
+    width = max((len(r) for r in grid), default=0)
+    for row in grid:
+        row.extend([None] * (width - len(row)))
+    if shape is not None:
+        fill_merges(grid, shape.merges)
     return grid
 
 

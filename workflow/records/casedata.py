@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage
+from workflow.core.images import ImageLimits, rendition
 from workflow.org.models import Department
 from workflow.org.names import person_label, usernames
 from workflow.org.roles import ROLE_LABELS
@@ -22,7 +23,7 @@ from workflow.platform.vocab import (
     REPLY_CHANNELS,
     source_label,
 )
-from workflow.records.render import format_cn_date, thumbnail_data_uri
+from workflow.records.render import format_cn_date, jpeg_data_uri
 
 DEFAULT_ISSUER = "常州市武进区安全生产委员会办公室"
 CANCEL_LABELS = {"duplicate": "重复登记", "error": "误登记", "other": "其他",
@@ -184,17 +185,21 @@ class EvidenceRow:
 
 
 def evidence_rows(session: Session, case: Case, storage: Storage | None) -> list[EvidenceRow]:
-    """The evidence index, with a thumbnail of each photo read from ``storage``."""
+    """The evidence index, with each photo's print rendition (made at upload) from ``storage``.
+
+    The original is never decoded here; a file stored before renditions existed gets them
+    made once (after the header check) and kept.
+    """
     rows = []
     files = session.scalars(select(Evidence).where(Evidence.case_id == case.id)
                             .order_by(Evidence.round, Evidence.id)).all()
     for i, ev in enumerate(files, 1):
         thumb, missing = None, False
         if ev.is_image and storage is not None:
-            try:
-                thumb = thumbnail_data_uri(storage.get(ev.sha256))
-            except OSError:
+            if not storage.path_for(ev.sha256).exists():
                 missing = True
+            elif (blob := rendition(storage, ev.sha256, "print", ImageLimits())) is not None:
+                thumb = jpeg_data_uri(blob)
         rows.append(EvidenceRow(i, ev.filename, ev.type_label, ev.category_label, human_size(ev.size),
                                 ev.sha256, person_label(ev.uploaded_by),
                                 ev.uploaded_at, ev.round, thumb, missing))

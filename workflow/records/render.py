@@ -14,9 +14,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 import qrcode
 import qrcode.image.svg
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
+
+from workflow.core.images import ImageLimits, check_image, make_renditions
+from workflow.platform.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONTTOOLS_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
@@ -154,25 +157,22 @@ def qr_png_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
+def jpeg_data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
 def thumbnail_data_uri(image_bytes: bytes, max_px: int = 240) -> str | None:
-    """Return a JPEG thumbnail data: URI, upright per EXIF; None if unreadable."""
+    """Return a JPEG thumbnail data: URI, upright per EXIF; None if unreadable or too large.
+
+    Records print the rendition stored at upload (``workflow.core.images``); this is for
+    images that were never uploaded as evidence.
+    """
     try:
-        with Image.open(io.BytesIO(image_bytes)) as image:
-            # Decode phone JPEGs at reduced scale: far faster than a full decode.
-            image.draft("RGB", (max_px, max_px))
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((max_px, max_px))
-            if image.mode in ("RGBA", "LA", "P"):
-                image = image.convert("RGBA")
-                background = Image.new("RGB", image.size, "white")
-                background.paste(image, mask=image.getchannel("A"))
-                image = background
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=80)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+        check_image(image_bytes, "image", ImageLimits())
+        return jpeg_data_uri(make_renditions(image_bytes, {"x": max_px})["x"])
+    except (InvalidInput, UnidentifiedImageError, OSError, ValueError, SyntaxError,
             Image.DecompressionBombError):
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 @lru_cache(maxsize=1)

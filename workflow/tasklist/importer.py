@@ -31,6 +31,7 @@ from workflow.org.models import Department, User, ensure_department, ensure_grou
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput
+from workflow.platform.office_limits import ImportLimits
 from workflow.tasklist.changes import ImportResult, Names, Wanted, describe, fingerprint, match_items
 from workflow.tasklist.departments import GROUP_NAMES, canonical_name
 from workflow.tasklist.due_dates import find_deadline
@@ -53,10 +54,10 @@ def check_importer(actor: User, dry_run: bool) -> None:
 
 # --- the import ------------------------------------------------------------------------
 
-def parse_file(data: bytes, filename: str):
-    """Parse the file; a bad file becomes a 400 naming the row or file part."""
+def parse_file(data: bytes, filename: str, limits: ImportLimits | None = None):
+    """Parse the file; a bad file becomes a 400 naming the row or file part (or the limit)."""
     try:
-        return parse_tasklist(data, filename)
+        return parse_tasklist(data, filename, limits)
     except TaskListError as exc:
         raise InvalidInput(exc.message, field="file", row=exc.row, part=exc.part) from None
 
@@ -70,8 +71,8 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
     check_importer(actor, dry_run)
     year = check_year(year)
     filename = clean_filename(filename)
-    parsed = parse_file(data, filename)
     settings = settings or service.Settings()
+    parsed = parse_file(data, filename, settings.import_limits)
     now = now or utcnow()
 
     plan = plan_for_year(session, year)

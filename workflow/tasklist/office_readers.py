@@ -3,15 +3,22 @@
 Vertically merged cells are filled with the value of their top cell and flagged
 `merged`, so the parser sees the same rows whether Word kept the text once (merge) or
 the author repeated it.
+
+Both readers run after ``office_limits.scan_package`` has checked the file (rows,
+columns, spans, merged ranges, cells); workbooks are streamed read-only, and the
+merged ranges come from that scan, so nothing is expanded past the limits. The Word
+reader checks spans again as it expands them.
 """
 
 import datetime
 import io
 
+from workflow.platform.office_limits import Deadline, ImportLimitExceeded, ImportLimits, PackageShape
 from workflow.tasklist.table import SourceCell, SourceRow, SourceTable, clean_cell
 
 
-def read_docx(data: bytes) -> list[SourceTable]:
+def read_docx(data: bytes, shape: PackageShape, limits: ImportLimits,
+              deadline: Deadline) -> list[SourceTable]:
     """Every top-level table of the document, with the paragraphs above it as title lines."""
     import docx  # deferred: python-docx and lxml load only when a Word file is imported
     from docx.table import Table
@@ -21,21 +28,29 @@ def read_docx(data: bytes) -> list[SourceTable]:
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             number = len(tables) + 1
-            tables.append(SourceTable(f"表格{number}", _docx_rows(block), above, joinable=True))
+            tables.append(SourceTable(f"表格{number}", _docx_rows(block, limits, deadline), above,
+                                      joinable=True))
             above = []
         elif clean_cell(block.text):
             above.append(clean_cell(block.text))
     return tables
 
 
-def _docx_rows(table) -> list[SourceRow]:
+def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRow]:
     from docx.table import _Cell  # deferred with read_docx
 
     rows: list[SourceRow] = []
     above: dict[int, str] = {}
     for number, tr in enumerate(table._tbl.tr_lst, start=1):
+        deadline.check("word/document.xml")
+        if number > limits.max_sheet_rows:
+            raise ImportLimitExceeded(f"Word 表格超过 {limits.max_sheet_rows} 行",
+                                      "IMPORT_MAX_SHEET_ROWS", row=number, part="word/document.xml")
         cells: dict[int, SourceCell] = {}
         column = tr.grid_before
+        if column + sum(tc.grid_span for tc in tr.tc_lst) > limits.max_columns:
+            raise ImportLimitExceeded(f"Word 表格一行超过 {limits.max_columns} 列（含跨列单元格）",
+                                      "IMPORT_MAX_COLUMNS", row=number, part="word/document.xml")
         for tc in tr.tc_lst:
             merged = tc.vMerge == "continue"
             text = above.get(column, "") if merged else clean_cell(_Cell(tc, table).text)
@@ -48,28 +63,43 @@ def _docx_rows(table) -> list[SourceRow]:
     return rows
 
 
-def read_xlsx(data: bytes) -> list[SourceTable]:
-    """One table per worksheet."""
+def read_xlsx(data: bytes, shape: PackageShape, limits: ImportLimits,
+              deadline: Deadline) -> list[SourceTable]:
+    """One table per worksheet, streamed (read-only); merged ranges from the scan."""
     import openpyxl  # deferred: loads only when a workbook is imported
 
-    workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        return [SourceTable(f"工作表“{ws.title}”", _sheet_rows(ws)) for ws in workbook.worksheets]
+        tables = []
+        for ws in workbook.worksheets:
+            part = getattr(ws, "_worksheet_path", None)
+            if part not in shape.scanned:
+                raise ValueError(f"worksheet part {part!r} was not scanned")
+            sheet = shape.sheets.get(part)
+            tables.append(SourceTable(f"工作表“{ws.title}”",
+                                      _sheet_rows(ws, sheet.merges if sheet else [], deadline, part)))
+        return tables
     finally:
         workbook.close()
 
 
-def _sheet_rows(ws) -> list[SourceRow]:
+def _sheet_rows(ws, merges, deadline: Deadline, part: str) -> list[SourceRow]:
     filled: dict[tuple[int, int], str] = {}
-    for rng in ws.merged_cells.ranges:
-        top = _cell_text(ws.cell(rng.min_row, rng.min_col).value)
-        for row in range(rng.min_row + 1, rng.max_row + 1):
-            for col in range(rng.min_col, rng.max_col + 1):
-                filled[(row, col)] = top if col == rng.min_col else ""
+    values = []
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        if not number % 256:
+            deadline.check(part)
+        values.append(row)
+    for min_row, min_col, max_row, max_col in merges:
+        top_row = values[min_row - 1] if min_row <= len(values) else ()
+        top = _cell_text(top_row[min_col - 1] if min_col <= len(top_row) else None)
+        for row in range(min_row + 1, min(max_row, len(values)) + 1):
+            for col in range(min_col, max_col + 1):
+                filled[(row, col)] = top if col == min_col else ""
     rows = []
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+    for number, row_values in enumerate(values, start=1):
         cells = []
-        for col, value in enumerate(values, start=1):
+        for col, value in enumerate(row_values, start=1):
             if (number, col) in filled:
                 cells.append(SourceCell(filled[(number, col)], number, merged=True))
             else:

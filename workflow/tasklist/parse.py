@@ -6,6 +6,7 @@ Pure: bytes in, a `ParsedPlan` out; no database, no web request.
 import re
 from dataclasses import dataclass, field
 
+from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
 from workflow.tasklist.departments import GROUP_NAMES, GROUP_PHRASES, parse_departments
 from workflow.tasklist.errors import TaskListError
 from workflow.tasklist.readers import read_tables
@@ -52,12 +53,15 @@ class ParsedPlan:
     groups: set = field(default_factory=set)
 
 
-def parse_tasklist(data: bytes, filename: str) -> ParsedPlan:
-    """Parse a task list; raise TaskListError (Chinese message) for any bad input."""
+def parse_tasklist(data: bytes, filename: str, limits: ImportLimits | None = None) -> ParsedPlan:
+    """Parse a task list; raise TaskListError (Chinese message) for any bad input.
+
+    A .docx/.xlsx past ``limits`` raises ImportLimitExceeded (400 naming the limit).
+    """
     try:
-        tables = read_tables(bytes(data), filename)
+        tables = read_tables(bytes(data), filename, limits)
         return _build_plan(tables, filename)
-    except TaskListError:
+    except (TaskListError, ImportLimitExceeded):
         raise
     except Exception as exc:  # a reader library choking on odd input is still bad input
         raise TaskListError(f"文件“{filename}”无法解析为目标任务清单", part=filename) from exc

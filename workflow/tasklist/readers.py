@@ -1,8 +1,14 @@
 """Recognise a file by its content and read it into neutral tables."""
 
-import io
-import zipfile
 
+from workflow.platform.errors import InvalidInput
+from workflow.platform.office_limits import (
+    Deadline,
+    ImportLimitExceeded,
+    ImportLimits,
+    open_package,
+    scan_package,
+)
 from workflow.tasklist.errors import TaskListError
 from workflow.tasklist.office_readers import read_docx, read_xlsx
 from workflow.tasklist.table import SourceTable
@@ -10,19 +16,22 @@ from workflow.tasklist.text_reader import read_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 ZIP_MAGIC = b"PK\x03\x04"
-# Larger than any real task list; refuses zip bombs before a library unpacks them.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
-def read_tables(data: bytes, filename: str) -> list[SourceTable]:
-    """Dispatch on the content: .docx, .xlsx, or UTF-8/GB18030 text."""
+def read_tables(data: bytes, filename: str, limits: ImportLimits | None = None) -> list[SourceTable]:
+    """Dispatch on the content: .docx, .xlsx, or UTF-8/GB18030 text.
+
+    A .docx or .xlsx is checked against ``limits`` (zip directory, then a streaming scan of
+    every XML part: ``workflow.platform.office_limits``) before a library reads it; a limit
+    passed is an ``ImportLimitExceeded`` (400 naming the limit), not a TaskListError.
+    """
     if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise TaskListError(f"文件“{filename}”为空", part=filename)
     if data.startswith(OLE_MAGIC):
         raise _ole_error(data, filename)
     if data.startswith(ZIP_MAGIC):
-        return _read_package(data, filename)
+        return _read_package(data, filename, limits or ImportLimits())
     return read_text(data, filename)
 
 
@@ -38,14 +47,13 @@ def _ole_error(data: bytes, filename: str) -> TaskListError:
     )
 
 
-def _read_package(data: bytes, filename: str) -> list[SourceTable]:
+def _read_package(data: bytes, filename: str, limits: ImportLimits) -> list[SourceTable]:
+    deadline = Deadline(limits.max_seconds)
     try:
-        package = zipfile.ZipFile(io.BytesIO(data))
+        package = open_package(data, limits)  # declared sizes, before anything is unpacked
         names = set(package.namelist())
-        if sum(info.file_size for info in package.infolist()) > MAX_UNPACKED_BYTES:
-            raise TaskListError(f"文件“{filename}”解压后过大，不像目标任务清单", part=filename)
         broken = package.testzip()
-    except TaskListError:
+    except (TaskListError, InvalidInput):
         raise
     except Exception as exc:
         raise TaskListError(
@@ -62,8 +70,12 @@ def _read_package(data: bytes, filename: str) -> list[SourceTable]:
             f"文件“{filename}”是压缩包，但不是 Word（.docx）或 Excel（.xlsx）文档", part=filename
         )
     try:
-        return reader(data)
+        shape = scan_package(package, limits, deadline)  # every XML part, streamed, bounded
+        return reader(data, shape, limits, deadline)
+    except ImportLimitExceeded:
+        raise
     except Exception as exc:
+        part = getattr(exc, "extra", {}).get("part") or part
         raise TaskListError(
             f"{kind} 文件“{filename}”已损坏或格式不正确，无法读取“{part}”", part=part
         ) from exc
