@@ -1,7 +1,10 @@
 """Problem cases beyond the state machine: disputes, progress, extensions, supervision, 回头看."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from urllib.parse import quote
+
+from flask import Response, current_app, jsonify
+from sqlalchemy import select
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.api.openapi import add_paths, json_content, ref, responses
@@ -10,7 +13,9 @@ from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
-from workflow.problems import disputes, extensions, lookback, progress, supervision
+from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
+from workflow.problems.supervision import CaseListing
+from workflow.records.listing import render_listing_notice
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 OVERSIGHT = OFFICE | {LEADER, AUDITOR}
@@ -142,16 +147,78 @@ def post_extension_decision(extension_id: int):
 @bp.post(f"/cases/<{ID}:case_id>/listing")
 @authed
 def post_listing(case_id: int):
-    data = json_body({"action", "document_number", "document_date", "due_on", "comment"},
-                     required=("action", "document_number"))
+    """A proposal to the 区领导 (``level``, ``reasons``, ``deadline``); with a
+    ``document_number``, the record of a listing another authority already decided."""
+    data = json_body({"action", "document_number", "document_date", "due_on", "comment",
+                      "level", "reasons", "deadline"})
     if data.get("comment") is not None and not isinstance(data["comment"], str):
         raise InvalidInput("comment 须为文本", field="comment")
-    row = supervision.set_listing(db.session, case_id, api_user(), action=data["action"],
-                                  document_number=data["document_number"],
-                                  document_date=_optional_date(data, "document_date"),
-                                  due_on=_optional_date(data, "due_on"), comment=data.get("comment"))
+    if "document_number" in data:
+        for name in ("reasons", "deadline"):
+            if name in data:
+                raise InvalidInput(f"登记外部挂牌时不接受 {name}（提请区领导审批时不填文号）",
+                                   field=name)
+        row = supervision.set_listing(db.session, case_id, api_user(), action=data.get("action"),
+                                      document_number=data["document_number"],
+                                      document_date=_optional_date(data, "document_date"),
+                                      due_on=_optional_date(data, "due_on"),
+                                      comment=data.get("comment"), level=data.get("level"))
+        db.session.commit()
+        return jsonify(row.to_dict()), 201
+    for name in ("document_date", "due_on", "comment"):
+        if name in data:
+            raise InvalidInput(f"提请挂牌督办时不接受 {name}（督办期限用 deadline，理由用 reasons）",
+                               field=name)
+    req = listings.propose(db.session, case_id, api_user(), action=data.get("action", "list"),
+                           level=data.get("level"), reasons=data.get("reasons"),
+                           due_on=_optional_date(data, "deadline"))
     db.session.commit()
-    return jsonify(row.to_dict()), 201
+    return jsonify(req.to_dict()), 201
+
+
+@bp.post(f"/cases/<{ID}:case_id>/listing/decision")
+@authed
+def post_listing_decision(case_id: int):
+    data = json_body({"approve", "comment"}, required=("approve",))
+    req = listings.decide(db.session, case_id, api_user(), approve=data["approve"],
+                          comment=data.get("comment"),
+                          issuer_code=current_app.config["LISTING_ISSUER_CODE"])
+    db.session.commit()
+    body = req.to_dict()
+    act = db.session.scalar(select(CaseListing).where(CaseListing.request_id == req.id))
+    body["listing"] = act.to_dict() if act else None
+    return jsonify(body)
+
+
+@bp.get(f"/cases/<{ID}:case_id>/listing-requests")
+@authed
+def case_listing_requests(case_id: int):
+    return jsonify({"items": [r.to_dict() for r in listings.requests_of(db.session, _case(case_id))]})
+
+
+@bp.get("/listings")
+@authed
+def listing_board():
+    query_args(set())
+    return jsonify({"items": listings.public_board(db.session)})
+
+
+@bp.get(f"/listings/<{ID}:listing_id>/notice.pdf")
+@authed
+def listing_notice(listing_id: int):
+    row = listings.listing_act(db.session, listing_id, api_user())
+    pdf = render_listing_notice(db.session, row_case(row), row,
+                                issuer=current_app.config["RECORDS_ISSUER"])
+    name = "挂牌督办通知书" if row.action == "list" else "摘牌通知"
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = (f"inline; filename=\"listing-{row.id}.pdf\"; "
+                                           f"filename*=UTF-8''{quote(name + '-' + row.document_number)}.pdf")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def row_case(row):
+    return service.get_case(db.session, row.case_id, api_user())
 
 
 @bp.get(f"/cases/<{ID}:case_id>/listings")
