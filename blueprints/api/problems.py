@@ -13,6 +13,7 @@ from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
+from workflow.platform.vocab import LISTING_LEVELS
 from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
 from workflow.problems.supervision import CaseListing
 from workflow.records.listing import render_listing_notice
@@ -347,15 +348,40 @@ add_paths({
             "comment": {"type": "string"}}}),
         "responses": responses("200", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/listing": {"parameters": [CASE_ID], "post": {
-        "summary": "挂牌督办 / 摘牌（主任，须填文号）",
-        "requestBody": _body({"type": "object", "required": ["action", "document_number"],
-                              "properties": {
-                                  "action": {"type": "string", "enum": ["list", "delist"]},
-                                  "document_number": {"type": "string", "minLength": 1},
-                                  "document_date": {"type": "string", "format": "date"},
-                                  "due_on": {"type": "string", "format": "date"},
-                                  "comment": {"type": "string"}}}),
+        "summary": "提请挂牌督办/摘牌（主任，报区领导审批）；带 document_number 时登记其他机关已决定的挂牌/摘牌",
+        "requestBody": _body({"oneOf": [
+            {"type": "object", "required": ["reasons"], "additionalProperties": False,
+             "properties": {
+                 "action": {"type": "string", "enum": ["list", "delist"], "default": "list"},
+                 "level": {"type": "string", "enum": list(LISTING_LEVELS)},
+                 "reasons": {"type": "string", "minLength": 1},
+                 "deadline": {"type": "string", "format": "date",
+                              "description": "督办期限（挂牌时必填）"}}},
+            {"type": "object", "required": ["action", "document_number"],
+             "additionalProperties": False, "properties": {
+                 "action": {"type": "string", "enum": ["list", "delist"]},
+                 "document_number": {"type": "string", "minLength": 1},
+                 "document_date": {"type": "string", "format": "date"},
+                 "due_on": {"type": "string", "format": "date"},
+                 "level": {"type": "string", "enum": ["province", "city", "town"]},
+                 "comment": {"type": "string"}}}]}),
         "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listing/decision": {"parameters": [CASE_ID], "post": {
+        "summary": "区领导审批挂牌督办/摘牌提请（批准后编文号、出具通知书）",
+        "requestBody": _body({"type": "object", "required": ["approve"], "properties": {
+            "approve": {"type": "boolean"},
+            "comment": {"type": "string", "description": "不同意时必填"}}}),
+        "responses": responses("200", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listing-requests": {"parameters": [CASE_ID], "get": {
+        "summary": "挂牌督办/摘牌提请及审批记录", "responses": responses("200", LIST, 401, 404)}},
+    "/listings": {"get": {
+        "summary": "挂牌督办公示：当前挂牌的隐患（单位、隐患、层级、期限、状态、进展是否滞后）",
+        "responses": responses("200", LIST, 400, 401)}},
+    "/listings/{listing_id}/notice.pdf": {"parameters": [_id("listing_id")], "get": {
+        "summary": "挂牌督办通知书 / 摘牌通知（PDF；其他机关决定的挂牌无通知书：409）",
+        "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
+            "schema": {"type": "string", "format": "binary"}}}},
+            **{k: v for k, v in responses("200", OBJ, 401, 404, 409).items() if k != "200"}}}},
     "/cases/{case_id}/listings": {"parameters": [CASE_ID], "get": {
         "summary": "挂牌督办/摘牌记录", "responses": responses("200", LIST, 401, 404)}},
     "/cases/{case_id}/supervision": {"parameters": [CASE_ID], "post": {
