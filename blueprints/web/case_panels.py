@@ -12,10 +12,9 @@ from blueprints.extensions import db
 from workflow.core import policy
 from workflow.core.evidence import Evidence
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_ROLES
-from workflow.platform.errors import RULE_MESSAGES, Forbidden, RuleFailed
-from workflow.platform.vocab import HELD_BY_DEPARTMENT
 from workflow.platform.base import local_today
-from workflow.platform.vocab import LISTING_LEVELS
+from workflow.platform.errors import RULE_MESSAGES, Forbidden, RuleFailed
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, LISTING_LEVELS
 from workflow.problems import disputes, extensions, listings, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
