@@ -29,6 +29,8 @@ class Config:
     RECORDS_ISSUER = os.environ.get("RECORDS_ISSUER", "常州市武进区安全生产委员会办公室")
     EXPORT_DIR = os.environ.get("EXPORT_DIR") or None  # default: beside STORAGE_DIR
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "safeloop")
+    # 机关代字 of 挂牌督办/摘牌 文号: 武安委办〔2026〕3号 (GB/T 9704)
+    LISTING_ISSUER_CODE = os.environ.get("LISTING_ISSUER_CODE", "武安委办")
     TIMEZONE = "Asia/Shanghai"
 
     # Evidence uploads

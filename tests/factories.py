@@ -85,9 +85,10 @@ class World:
         self.session.commit()
         return case
 
-    def evidence(self, case, who="dept_officer", data: bytes | None = None, name="after.png"):
+    def evidence(self, case, who="dept_officer", data: bytes | None = None, name="after.png",
+                 category="after"):
         ev = service.upload_evidence(self.session, case.id, self.users[who], data=data or png_bytes(),
-                                     filename=name, category="after",
+                                     filename=name, category=category,
                                      settings=service.Settings.from_config(self.app.config))
         self.session.commit()
         return ev
@@ -109,14 +110,19 @@ class World:
                 self.evidence(case)
                 if case.is_major:
                     service.set_plan(self.session, case.id, self.users["dept_officer"], {
-                        "responsibility": "赵局长负总责", "measures": "更换报警器",
-                        "funds": "5万元", "time_limit": "30日内", "contingency": "泄漏应急预案"})
+                        "objectives": "消除报警器失效隐患", "responsibility": "赵局长负总责",
+                        "measures": "更换报警器", "funds": "5万元", "time_limit": "30日内",
+                        "contingency": "泄漏应急预案"}, signed_copy=(png_bytes((1, 1, 1)), "签批件.png"),
+                        settings=service.Settings.from_config(self.app.config))
+                    self.evidence(case, data=png_bytes((2, 2, 2)), name="验收报告.png",
+                                  category="acceptance_report")
                     self.session.commit()
                 self.step(case, "report", who, statement="已更换全部报警器并联动测试")
             elif trigger == "verify" and case.is_major:
                 service.add_onsite_verification(self.session, case.id, self.users["inspector"],
                                                 visited_on=local_today(),
-                                                verifiers=["孙检查员", "钱经办"], findings="已整改到位")
+                                                verifiers=["孙检查员（执法队员）", "钱经办（经办人）"],
+                                                findings="已整改到位")
                 self.session.commit()
                 self.step(case, trigger, who)
             else:

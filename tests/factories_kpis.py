@@ -56,15 +56,22 @@ class KpiWorld:
             category="after", settings=self.settings)
         if case.is_major and not case.plan_complete:
             service.set_plan(self.s, case.id, self.w.users[head], {
-                "responsibility": "局长负总责", "measures": "停用并更换", "funds": "10万元",
-                "time_limit": "30日", "contingency": "应急预案"})
+                "objectives": "消除隐患", "responsibility": "局长负总责", "measures": "停用并更换",
+                "funds": "10万元", "time_limit": "30日", "contingency": "应急预案"},
+                signed_copy=(png_bytes((case.id * 3 % 255, 1, 2)), "签批件.png"),
+                settings=self.settings)
+        if case.is_major:
+            service.upload_evidence(self.s, case.id, self.w.users[officer], data=png_bytes(
+                (case.id * 5 % 255, case.round * 30 % 255, 7)), filename="验收报告.png",
+                category="acceptance_report", settings=self.settings)
         self.s.commit()
         self.step(case, "report", head, now, statement="已整改到位")
 
     def close(self, case, verify_at, close_at):
         if case.is_major:
             service.add_onsite_verification(self.s, case.id, self.w.users["inspector"],
-                                            visited_on=local_today(), verifiers=["孙检查员", "钱经办"],
+                                            visited_on=local_today(),
+                                            verifiers=["孙检查员（执法队员）", "钱经办（经办人）"],
                                             findings="整改到位")
             self.s.commit()
         self.step(case, "verify", "office_staff", verify_at)

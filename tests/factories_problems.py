@@ -9,8 +9,13 @@ import pytest
 from tests.factories import png_bytes
 from workflow.platform.base import local_today
 
-PLAN = {"responsibility": "赵局长负总责", "measures": "更换报警器并联动测试", "funds": "5万元",
-        "time_limit": "30日内", "contingency": "泄漏应急预案"}
+# the old 五落实 boxes, still accepted as aliases of the six elements
+OLD_PLAN = {"responsibility": "赵局长负总责", "measures": "更换报警器并联动测试", "funds": "5万元",
+            "time_limit": "30日内", "contingency": "泄漏应急预案"}
+# 治理方案 of a 重大事故隐患, the six elements of 16号令第十五条
+PLAN = {"objectives": "消除储罐区可燃气体泄漏无报警隐患", "measures": "更换报警器并联动测试",
+        "funds_materials": "5万元，报警器8台已采购", "organisation": "设备科，赵局长负总责",
+        "time_requirements": "30日内完成", "safety_contingency": "治理期间停用储罐区；泄漏应急预案"}
 
 
 class Api:
@@ -40,12 +45,23 @@ class Api:
         return self.post(f"/cases/{case_id}/transitions", who,
                          {"trigger": trigger, "version": version, **body})
 
-    def upload(self, case_id: int, who: str = "dept_officer", color=(0, 120, 0)):
+    def upload(self, case_id: int, who: str = "dept_officer", color=(0, 120, 0),
+               category: str = "after"):
         return self.client.post(f"/api/v1/cases/{case_id}/evidence",
-                                data={"file": (io.BytesIO(png_bytes(color)), "after.png"),
-                                      "category": "after"},
+                                data={"file": (io.BytesIO(png_bytes(color)), f"{category}.png"),
+                                      "category": category},
                                 headers=self.world.headers(who),
                                 content_type="multipart/form-data")
+
+    def put_plan(self, case_id: int, plan: dict, who: str = "dept_officer",
+                 signed: bytes | None = None):
+        """PUT the 治理方案; with ``signed``, as multipart with the signed copy."""
+        if signed is None:
+            return self.client.put(f"/api/v1/cases/{case_id}/plan", json=plan,
+                                   headers=self.world.headers(who))
+        return self.client.put(f"/api/v1/cases/{case_id}/plan",
+                               data={**plan, "signed_copy": (io.BytesIO(signed), "签批件.png")},
+                               headers=self.world.headers(who), content_type="multipart/form-data")
 
     def events(self, case_id: int) -> list[dict]:
         return self.get(f"/cases/{case_id}/events", "auditor").json["items"]

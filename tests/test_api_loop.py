@@ -24,9 +24,10 @@ def fire(client, world, case_id, trigger, who, **body):
                        headers=world.headers(who))
 
 
-def upload(client, world, case_id, who="dept_officer", data=None, name="photo.png"):
+def upload(client, world, case_id, who="dept_officer", data=None, name="photo.png",
+           category="after"):
     return client.post(f"/api/v1/cases/{case_id}/evidence",
-                       data={"file": (io.BytesIO(data or png_bytes()), name), "category": "after"},
+                       data={"file": (io.BytesIO(data or png_bytes()), name), "category": category},
                        headers=world.headers(who), content_type="multipart/form-data")
 
 
@@ -92,17 +93,29 @@ def test_major_path_refusals_in_order(client, world):
     plan = {"responsibility": "赵局长", "measures": "更换", "funds": "5万元",
             "time_limit": "30日", "contingency": "预案"}
     resp = client.put(f"/api/v1/cases/{cid}/plan", json=plan, headers=world.headers("dept_officer"))
+    # the old five boxes fill five of the six elements: the 目标和任务 is still missing
+    assert resp.status_code == 200 and not resp.json["plan_complete"]
+    assert resp.json["plan"]["organisation"] == "赵局长"
+    resp = client.put(f"/api/v1/cases/{cid}/plan", json={"objectives": "消除隐患"},
+                      headers=world.headers("dept_officer"))
     assert resp.status_code == 200 and resp.json["plan_complete"]
+    # complete, but without the copy signed by the unit's 主要负责人
+    assert fire(client, world, cid, "report", "dept_head",
+                statement="已整改").json["rules"] == ["plan_required"]
+    upload(client, world, cid, category="signed_plan")
+    upload(client, world, cid, category="acceptance_report")
     # the refused report saved nothing: the statement must come again
     assert fire(client, world, cid, "report", "dept_head").json["rules"] == ["statement_required"]
     assert fire(client, world, cid, "report", "dept_head", statement="已整改").status_code == 200
     resp = fire(client, world, cid, "verify", "office_staff")
     assert resp.status_code == 422 and resp.json["rules"] == ["onsite_verification_required"]
-    rec = {"visited_on": local_today().isoformat(), "verifiers": ["孙检查员"], "findings": "到位"}
-    client.post(f"/api/v1/cases/{cid}/verifications", json=rec, headers=world.headers("inspector"))
+    rec = {"visited_on": local_today().isoformat(), "verifiers": ["孙检查员（执法队员）"], "findings": "到位"}
+    resp = client.post(f"/api/v1/cases/{cid}/verifications", json=rec,
+                       headers=world.headers("inspector"))
+    assert resp.status_code == 422 and resp.json["rules"] == ["verifiers_too_few"]
     resp = fire(client, world, cid, "verify", "office_staff")
     assert resp.json["rules"] == ["onsite_verification_required"]  # one verifier is not enough
-    rec["verifiers"] = ["孙检查员", "钱经办"]
+    rec["verifiers"] = ["孙检查员（执法队员）", "钱经办（区安委办经办人）"]
     assert client.post(f"/api/v1/cases/{cid}/verifications", json=rec,
                        headers=world.headers("inspector")).status_code == 201
     assert fire(client, world, cid, "verify", "office_staff").status_code == 200

@@ -138,11 +138,20 @@ def test_major_hazard_plan_and_onsite_forms(pages, world, session):
     officer = pages("dept_officer")
     page = officer.get(f"/cases/{case.id}")
     assert 'id="form-plan"' in page.text
-    resp = officer.post(f"/cases/{case.id}/plan", {"responsibility": "赵局长", "measures": "更换",
-                                                   "funds": "5万元", "time_limit": "30日",
-                                                   "contingency": "预案"})
+    plan = {"objectives": "消除隐患", "organisation": "赵局长", "measures": "更换",
+            "funds_materials": "5万元", "time_requirements": "30日", "safety_contingency": "预案"}
+    resp = officer.post(f"/cases/{case.id}/plan", plan)
     assert resp.status_code == 302
     world.evidence(case)
+    # six elements without the signed copy: the report is refused with plan_required
+    head = pages("dept_head")
+    page = head.get(f"/cases/{case.id}")
+    assert "主要负责人签批件" in page.text
+    resp = officer.post(f"/cases/{case.id}/plan", {
+        **plan, "signed_copy": (io.BytesIO(png_bytes((4, 4, 4))), "签批件.png")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 302
+    world.evidence(case, data=png_bytes((6, 6, 6)), category="acceptance_report")
     world.step(case, "report", "dept_head", statement="已整改")
     office = pages("office_staff")
     page = office.get(f"/cases/{case.id}")
@@ -156,9 +165,13 @@ def test_major_hazard_plan_and_onsite_forms(pages, world, session):
     resp = office.post(f"/cases/{case.id}/onsite", {"visited_on": local_today().isoformat(),
                                                     "verifiers": "孙检查员、钱经办",
                                                     "findings": "到位"})
+    assert resp.status_code == 422 and "须写明职务" in resp.text
+    resp = office.post(f"/cases/{case.id}/onsite", {"visited_on": local_today().isoformat(),
+                                                    "verifiers": "孙检查员（执法队员）、钱经办（经办人）",
+                                                    "findings": "到位"})
     assert resp.status_code == 302
     page = office.get(f"/cases/{case.id}")
-    assert 'id="form-verify"' in page.text and "孙检查员、钱经办" in page.text
+    assert 'id="form-verify"' in page.text and "孙检查员（执法队员）、钱经办（经办人）" in page.text
 
 
 def test_evidence_upload_many_files_and_refusals(pages, world, session, app):

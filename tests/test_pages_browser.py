@@ -413,3 +413,43 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
     assert unread(other_officer) == 1  # 转办交办
     assert other_officer.goto(f"/cases/{other.id}").status == 200
     assert officer.goto(f"/cases/{other.id}").status == 404
+
+
+def test_listing_proposed_by_the_director_and_approved_by_the_leader(open_as, world):
+    case = world.case_at("in_progress", grade="major", responsible_unit="武进某化工有限公司")
+    deadline = local_today() + timedelta(days=60)
+
+    # 主任 proposes: the case is not listed until the 区领导 decides
+    director, _ = open_as("office_director")
+    director.goto(f"/cases/{case.id}")
+    form = director.locator("#form-listing-proposal")
+    form.locator("[name=level]").select_option("district")
+    form.locator("[name=deadline]").fill(deadline.isoformat())
+    form.locator("[name=reasons]").fill("储罐区可燃气体报警器失效，需停产治理")
+    with director.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "已提请区领导审批挂牌督办" in director.locator(".flash").inner_text()
+    assert director.locator("#form-listing-proposal").count() == 0
+    assert director.locator("#form-listing-decision").count() == 0
+    assert director.locator(".badge.listed").count() == 0
+    assert timeline(director)[-1] == "listing_proposal"
+
+    # 区领导 approves on the case page: listed, numbered, the notice linked
+    leader, _ = open_as("leader")
+    leader.goto(f"/cases/{case.id}")
+    decision = leader.locator("#form-listing-decision")
+    decision.locator("input[name=approve][value='1']").check()
+    decision.locator("[name=comment]").fill("同意挂牌")
+    with leader.expect_navigation():
+        decision.locator("button[type=submit]").click()
+    assert "已批准" in leader.locator(".flash").inner_text()
+    assert leader.locator(".badge.listed").count() >= 1  # head flag and the supervision panel
+    number = f"武安委办〔{local_today().year}〕1号"
+    assert number in leader.locator("#listing-history").inner_text()
+    assert timeline(leader)[-2:] == ["listing_decision", "list"]
+
+    # the 公示 page, read by a user of another department
+    other, _ = open_as("other_officer")
+    other.goto("/listings")
+    row = other.locator("#listing-board tbody tr").first.inner_text()
+    assert number in row and "武进某化工有限公司" in row and "区级" in row

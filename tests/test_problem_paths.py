@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.factories_problems import PLAN
+from tests.factories import png_bytes
+from tests.factories_problems import OLD_PLAN, PLAN
 from workflow.platform.base import local_today
 
 
@@ -87,13 +88,18 @@ def test_full_major_path(api, world):
     assert api.upload(cid).status_code == 201
     resp = api.fire(cid, "report", "dept_head", statement="已整改")
     assert resp.status_code == 422 and resp.json["rules"] == ["plan_required"]
-    assert api.client.put(f"/api/v1/cases/{cid}/plan", json=PLAN,
-                          headers=world.headers("dept_officer")).status_code == 200
+    # the old five boxes are still accepted, but they lack the 目标和任务 and the signed copy
+    assert api.put_plan(cid, OLD_PLAN).status_code == 200
+    resp = api.fire(cid, "report", "dept_head", statement="已整改")
+    assert resp.status_code == 422 and resp.json["rules"] == ["plan_required"]
+    assert api.upload(cid, category="acceptance_report", color=(5, 5, 5)).status_code == 201
+    assert api.put_plan(cid, {"objectives": PLAN["objectives"]},
+                        signed=png_bytes((9, 9, 9))).status_code == 200
     assert api.fire(cid, "report", "dept_head", statement="已整改").status_code == 200
     resp = api.fire(cid, "verify", "office_staff")
     assert resp.status_code == 422 and resp.json["rules"] == ["onsite_verification_required"]
     resp = api.post(f"/cases/{cid}/verifications", "inspector", {
-        "visited_on": local_today().isoformat(), "verifiers": ["孙检查员", "钱经办"],
+        "visited_on": local_today().isoformat(), "verifiers": ["孙检查员（执法大队）", "钱经办（经办人）"],
         "findings": "报警器已更换并联动"})
     assert resp.status_code == 201
     # 摘牌 waits for the verified rectification
@@ -112,7 +118,8 @@ def test_full_major_path(api, world):
         ("list", "武安委办〔2020〕12号"), ("delist", "武安委办〔2020〕30号")]
     assert api.actions(cid) == [
         "create", "register", "accept", "list", "extension_request", "extension_decision",
-        "evidence", "plan", "report", "onsite_verification", "verify", "close", "delist"]
+        "evidence", "plan", "evidence", "evidence", "plan", "report", "onsite_verification",
+        "verify", "close", "delist"]
     directors = [n["title"] for n in api.notes("office_director")["items"]]
     assert any(t.startswith("待销号") for t in directors)
     assert any(t.startswith("延期申请待审批") for t in directors)

@@ -5,6 +5,7 @@ import ast
 from pathlib import Path
 
 from workflow.core import machine, policy
+from workflow.core.cases import ONSITE_ACTIONS
 from workflow.platform.vocab import ACTION_LABELS
 from workflow.problems import supervision
 
@@ -16,6 +17,8 @@ VARIABLES = {
     ("supervision.py", "kind"): set(policy.SUPERVISION_ROLES),
     ("supervision.py", "action"): {"list", "delist"},
     ("sweep.py", "kind"): {k for k, (_, level) in supervision.ALERT_KINDS.items() if level > 0},
+    ("service.py", "onsite_action"): set(ONSITE_ACTIONS.values()),
+    ("listings.py", "act"): {"list", "delist"},
 }
 
 

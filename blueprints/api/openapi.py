@@ -5,9 +5,22 @@ from flask import jsonify
 
 from blueprints.api import bp
 from workflow.core.machine import TRIGGERS
-from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
+from workflow.platform.vocab import (
+    GRADES,
+    KINDS,
+    PLAN_ALIASES,
+    PLAN_ELEMENTS,
+    SHUTDOWN,
+    SOURCES,
+    STATUSES,
+)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# 治理方案: the six elements, and the old 五落实 keys accepted as their aliases
+_PLAN_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    **{k: {"type": "string", "description": label} for k, label in PLAN_ELEMENTS.items()},
+    **{k: {"type": "string", "description": f"旧五落实字段，即 {new}"}
+       for k, new in PLAN_ALIASES.items() if k != new}}}
 
 
 def ref(name: str) -> dict:
@@ -84,6 +97,8 @@ SCHEMAS: dict = {
                       "responsible_person": {"type": "string"},
                       "responsible_phone": {"type": "string"},
                       "funds": {"type": "number", "minimum": 0}, "suspended": {"type": "boolean"},
+                      "shutdown": {"type": "string", "enum": list(SHUTDOWN) + list(SHUTDOWN.values()),
+                                   "description": "停产停业情况；suspended=true 即 full"},
                       "original_number": {"type": "string"},
                       "co_department_ids": {"type": "array", "items": {"type": "integer"}},
                       "reporter_name": {"type": "string", "maxLength": 60,
@@ -177,19 +192,29 @@ PATHS: dict = {
             "type": "object", "required": ["statement"], "properties": {"statement": {"type": "string"}}})},
         "responses": responses("200", ref("Case"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/plan": {"parameters": [ID_PARAM], "put": {
-        "summary": "治理方案（五落实）",
-        "requestBody": {"required": True, **json_content({"type": "object", "properties": {
-            k: {"type": "string"} for k in ("responsibility", "measures", "funds", "time_limit",
-                                            "contingency")}, "additionalProperties": False})},
+        "summary": "治理方案（16号令第十五条六项内容；旧五落实字段作为别名）及主要负责人签批件",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": _PLAN_SCHEMA},
+            "multipart/form-data": {"schema": {**_PLAN_SCHEMA, "properties": {
+                **_PLAN_SCHEMA["properties"],
+                "signed_copy": {"type": "string", "format": "binary",
+                                "description": "签批件，存为佐证材料 signed_plan"}}}}}},
         "responses": responses("200", ref("Case"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/verifications": {"parameters": [ID_PARAM], "post": {
-        "summary": "现场核查记录",
+        "summary": "现场核查记录，或复产现场审查（purpose=resumption_review）",
         "requestBody": {"required": True, **json_content({
             "type": "object", "required": ["visited_on", "verifiers", "findings"],
             "properties": {"visited_on": {"type": "string", "format": "date"},
-                           "verifiers": {"type": "array", "items": {"type": "string"}},
-                           "findings": {"type": "string"}}})},
-        "responses": responses("201", {"type": "object"}, 400, 401, 403, 404, 409)}},
+                           "verifiers": {"type": "array", "minItems": 2, "items": {"oneOf": [
+                               {"type": "string", "description": "姓名（职务）"},
+                               {"type": "object", "required": ["user_id"], "properties": {
+                                   "user_id": {"type": "integer"}, "post": {"type": "string"}}},
+                               {"type": "object", "required": ["name", "post"], "properties": {
+                                   "name": {"type": "string"}, "post": {"type": "string"}}}]}},
+                           "findings": {"type": "string"},
+                           "purpose": {"type": "string",
+                                       "enum": ["verification", "resumption_review"]}}})},
+        "responses": responses("201", {"type": "object"}, 400, 401, 403, 404, 409, 422)}},
 }
 
 

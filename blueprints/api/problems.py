@@ -1,7 +1,10 @@
 """Problem cases beyond the state machine: disputes, progress, extensions, supervision, 回头看."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from urllib.parse import quote
+
+from flask import Response, current_app, jsonify
+from sqlalchemy import select
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.api.openapi import add_paths, json_content, ref, responses
@@ -10,7 +13,10 @@ from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
-from workflow.problems import disputes, extensions, lookback, progress, supervision
+from workflow.platform.vocab import LISTING_LEVELS
+from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
+from workflow.problems.supervision import CaseListing
+from workflow.records.listing import render_listing_notice
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 OVERSIGHT = OFFICE | {LEADER, AUDITOR}
@@ -142,16 +148,78 @@ def post_extension_decision(extension_id: int):
 @bp.post(f"/cases/<{ID}:case_id>/listing")
 @authed
 def post_listing(case_id: int):
-    data = json_body({"action", "document_number", "document_date", "due_on", "comment"},
-                     required=("action", "document_number"))
+    """A proposal to the 区领导 (``level``, ``reasons``, ``deadline``); with a
+    ``document_number``, the record of a listing another authority already decided."""
+    data = json_body({"action", "document_number", "document_date", "due_on", "comment",
+                      "level", "reasons", "deadline"})
     if data.get("comment") is not None and not isinstance(data["comment"], str):
         raise InvalidInput("comment 须为文本", field="comment")
-    row = supervision.set_listing(db.session, case_id, api_user(), action=data["action"],
-                                  document_number=data["document_number"],
-                                  document_date=_optional_date(data, "document_date"),
-                                  due_on=_optional_date(data, "due_on"), comment=data.get("comment"))
+    if "document_number" in data:
+        for name in ("reasons", "deadline"):
+            if name in data:
+                raise InvalidInput(f"登记外部挂牌时不接受 {name}（提请区领导审批时不填文号）",
+                                   field=name)
+        row = supervision.set_listing(db.session, case_id, api_user(), action=data.get("action"),
+                                      document_number=data["document_number"],
+                                      document_date=_optional_date(data, "document_date"),
+                                      due_on=_optional_date(data, "due_on"),
+                                      comment=data.get("comment"), level=data.get("level"))
+        db.session.commit()
+        return jsonify(row.to_dict()), 201
+    for name in ("document_date", "due_on", "comment"):
+        if name in data:
+            raise InvalidInput(f"提请挂牌督办时不接受 {name}（督办期限用 deadline，理由用 reasons）",
+                               field=name)
+    req = listings.propose(db.session, case_id, api_user(), action=data.get("action", "list"),
+                           level=data.get("level"), reasons=data.get("reasons"),
+                           due_on=_optional_date(data, "deadline"))
     db.session.commit()
-    return jsonify(row.to_dict()), 201
+    return jsonify(req.to_dict()), 201
+
+
+@bp.post(f"/cases/<{ID}:case_id>/listing/decision")
+@authed
+def post_listing_decision(case_id: int):
+    data = json_body({"approve", "comment"}, required=("approve",))
+    req = listings.decide(db.session, case_id, api_user(), approve=data["approve"],
+                          comment=data.get("comment"),
+                          issuer_code=current_app.config["LISTING_ISSUER_CODE"])
+    db.session.commit()
+    body = req.to_dict()
+    act = db.session.scalar(select(CaseListing).where(CaseListing.request_id == req.id))
+    body["listing"] = act.to_dict() if act else None
+    return jsonify(body)
+
+
+@bp.get(f"/cases/<{ID}:case_id>/listing-requests")
+@authed
+def case_listing_requests(case_id: int):
+    return jsonify({"items": [r.to_dict() for r in listings.requests_of(db.session, _case(case_id))]})
+
+
+@bp.get("/listings")
+@authed
+def listing_board():
+    query_args(set())
+    return jsonify({"items": listings.public_board(db.session)})
+
+
+@bp.get(f"/listings/<{ID}:listing_id>/notice.pdf")
+@authed
+def listing_notice(listing_id: int):
+    row = listings.listing_act(db.session, listing_id, api_user())
+    pdf = render_listing_notice(db.session, row_case(row), row,
+                                issuer=current_app.config["RECORDS_ISSUER"])
+    name = "挂牌督办通知书" if row.action == "list" else "摘牌通知"
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = (f"inline; filename=\"listing-{row.id}.pdf\"; "
+                                           f"filename*=UTF-8''{quote(name + '-' + row.document_number)}.pdf")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def row_case(row):
+    return service.get_case(db.session, row.case_id, api_user())
 
 
 @bp.get(f"/cases/<{ID}:case_id>/listings")
@@ -280,15 +348,40 @@ add_paths({
             "comment": {"type": "string"}}}),
         "responses": responses("200", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/listing": {"parameters": [CASE_ID], "post": {
-        "summary": "挂牌督办 / 摘牌（主任，须填文号）",
-        "requestBody": _body({"type": "object", "required": ["action", "document_number"],
-                              "properties": {
-                                  "action": {"type": "string", "enum": ["list", "delist"]},
-                                  "document_number": {"type": "string", "minLength": 1},
-                                  "document_date": {"type": "string", "format": "date"},
-                                  "due_on": {"type": "string", "format": "date"},
-                                  "comment": {"type": "string"}}}),
+        "summary": "提请挂牌督办/摘牌（主任，报区领导审批）；带 document_number 时登记其他机关已决定的挂牌/摘牌",
+        "requestBody": _body({"oneOf": [
+            {"type": "object", "required": ["reasons"], "additionalProperties": False,
+             "properties": {
+                 "action": {"type": "string", "enum": ["list", "delist"], "default": "list"},
+                 "level": {"type": "string", "enum": list(LISTING_LEVELS)},
+                 "reasons": {"type": "string", "minLength": 1},
+                 "deadline": {"type": "string", "format": "date",
+                              "description": "督办期限（挂牌时必填）"}}},
+            {"type": "object", "required": ["action", "document_number"],
+             "additionalProperties": False, "properties": {
+                 "action": {"type": "string", "enum": ["list", "delist"]},
+                 "document_number": {"type": "string", "minLength": 1},
+                 "document_date": {"type": "string", "format": "date"},
+                 "due_on": {"type": "string", "format": "date"},
+                 "level": {"type": "string", "enum": ["province", "city", "town"]},
+                 "comment": {"type": "string"}}}]}),
         "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listing/decision": {"parameters": [CASE_ID], "post": {
+        "summary": "区领导审批挂牌督办/摘牌提请（批准后编文号、出具通知书）",
+        "requestBody": _body({"type": "object", "required": ["approve"], "properties": {
+            "approve": {"type": "boolean"},
+            "comment": {"type": "string", "description": "不同意时必填"}}}),
+        "responses": responses("200", OBJ, 400, 401, 403, 404, 409, 422)}},
+    "/cases/{case_id}/listing-requests": {"parameters": [CASE_ID], "get": {
+        "summary": "挂牌督办/摘牌提请及审批记录", "responses": responses("200", LIST, 401, 404)}},
+    "/listings": {"get": {
+        "summary": "挂牌督办公示：当前挂牌的隐患（单位、隐患、层级、期限、状态、进展是否滞后）",
+        "responses": responses("200", LIST, 400, 401)}},
+    "/listings/{listing_id}/notice.pdf": {"parameters": [_id("listing_id")], "get": {
+        "summary": "挂牌督办通知书 / 摘牌通知（PDF；其他机关决定的挂牌无通知书：409）",
+        "responses": {"200": {"description": "PDF", "content": {"application/pdf": {
+            "schema": {"type": "string", "format": "binary"}}}},
+            **{k: v for k, v in responses("200", OBJ, 401, 404, 409).items() if k != "200"}}}},
     "/cases/{case_id}/listings": {"parameters": [CASE_ID], "get": {
         "summary": "挂牌督办/摘牌记录", "responses": responses("200", LIST, 401, 404)}},
     "/cases/{case_id}/supervision": {"parameters": [CASE_ID], "post": {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.extensions import db, settings
 from blueprints.web import ID, actor, bp
@@ -19,7 +19,7 @@ from workflow.core import service
 from workflow.core.cases import Case
 from workflow.platform.errors import DomainError, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date, parse_id
-from workflow.problems import disputes, extensions, lookback, progress, supervision
+from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
 from workflow.tasklist.models import item_of_case
 from workflow.tasklist.occurrences import record_occurrence, set_target
 
@@ -172,6 +172,38 @@ def case_listing(case_id: int):
         return f"已{row.to_dict()['action_label']}（{row.document_number}）"
     return _attempt(case_id, "listing", ("action", "document_number", "document_date", "due_on",
                                          "comment"), work, "panel-supervision")
+
+
+@bp.post(f"/cases/<{ID}:case_id>/listing/proposal")
+def case_listing_proposal(case_id: int):
+    def work():
+        action = _text("action") or "list"
+        req = listings.propose(db.session, case_id, actor(), action=action,
+                               level=_text("level") or None if action == "list" else None,
+                               reasons=request.form.get("reasons") or "",
+                               due_on=_optional_date("deadline") if action == "list" else None)
+        return f"已提请区领导审批{req.to_dict()['action_label']}"
+    return _attempt(case_id, "listing-proposal", ("action", "level", "reasons", "deadline"), work,
+                    "panel-supervision")
+
+
+@bp.post(f"/cases/<{ID}:case_id>/listing/decision")
+def case_listing_decision(case_id: int):
+    def work():
+        choice = _text("approve")
+        if choice not in ("1", "0"):
+            raise InvalidInput("请选择同意或不同意", field="approve")
+        req = listings.decide(db.session, case_id, actor(), approve=choice == "1",
+                              comment=request.form.get("comment"),
+                              issuer_code=current_app.config["LISTING_ISSUER_CODE"])
+        return f"{req.to_dict()['action_label']}提请：{req.to_dict()['status_label']}"
+    return _attempt(case_id, "listing-decision", ("approve", "comment"), work, "panel-supervision")
+
+
+@bp.get("/listings")
+def listing_board():
+    """公示: the current 挂牌督办 items, read-only, for every signed-in user."""
+    return render_template("pages/listings.html", items=listings.public_board(db.session))
 
 
 # --- 回头看 ----------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
 """The case page and the forms that act on a case (one per step the user may take)."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from blueprints.extensions import db, settings
+from blueprints.extensions import db, settings, storage
 from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_calendar
 from blueprints.web.case_panels import complaint_panel, panels
 from workflow.core import machine, policy, service
 from workflow.core.audit import AuditEvent
-from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.cases import ONSITE_PURPOSES, Case, OnsiteVerification
 from workflow.core.evidence import ALLOWED_TYPES, Evidence
 from workflow.core.policy import available_work
 from workflow.org.models import Department
@@ -21,7 +21,7 @@ from workflow.platform.vocab import (
     ACTION_LABELS,
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
-    PLAN_PARTS,
+    PLAN_ELEMENTS,
     TRIGGER_LABELS,
 )
 from workflow.problems.queues import deadline_info
@@ -71,7 +71,8 @@ def shown_forms(actions: list[dict], work: dict, x: dict) -> set[str]:
         "extension": ext["can_request"], "extension-decision": ext["can_decide"],
         "dispute": dsp["can_raise"], "dispute-decision": dsp["can_decide"],
         "progress": x["progress"]["can_report"], "supervision": bool(sup["kinds"]),
-        "listing": bool(sup["listing"]), "lookback": lb["can_record"], "reopen": lb["can_confirm"],
+        "listing": bool(sup["listing"]), "listing-proposal": bool(sup["propose"]),
+        "listing-decision": sup["can_decide"], "lookback": lb["can_record"], "reopen": lb["can_confirm"],
         **{name: on for name, on in work.items() if name != "edit"},
         **{f"complaint-{name}": on for name, on in x["complaint"]["work"].items()},
     }
@@ -104,7 +105,8 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
         deadline=deadline_info(case, today(), work_calendar()), departments=departments,
         dept_names=dept_names, actor_usernames=actor_usernames,
         errors=errors or FormErrors(), values=values or {},
-        ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_PARTS=PLAN_PARTS,
+        ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_ELEMENTS=PLAN_ELEMENTS,
+        ONSITE_PURPOSES=ONSITE_PURPOSES,
         EVIDENCE_CATEGORIES={k: v for k, v in EVIDENCE_CATEGORIES.items()
                              if k not in OFFICE_EVIDENCE_CATEGORIES},
         CANCEL_REASONS=service.CANCEL_REASONS,
@@ -185,15 +187,21 @@ def case_statement(case_id: int):
 
 @bp.post(f"/cases/<{ID}:case_id>/plan")
 def case_plan(case_id: int):
-    plan = {part: request.form.get(part, "") for part in PLAN_PARTS}
+    plan = {part: request.form.get(part, "") for part in PLAN_ELEMENTS}
+    upload = request.files.get("signed_copy")
+    signed = None
+    if upload is not None and upload.filename:
+        signed = (upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1), upload.filename)
     try:
-        case = service.set_plan(db.session, case_id, actor(), plan)
+        case = service.set_plan(db.session, case_id, actor(), plan, signed_copy=signed,
+                                settings=settings(), storage=storage())
         db.session.commit()
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return refused(case_id, exc, "plan", tuple(PLAN_PARTS))
-    flash("治理方案已保存" + ("（五落实已齐全）" if case.plan_complete else "（五落实尚未齐全）"))
+        return refused(case_id, exc, "plan", (*PLAN_ELEMENTS, "signed_copy"))
+    flash("治理方案已保存" + ("（六项内容已齐全）" if case.plan_complete else "（六项内容尚未齐全）")
+          + ("，签批件已上传" if signed else ""))
     return redirect(url_for("pages.case_view", case_id=case_id) + "#work")
 
 
@@ -209,11 +217,12 @@ def case_onsite(case_id: int):
         if len(form.get("findings") or "") > 5000:
             raise InvalidInput("核查情况过长（最多 5000 字）", field="findings")
         service.add_onsite_verification(db.session, case_id, actor(), visited_on=visited_on,
-                                        verifiers=names, findings=form.get("findings") or "")
+                                        verifiers=names, findings=form.get("findings") or "",
+                                        purpose=form.get("purpose") or "verification")
         db.session.commit()
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return refused(case_id, exc, "onsite", ("visited_on", "verifiers", "findings"))
+        return refused(case_id, exc, "onsite", ("visited_on", "verifiers", "findings", "purpose"))
     flash("现场核查记录已保存")
     return redirect(url_for("pages.case_view", case_id=case_id) + "#work")

@@ -14,10 +14,11 @@ from blueprints.web import work_calendar
 from workflow.core import policy
 from workflow.core.evidence import Evidence
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_ROLES
+from workflow.platform.base import local_today
 from workflow.platform.errors import RULE_MESSAGES, Forbidden, RuleFailed
 from workflow.platform.masking import mask_contact, mask_name
-from workflow.platform.vocab import HELD_BY_DEPARTMENT, REPLY_CHANNELS
-from workflow.problems import complaints, disputes, extensions, progress, supervision
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, LISTING_LEVELS, REPLY_CHANNELS
+from workflow.problems import complaints, disputes, extensions, listings, progress, supervision
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
 from workflow.problems.lookback import LookBack
@@ -60,10 +61,20 @@ def _supervision_panel(case, user) -> dict:
     note = None
     if user.role == OFFICE_DIRECTOR and case.listed and listing is None:
         note = RULE_MESSAGES["rectification_unverified"]
+    current = supervision.current_listing(db.session, case)
+    if listing == "delist" and current is not None and current.request_id is not None:
+        listing = None  # an approved listing is delisted by proposal and the leader's approval
+    pending = listings.pending_request(db.session, case.id)
+    propose = policy.listing_action(case, user) if pending is None else None
+    due = listings.progress_due(db.session, case, current) if current else None
     return {"alerts": supervision.alerts_of(db.session, case),
             "listings": supervision.listings_of(db.session, case),
             "kinds": policy.supervision_kinds(case, user), "listing": listing, "note": note,
-            "level_label": supervision.LEVEL_LABELS.get(case.supervision_level or 0)}
+            "level_label": supervision.LEVEL_LABELS.get(case.supervision_level or 0),
+            "requests": listings.requests_of(db.session, case), "pending": pending,
+            "propose": propose, "levels": LISTING_LEVELS,
+            "can_decide": pending is not None and policy.listing_decision_refusal(user) is None,
+            "progress_due": due, "progress_late": bool(due and local_today() > due)}
 
 
 def _lookback_panel(case, user) -> dict:

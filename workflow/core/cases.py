@@ -30,7 +30,9 @@ from workflow.platform.vocab import (
     DISMISSED_LABEL,
     GRADES,
     KINDS,
-    PLAN_PARTS,
+    PLAN_ALIASES,
+    PLAN_ELEMENTS,
+    SHUTDOWN,
     SOURCES,
     STATUS_LABELS,
 )
@@ -77,6 +79,8 @@ class Case(Base):
     responsible_phone: Mapped[str | None] = mapped_column(String(40))
     funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 停产停业情况 none | partial | full; ``suspended`` is kept equal to ``shutdown != "none"``
+    shutdown: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     deadline: Mapped[date | None] = mapped_column(Date)
@@ -163,7 +167,8 @@ class Case(Base):
 
     @property
     def plan(self) -> dict:
-        return json.loads(self.plan_json) if self.plan_json else {}
+        """The 治理方案 by its six elements; an old 五落实 box reads as the element it fills."""
+        return normalise_plan(json.loads(self.plan_json)) if self.plan_json else {}
 
     @plan.setter
     def plan(self, value: dict) -> None:
@@ -172,7 +177,11 @@ class Case(Base):
     @property
     def plan_complete(self) -> bool:
         plan = self.plan
-        return all(str(plan.get(part) or "").strip() for part in PLAN_PARTS)
+        return all(str(plan.get(part) or "").strip() for part in PLAN_ELEMENTS)
+
+    @property
+    def shutdown_label(self) -> str:
+        return SHUTDOWN.get(self.shutdown or "none", self.shutdown or "")
 
     @property
     def display_number(self) -> str:
@@ -212,6 +221,7 @@ class Case(Base):
             "responsible_phone": self.responsible_phone,
             "funds": str(self.funds) if self.funds is not None else None,
             "suspended": self.suspended,
+            "shutdown": self.shutdown or "none", "shutdown_label": self.shutdown_label,
             "department_id": self.department_id,
             "department": self.department.name if self.department else None,
             "co_department_ids": [d.id for d in self.co_departments],
@@ -237,6 +247,13 @@ class Case(Base):
         }
 
 
+def normalise_plan(plan: dict) -> dict:
+    """Map old 五落实 keys onto the six elements; an element given by name wins."""
+    out = {PLAN_ALIASES[k]: v for k, v in plan.items() if k in PLAN_ALIASES and k not in PLAN_ELEMENTS}
+    out.update({k: v for k, v in plan.items() if k in PLAN_ELEMENTS})
+    return out
+
+
 def _d(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -253,8 +270,16 @@ def visible_cases_filter(user: User):
     return Case.id.is_(None)  # sees nothing
 
 
+ONSITE_PURPOSES = {"verification": "现场核查", "resumption_review": "复产现场审查"}
+ONSITE_ACTIONS = {"verification": "onsite_verification", "resumption_review": "resumption_review"}
+
+
 class OnsiteVerification(Base):
-    """A 现场核查 record: who went, when, what they found (major hazards need ≥ 2)."""
+    """A 现场核查 record: who went, when, what they found (major hazards need ≥ 2).
+
+    ``verifiers_json`` holds names (older rows) or ``{"name", "post", "user_id"}`` objects;
+    ``purpose`` tells a 现场核查 before 核查通过 from the 复产现场审查 before 销号.
+    """
 
     __tablename__ = "onsite_verifications"
 
@@ -264,14 +289,27 @@ class OnsiteVerification(Base):
     visited_on: Mapped[date] = mapped_column(Date)
     verifiers_json: Mapped[str] = mapped_column(Text)
     findings: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(20), default="verification",
+                                         server_default="verification")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     @property
+    def verifier_entries(self) -> list[dict]:
+        """Each verifier as ``{"name", "post", "user_id"}`` (post and user_id may be None)."""
+        return [v if isinstance(v, dict) else {"name": str(v), "post": None, "user_id": None}
+                for v in json.loads(self.verifiers_json)]
+
+    @property
     def verifiers(self) -> list[str]:
-        return json.loads(self.verifiers_json)
+        """Printable names, “姓名（职务）” where the post is known."""
+        return [f"{v['name']}（{v['post']}）" if v.get("post") else v["name"]
+                for v in self.verifier_entries]
 
     def to_dict(self) -> dict:
         return {"id": self.id, "round": self.round, "visited_on": _d(self.visited_on),
-                "verifiers": self.verifiers, "findings": self.findings,
+                "purpose": self.purpose or "verification",
+                "purpose_label": ONSITE_PURPOSES.get(self.purpose or "verification"),
+                "verifiers": self.verifiers, "verifier_entries": self.verifier_entries,
+                "findings": self.findings,
                 "recorded_by_id": self.recorded_by_id, "recorded_at": iso_utc(self.recorded_at)}

@@ -41,7 +41,8 @@ SUPERVISION_ROLES = {
     "supervise": OFFICE_ROLES,
     "interview": frozenset({OFFICE_DIRECTOR}),
 }
-LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌
+LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌: proposed (or an outside one recorded)
+LISTING_DECIDERS = frozenset({LEADER})        # 区领导 approves or refuses the proposal
 EXPORTERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
 FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR})  # 考核数据
 CALENDAR_EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})  # 节假日维护
@@ -124,6 +125,32 @@ def onsite_refusal(case: Case, user: User) -> DomainError | None:
     return None
 
 
+def resumption_review_refusal(case: Case, user: User) -> DomainError | None:
+    """复产现场审查 (16号令第二十三条): the office or inspectors, once the work is reported."""
+    if user.role not in ONSITE_RECORDERS:
+        return Forbidden("复产现场审查记录须由区安委办或检查人员填写",
+                         needed_roles=sorted(ONSITE_RECORDERS), rules=["role_required"])
+    if case.status not in ("reported", "verified"):
+        return _status_conflict(case, "不需要复产现场审查")
+    return None
+
+
+def can_record_resumption_review(case: Case, user: User) -> bool:
+    return resumption_review_refusal(case, user) is None
+
+
+def listing_proposal_refusal(user: User) -> Forbidden | None:
+    if user.role in LISTING_ROLES:
+        return None
+    return refuse_role(LISTING_ROLES, "提请挂牌督办/摘牌", user, ("director_required",))
+
+
+def listing_decision_refusal(user: User) -> Forbidden | None:
+    if user.role in LISTING_DECIDERS:
+        return None
+    return refuse_role(LISTING_DECIDERS, "挂牌督办/摘牌审批", user, ("leader_required",))
+
+
 def can_upload_evidence(case: Case, user: User) -> bool:
     return evidence_refusal(case, user) is None
 
@@ -168,7 +195,8 @@ def available_work(case: Case, user: User) -> dict[str, bool]:
     return {"evidence": can_upload_evidence(case, user),
             "statement": can_draft_statement(case, user),
             "plan": can_edit_plan(case, user) and (case.is_major or bool(case.plan_json)),
-            "onsite": can_record_onsite(case, user) and case.is_major,
+            "onsite": case.is_major and (can_record_onsite(case, user) or (
+                (case.shutdown or "none") != "none" and can_record_resumption_review(case, user))),
             "edit": can_edit_draft(case, user)}
 
 

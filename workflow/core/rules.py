@@ -5,6 +5,8 @@ actions a caller may take); ``input_rules`` also look at what was submitted.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from workflow.core.complaints import ComplaintReply
 from workflow.core.evidence import Evidence
 from workflow.org.models import Department
 from workflow.org.names import same_person
+from workflow.platform.base import local_today
 from workflow.platform.vocab import SOURCES
 
 
@@ -27,7 +30,7 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
             Evidence.case_id == case.id, Evidence.round == case.round))
         if not count:
             failed.append("evidence_required")
-        if case.is_major and not case.plan_complete:
+        if case.is_major and not (case.plan_complete and _has_evidence(session, case, "signed_plan")):
             failed.append("plan_required")
     elif trigger == "verify":
         if case.reported_by_id is not None and (case.reported_by_id == actor.id
@@ -39,22 +42,55 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
                 OnsiteVerification.round == case.round)).all()
             if not any(len([v for v in r.verifiers if v.strip()]) >= 2 for r in records):
                 failed.append("onsite_verification_required")
+            if not _has_evidence(session, case, "acceptance_report", this_round=True):
+                failed.append("acceptance_required")
     elif trigger == "close":
         if case.verified_by_id is not None and (case.verified_by_id == actor.id
                                                 or same_person(case.verified_by, actor)):
             failed.append("same_person")
+        if case.is_major and (case.shutdown or "none") != "none" and not resumption_reviewed(
+                session, case):
+            failed.append("resumption_review_required")
     elif trigger == "dismiss":
         if not case.is_complaint:
             failed.append("complaint_only")
-        elif not session.scalar(select(func.count()).select_from(Evidence).where(
-                Evidence.case_id == case.id, Evidence.round == case.round,
-                Evidence.category == "verification")):
+        elif not _has_evidence(session, case, "verification", this_round=True):
             failed.append("verification_evidence_required")
     if trigger in ("close", "dismiss") and case.is_complaint and not session.scalar(
             select(func.count()).select_from(ComplaintReply).where(
                 ComplaintReply.case_id == case.id)):
         failed.append("reply_required")
     return failed
+
+
+# 16号令第二十三条: the authority reviews on site within 10 days of the 复产申请
+RESUMPTION_REVIEW_DAYS = 10
+
+
+def _has_evidence(session: Session, case, category: str, *, this_round: bool = False) -> bool:
+    stmt = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.category == category)
+    if this_round:
+        stmt = stmt.where(Evidence.round == case.round)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def resumption_application_date(session: Session, case):
+    """The day (Asia/Shanghai) of the latest 复产申请 of the case, or None."""
+    at = session.scalar(select(func.max(Evidence.uploaded_at)).where(
+        Evidence.case_id == case.id, Evidence.category == "resumption_request"))
+    return local_today(at) if at else None
+
+
+def resumption_reviewed(session: Session, case) -> bool:
+    """A 复产申请 and a 复产现场审查 (≥ 2 verifiers) dated within 10 days after it."""
+    applied = resumption_application_date(session, case)
+    if applied is None:
+        return False
+    reviews = session.scalars(select(OnsiteVerification).where(
+        OnsiteVerification.case_id == case.id,
+        OnsiteVerification.purpose == "resumption_review")).all()
+    return any(applied <= r.visited_on <= applied + timedelta(days=RESUMPTION_REVIEW_DAYS)
+               and len(r.verifiers) >= 2 for r in reviews)
 
 
 def input_rules(session: Session, case, trigger: str, comment: str | None, data: dict) -> list[str]:

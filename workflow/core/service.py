@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.core import machine, photo_checks, policy
 from workflow.core.audit import append_event
-from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
 from workflow.core.notifications import notify_for_transition
@@ -35,7 +35,8 @@ from workflow.platform.office_limits import ImportLimits
 from workflow.platform.vocab import (
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
-    PLAN_PARTS,
+    PLAN_ALIASES,
+    PLAN_ELEMENTS,
     TRIGGER_LABELS,
     is_choice,
 )
@@ -278,42 +279,120 @@ def draft_statement(session: Session, case_id: int, actor: User, statement: str)
     return case
 
 
-def set_plan(session: Session, case_id: int, actor: User, plan: dict) -> Case:
-    """Save the 治理方案 (五落实) of a hazard."""
+def set_plan(session: Session, case_id: int, actor: User, plan: dict, *,
+             signed_copy: tuple[bytes, str | None] | None = None,
+             settings: Settings | None = None, storage: Storage | None = None) -> Case:
+    """Save the 治理方案 of a hazard: the six elements of 16号令第十五条.
+
+    The old 五落实 keys are accepted as aliases of the element they fill. ``signed_copy``
+    (bytes, file name) is the copy signed by the unit's 主要负责人, kept as evidence of
+    category ``signed_plan``.
+    """
     case = lock_for_record(session, case_id, actor)
     if refusal := policy.plan_refusal(case, actor):
         raise refusal
-    refuse_unknown(plan, set(PLAN_PARTS), "治理方案不接受字段")
-    clean = {k: str(v).strip() for k, v in plan.items() if v is not None}
+    refuse_unknown(plan, set(PLAN_ELEMENTS) | set(PLAN_ALIASES), "治理方案不接受字段")
+    for old, new in PLAN_ALIASES.items():
+        if old != new and old in plan and new in plan:
+            raise InvalidInput(f"{old} 与 {new} 是同一项（{PLAN_ELEMENTS[new]}），只能填一个",
+                               field=old)
+    clean = normalise_plan({k: str(v).strip() for k, v in plan.items() if v is not None})
     for key, value in clean.items():
         if len(value) > 5000:
-            raise InvalidInput(f"{PLAN_PARTS[key]}过长（最多 5000 字）", field=key)
+            raise InvalidInput(f"{PLAN_ELEMENTS[key]}过长（最多 5000 字）", field=key)
+    if not clean and signed_copy is None:
+        raise InvalidInput("须填写治理方案内容或上传签批件", field="objectives")
+    signed = None
+    if signed_copy is not None:
+        settings = settings or Settings()
+        signed = upload_evidence(session, case.id, actor, data=signed_copy[0],
+                                 filename=signed_copy[1], category="signed_plan",
+                                 note="治理方案（主要负责人签批）", settings=settings,
+                                 storage=storage)
     case.plan = {**case.plan, **clean}
-    record(session, case, actor, "plan", payload={"plan": case.plan,
-                                                  "complete": case.plan_complete})
+    record(session, case, actor, "plan", payload={
+        "plan": case.plan, "complete": case.plan_complete,
+        **({"signed_copy": signed.sha256} if signed else {})})
     session.flush()
     return case
 
 
-def add_onsite_verification(session: Session, case_id: int, actor: User, *, visited_on: date,
-                            verifiers: list[str], findings: str) -> OnsiteVerification:
-    """Record a 现场核查 of the current round (office staff or inspectors)."""
-    case = lock_for_record(session, case_id, actor)
-    if refusal := policy.onsite_refusal(case, actor):
-        raise refusal
-    names = [str(v).strip() for v in verifiers if str(v).strip()]
-    if not names:
+def _verifier_entries(session: Session, case: Case, verifiers) -> list[dict]:
+    """Users (``{"user_id"}``) or named persons with their posts (``{"name", "post"}``, or
+    the text “姓名（职务）”); at least two, none of them the one who reported the work."""
+    if not isinstance(verifiers, list):
+        raise InvalidInput("verifiers 须为核查人列表", field="verifiers")
+    entries: list[dict] = []
+    for raw in verifiers:
+        if isinstance(raw, str):
+            text = raw.strip().replace("(", "（").replace(")", "）")
+            if not text:
+                continue
+            name, _, post = text.partition("（")
+            entries.append({"name": name.strip(), "post": post.rstrip("）").strip() or None,
+                            "user_id": None})
+        elif isinstance(raw, dict) and raw.get("user_id") is not None:
+            uid = raw["user_id"]
+            user = session.get(User, uid) if isinstance(uid, int) and not isinstance(uid, bool) else None
+            if user is None or not user.active:
+                raise InvalidInput(f"核查人用户 {uid} 不存在或已停用", field="verifiers")
+            post = raw.get("post") if isinstance(raw.get("post"), str) and raw["post"].strip() else None
+            entries.append({"name": user.display_name, "post": (post or "").strip() or (
+                f"{user.department.name if user.department else ''}{user.role_label}"),
+                "user_id": user.id})
+        elif isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            post = raw.get("post")
+            if post is not None and not isinstance(post, str):
+                raise InvalidInput("核查人职务须为文本", field="verifiers")
+            if not raw["name"].strip():
+                continue
+            entries.append({"name": raw["name"].strip(), "post": (post or "").strip() or None,
+                            "user_id": None})
+        else:
+            raise InvalidInput("核查人须为“姓名（职务）”、{name, post} 或 {user_id}",
+                               field="verifiers")
+    if not entries:
         raise InvalidInput("须填写核查人", field="verifiers")
-    if not (findings or "").strip():
+    if any(len(e["name"]) > 60 or len(e["post"] or "") > 60 for e in entries):
+        raise InvalidInput("核查人姓名或职务过长（最多 60 字）", field="verifiers")
+    failed = []
+    people = {e["user_id"] or e["name"] for e in entries}
+    if len(people) < 2:
+        failed.append("verifiers_too_few")
+    if any(not e["post"] for e in entries):
+        failed.append("verifier_post_required")
+    reporter = case.reported_by
+    if reporter is not None and any(e["user_id"] == reporter.id or (
+            e["user_id"] is None and e["name"] == reporter.display_name) for e in entries):
+        failed.append("verifier_is_reporter")
+    if failed:
+        raise RuleFailed(failed)
+    return entries
+
+
+def add_onsite_verification(session: Session, case_id: int, actor: User, *, visited_on: date,
+                            verifiers: list, findings: str,
+                            purpose: str = "verification") -> OnsiteVerification:
+    """Record a 现场核查 of the current round, or a 复产现场审查 (``resumption_review``)."""
+    if not is_choice(purpose, ONSITE_PURPOSES):
+        raise InvalidInput("purpose 须为 verification（现场核查）或 resumption_review（复产现场审查）",
+                           field="purpose")
+    case = lock_for_record(session, case_id, actor)
+    refusal = (policy.onsite_refusal(case, actor) if purpose == "verification"
+               else policy.resumption_review_refusal(case, actor))
+    if refusal:
+        raise refusal
+    if not isinstance(findings, str) or not findings.strip():
         raise InvalidInput("须填写核查情况", field="findings")
     if visited_on > local_today():
         raise InvalidInput("核查日期不能晚于今天", field="visited_on")
+    entries = _verifier_entries(session, case, verifiers)
     rec = OnsiteVerification(case_id=case.id, round=case.round, visited_on=visited_on,
-                             verifiers_json=json.dumps(names, ensure_ascii=False),
-                             findings=findings.strip(), recorded_by_id=actor.id)
+                             verifiers_json=json.dumps(entries, ensure_ascii=False),
+                             findings=findings.strip(), purpose=purpose, recorded_by_id=actor.id)
     session.add(rec)
-    record(session, case, actor, "onsite_verification", payload={
-        "round": case.round, "visited_on": visited_on.isoformat(), "verifiers": names,
-        "findings": findings.strip()})
+    onsite_action = ONSITE_ACTIONS[purpose]
+    record(session, case, actor, onsite_action, payload={"round": case.round, "visited_on": visited_on.isoformat(),
+                    "verifiers": rec.verifiers, "findings": findings.strip()})
     session.flush()
     return rec

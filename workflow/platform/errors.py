@@ -10,7 +10,7 @@ RULE_MESSAGES = {
     "reason_required": "须填写理由",
     "statement_required": "上报前须填写整改情况说明",
     "evidence_required": "本轮整改须至少上传 1 份佐证材料",
-    "plan_required": "重大隐患上报前须完成治理方案“五落实”（责任、措施、资金、时限、预案）",
+    "plan_required": "重大事故隐患上报前须完成治理方案六项内容（目标任务、方法措施、经费物资、机构人员、时限要求、安全措施和应急预案）并上传主要负责人签批件",
     "onsite_verification_required": "重大隐患核查须有本轮现场核查记录且核查人不少于 2 人",
     "same_person": "不得由同一人既上报又核查、或既核查又销号（职责分离）",
     "fields_required": "挂号前须填写责任部门、整改期限、问题来源和隐患等级",
@@ -33,6 +33,15 @@ RULE_MESSAGES = {
     "own_request": "不能批准自己提出的角色授权申请",
     "own_grant": "不能批准授予自己的角色",
     "role_grant_pending": "该账号的角色授权尚待批准，批准后自动启用",
+    # 重大事故隐患 by the 16号令
+    "acceptance_required": "重大事故隐患核查前须上传本轮验收/评估报告（单位技术人员或评价机构出具）",
+    "resumption_review_required": "停产停业治理的重大事故隐患销号前须有复产申请，并在申请后 10 日内完成复产现场审查",
+    "verifiers_too_few": "现场核查/审查人员不少于 2 人",
+    "verifier_post_required": "现场核查/审查人员须写明职务（如 张三（安监科科长））",
+    "verifier_is_reporter": "上报整改的人员不得担任现场核查/审查人员",
+    # 挂牌督办 with the leader's approval
+    "leader_required": "挂牌督办和摘牌须经区领导审批",
+    "leader_approval_required": "区级挂牌督办须由主任提请、区领导审批（不能直接登记）",
     # task list
     "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
 }

@@ -125,3 +125,38 @@ ACTION_LABELS.update({
     "complaint_reply": "答复举报人", "complaint_evidence": "上传核实材料",
     "reward_proposed": "举报奖励申报", "reward_decision": "举报奖励审批",
 })
+
+# 重大事故隐患 by the 16号令: materials of the 治理方案, the 验收/评估, the 复产申请
+EVIDENCE_CATEGORIES.update({
+    "signed_plan": "治理方案签批件",        # signed by the unit's 主要负责人 (第十五条)
+    "acceptance_report": "验收/评估报告",   # by its technical staff or a 评价机构 (第十八条)
+    "resumption_request": "复产申请",       # 恢复生产的书面申请 (第十八、二十三条)
+})
+
+# 治理方案 of a 重大事故隐患, the six elements of 16号令第十五条
+PLAN_ELEMENTS = {
+    "objectives": "治理的目标和任务",
+    "measures": "采取的方法和措施",
+    "funds_materials": "经费和物资的落实",
+    "organisation": "负责治理的机构和人员",
+    "time_requirements": "治理的时限和要求",
+    "safety_contingency": "安全措施和应急预案",
+}
+# the old 五落实 boxes read as the element they fill (no old box says the 目标和任务)
+PLAN_ALIASES = {
+    "responsibility": "organisation",
+    "measures": "measures",
+    "funds": "funds_materials",
+    "time_limit": "time_requirements",
+    "contingency": "safety_contingency",
+}
+
+# 停产停业情况 (16号令 distinguishes 局部 and 全部); the old ``suspended`` flag reads as full/none
+SHUTDOWN = {"none": "无", "partial": "局部停产停业", "full": "全部停产停业"}
+# 挂牌督办 levels
+LISTING_LEVELS = {"province": "省级", "city": "市级", "district": "区级", "town": "镇（街道）级"}
+
+ACTION_LABELS.update({
+    "listing_proposal": "提请挂牌督办/摘牌", "listing_decision": "挂牌督办/摘牌审批",
+    "resumption_review": "复产现场审查",
+})

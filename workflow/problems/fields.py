@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput, refuse_unknown
 from workflow.platform.parsing import field_label, parse_date, parse_id
-from workflow.platform.vocab import GRADES, SOURCES, normalise_key
+from workflow.platform.vocab import GRADES, SHUTDOWN, SOURCES, normalise_key
 
 TEXT_LIMITS = {
     "title": 200, "description": 5000, "found_by": 100, "industry": 60, "town": 60,
@@ -26,6 +26,7 @@ FIELD_LABELS = {
     "responsible_unit": "责任主体", "credit_code": "统一社会信用代码", "location": "地点",
     "basis": "判定依据", "measures_required": "整改措施/要求", "responsible_person": "整改责任人",
     "responsible_phone": "联系电话", "funds": "整改资金（万元）", "suspended": "是否停产",
+    "shutdown": "停产停业情况",
     "original_number": "原编号", "co_department_ids": "配合部门",
     "reporter_name": "举报人", "reporter_contact": "举报人联系方式",
 }
@@ -132,4 +133,13 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         if not isinstance(raw["suspended"], bool):
             raise InvalidInput(f"{_label('suspended')}须为 true 或 false", field="suspended")
         out["suspended"] = raw["suspended"]
+        out["shutdown"] = "full" if raw["suspended"] else "none"
+    if raw.get("shutdown") not in (None, ""):
+        key = normalise_key(raw["shutdown"], SHUTDOWN)
+        if key is None:
+            raise InvalidInput("停产停业情况须为 none（无）、partial（局部停产停业）或 full（全部停产停业）",
+                               field="shutdown")
+        if "suspended" in out and out["suspended"] != (key != "none"):
+            raise InvalidInput("是否停产与停产停业情况不一致", field="shutdown")
+        out["shutdown"], out["suspended"] = key, key != "none"
     return out

@@ -20,7 +20,7 @@ from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_DIRECTOR
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, RuleFailed
-from workflow.platform.vocab import OPEN_STATUSES, is_choice
+from workflow.platform.vocab import LISTING_LEVELS, OPEN_STATUSES, is_choice
 
 # kind → (Chinese name, supervision level it stands for)
 ALERT_KINDS = {
@@ -29,6 +29,9 @@ ALERT_KINDS = {
     "urge": ("催办", 1),
     "supervise": ("督办", 2),
     "interview": ("约谈候选", 3),
+    # 挂牌督办: the listed unit's monthly 进展报告 (``workflow.problems.listings``)
+    "list_remind": ("挂牌督办进展报告提醒", 0),
+    "list_late": ("挂牌督办进展滞后", 0),
 }
 LEVEL_LABELS = {0: "无", 1: "催办", 2: "督办", 3: "约谈候选"}
 INTERVIEW_LEVEL = ALERT_KINDS["interview"][1]  # the level of the 约谈建议名单
@@ -81,6 +84,10 @@ class CaseListing(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # 省/市/区/镇 (None on acts recorded before levels were kept)
+    level: Mapped[str | None] = mapped_column(String(10))
+    # the approved proposal behind this act; None for an outside listing recorded as decided
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("case_listing_requests.id"))
 
     actor: Mapped[User] = relationship()
 
@@ -91,7 +98,9 @@ class CaseListing(Base):
                 "document_date": self.document_date.isoformat(),
                 "due_on": self.due_on.isoformat() if self.due_on else None,
                 "comment": self.comment, "actor": self.actor.display_name if self.actor else None,
-                "created_at": iso_utc(self.created_at)}
+                "created_at": iso_utc(self.created_at), "level": self.level,
+                "level_label": LISTING_LEVELS.get(self.level) if self.level else None,
+                "request_id": self.request_id, "external": self.request_id is None}
 
 
 def _refuse_role(allowed: frozenset[str], what: str, actor: User) -> Forbidden:
@@ -132,10 +141,18 @@ def manual_alert(session: Session, case_id: int, actor: User, kind: str, comment
 
 def set_listing(session: Session, case_id: int, actor: User, *, action: str,
                 document_number, document_date: date | None, due_on: date | None = None,
-                comment: str | None = None, now: datetime | None = None) -> CaseListing:
-    """挂牌督办 (list) or 摘牌 (delist) a case, by the director, with the document number."""
+                comment: str | None = None, level: str | None = None,
+                now: datetime | None = None) -> CaseListing:
+    """Record a 挂牌督办 (list) or 摘牌 (delist) already decided elsewhere, with its 文号.
+
+    The director records what another authority (省/市, or a 镇 of its own) decided and
+    numbered. A 区级 listing is proposed and approved by the 区领导 instead
+    (``workflow.problems.listings``), and so is the 摘牌 of such a listing.
+    """
     if action not in ("list", "delist"):
         raise InvalidInput("action 须为 list（挂牌督办）或 delist（摘牌）", field="action")
+    if level is not None and not is_choice(level, LISTING_LEVELS):
+        raise InvalidInput("level 须为 province（省级）、city（市级）或 town（镇级）", field="level")
     if not isinstance(document_number, str) or not document_number.strip():
         raise InvalidInput("须填写文号（document_number）", field="document_number")
     if len(document_number) > 100:
@@ -161,20 +178,34 @@ def set_listing(session: Session, case_id: int, actor: User, *, action: str,
             raise RuleFailed(["not_listed"])
         if case.status not in DELISTABLE:
             raise RuleFailed(["rectification_unverified"])
+    current = current_listing(session, case) if action == "delist" else None
+    if level == "district" or (current is not None and current.request_id is not None):
+        raise RuleFailed(["leader_approval_required"])
     row = CaseListing(case_id=case.id, action=action, document_number=document_number.strip(),
                       document_date=document_date, due_on=due_on,
+                      level=level if action == "list" else (current.level if current else None),
                       comment=(comment or "").strip() or None, actor_id=actor.id, created_at=now)
     session.add(row)
     case.listed = action == "list"
     record(session, case, actor, action, comment=row.comment, payload={
         "document_number": row.document_number, "document_date": document_date.isoformat(),
-        "due_on": due_on.isoformat() if due_on else None}, now=now)
+        "due_on": due_on.isoformat() if due_on else None, "external": True,
+        **({"level": row.level} if row.level else {})}, now=now)
     session.flush()
     title = (f"挂牌督办：{case.display_number}（{row.document_number}）" if action == "list"
              else f"摘牌：{case.display_number}（{row.document_number}）")
     notify(session, department_user_ids(session, case.department_id), "listing", title,
            row.comment or "", case_id=case.id, now=now)
     return row
+
+
+def current_listing(session: Session, case: Case) -> CaseListing | None:
+    """The act that listed the case now (None when it is not listed)."""
+    if not case.listed:
+        return None
+    return session.scalar(select(CaseListing).where(CaseListing.case_id == case.id,
+                                                    CaseListing.action == "list")
+                          .order_by(CaseListing.id.desc()).limit(1))
 
 
 def listings_of(session: Session, case: Case) -> list[CaseListing]:

@@ -19,7 +19,7 @@ from workflow.platform.vocab import (
     ACTION_LABELS,
     GRADES,
     KINDS,
-    PLAN_PARTS,
+    PLAN_ELEMENTS,
     REPLY_CHANNELS,
     source_label,
 )
@@ -81,6 +81,7 @@ def case_fields(case: Case) -> list[tuple[str, str]]:
         ("整改期限", deadline_text(case)),
         ("整改资金(万元)", "" if case.funds is None else f"{case.funds}"),
         ("是否停产", "是" if case.suspended else "否"),
+        *([("停产停业情况", case.shutdown_label)] if (case.shutdown or "none") != "none" else []),
         ("案件状态", case.status_label),
         ("销号时间", format_cn_date(case.closed_at)),
     ]
@@ -97,7 +98,7 @@ def case_texts(case: Case) -> list[tuple[str, str]]:
 
 def plan_rows(case: Case) -> list[tuple[str, str]]:
     plan = case.plan
-    return [(label, plan.get(key) or "") for key, label in PLAN_PARTS.items()] if plan else []
+    return [(label, plan.get(key) or "") for key, label in PLAN_ELEMENTS.items()] if plan else []
 
 
 def events_of(session: Session, case: Case) -> list[AuditEvent]:
