@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.org.auth import check_password_strength, create_user, hash_password
+from workflow.org.auth import check_password_strength, create_user, end_credentials, hash_password
 from workflow.org.models import Department, DepartmentGroup, User
 from workflow.org.roles import ADMIN, DEPARTMENT_ROLES
 from workflow.platform.errors import Forbidden, InvalidInput, NotFound
@@ -57,20 +57,27 @@ def add_user(session: Session, actor: User, *, username: str, display_name: str,
 def reset_password(session: Session, actor: User, user_id: int, password: str) -> User:
     require_admin(actor)
     user = _user(session, user_id)
-    check_password_strength(password)
+    check_password_strength(password, username=user.username, current_hash=user.password_hash)
     user.password_hash = hash_password(password)
+    end_credentials(user)  # the old password's sessions and tokens end with it
     session.flush()
     return user
 
 
 def set_active(session: Session, actor: User, user_id: int, active: bool) -> User:
-    """Deactivate (sessions and API tokens stop working at once) or reactivate an account."""
+    """Deactivate (sessions and API tokens end for good) or reactivate an account.
+
+    Deactivation raises the credentials epoch, so reactivating does not revive old tokens
+    or sessions: the user signs in again and issues new tokens.
+    """
     require_admin(actor)
     user = _user(session, user_id)
     if user.id == actor.id and not active:
         raise InvalidInput("不能停用自己的账号", field="user")
     if active and user.role in DEPARTMENT_ROLES and user.department and not user.department.active:
         raise InvalidInput(f"部门“{user.department.name}”已停用，不能启用其用户", field="user")
+    if user.active and not active:
+        end_credentials(user)
     user.active = active
     session.flush()
     return user
