@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ class Config:
     # Browser sessions end after this long without a request, and this long after login
     SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 30 * 60)
     SESSION_ABSOLUTE_SECONDS = _int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
-    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_SECONDS
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_ABSOLUTE_SECONDS)
     # Security events as JSON lines: a file path, or "-" for standard error
     SECURITY_LOG = os.environ.get("SECURITY_LOG") or str(INSTANCE_DIR / "security.log")
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none)
