@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import Blueprint, g, request
 from flask_login import current_user
-from sqlalchemy import update
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy import update
 from wtforms import ValidationError
 
 from blueprints.extensions import db

@@ -19,9 +19,11 @@ from workflow.org.auth import (
     Throttled,
     ThrottleSettings,
     authenticate,
-    change_password as set_new_password,
     check_current_password,
     end_credentials,
+)
+from workflow.org.auth import (
+    change_password as set_new_password,
 )
 from workflow.org.models import EndedSession, User
 from workflow.platform.base import utcnow
