@@ -2,7 +2,8 @@
 
 Each line says who (user id, user name, role), from which address, did what (``action``) to
 what (``object``) with which ``outcome``, plus any details the caller adds. Logins, logouts,
-lockouts, token issue and revocation, password changes and resets, refusals (403), record,
+lockouts, token issue and revocation, password changes and resets, (de)activation, refusals
+(403), record,
 evidence and ledger downloads and exports are written here; other modules call
 ``security_event``. ``SECURITY_LOG`` names the file (``-``: standard error).
 """
@@ -32,6 +33,12 @@ DOWNLOADS = {
     "records.export": ("export_request", "exports"),
     "api.export_file": ("export_download", "export:{job_id}"),
     "pages.evidence_file": ("evidence_download", "case:{case_id}/evidence:{evidence_id}"),
+}
+
+# Credential administration on the admin pages, logged whether it succeeded or was refused
+CREDENTIAL_ADMIN = {
+    "pages.admin_user_password": ("password_reset", "user:{user_id}"),
+    "pages.admin_user_active": ("user_active", "user:{user_id}"),
 }
 
 
@@ -119,6 +126,14 @@ def register(app) -> None:
     def _downloads_and_denials(resp):
         if resp.status_code == 403:  # every refusal, whichever page or handler answered it
             security_event("forbidden", request.path, "denied", **g.pop("security_denial", {}))
+            return resp
+        spec = CREDENTIAL_ADMIN.get(request.endpoint or "")
+        if spec:
+            action, pattern = spec
+            extra = {"active": request.form.get("active") == "1"} if action == "user_active" else {}
+            security_event(action, pattern.format(**(request.view_args or {})),
+                           "ok" if resp.status_code < 400 else "refused",
+                           status=resp.status_code, **extra)
             return resp
         spec = DOWNLOADS.get(request.endpoint or "")
         if spec and resp.status_code < 400:

@@ -88,3 +88,19 @@ def test_downloads_and_exports(app, client, world):
     assert got["username"] == world.users["dept_officer"].username
     assert client.get(f"/api/v1/cases/{case.id}/notice.pdf", headers=office).status_code == 200
     assert last(app, "record_download")["object"] == f"case:{case.id}/notice.pdf"
+
+
+def test_admin_reset_and_deactivation(pages, world):
+    admin = pages("admin")
+    admin.get("/admin/users")
+    target = world.users["dept_officer"]
+    admin.post(f"/admin/users/{target.id}/password", {"password": "123"})
+    app = admin.client.application
+    refused = last(app, "password_reset")
+    assert refused["outcome"] == "refused" and refused["object"] == f"user:{target.id}"
+    admin.post(f"/admin/users/{target.id}/password", {"password": "Lantern-river-4471"})
+    reset = last(app, "password_reset")
+    assert reset["outcome"] == "ok" and reset["role"] == "admin"
+    admin.post(f"/admin/users/{target.id}/active", {"active": "0"})
+    off = last(app, "user_active")
+    assert off["outcome"] == "ok" and off["active"] is False

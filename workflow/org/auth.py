@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow.org.models import ApiToken, LoginFailure, User
-from workflow.org.passwords import MAX_LENGTH, check_password_strength
+from workflow.org.passwords import MAX_LENGTH, check_policy
 from workflow.org.roles import DEPARTMENT_ROLES, ROLES
 from workflow.platform.base import to_local, utcnow
 from workflow.platform.errors import DomainError, InvalidInput
@@ -61,6 +61,13 @@ class ThrottleSettings:
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
+
+
+def check_password_strength(password: str, *, username: str | None = None,
+                            current_hash: str | None = None, field: str = "password") -> None:
+    """The password policy (``org.passwords``); ``current_hash`` refuses keeping the old one."""
+    is_current = (lambda p: check_password_hash(current_hash, p)) if current_hash else None
+    check_policy(password, username=username, is_current=is_current, field=field)
 
 
 def lock_until(session: Session, username: str, address: str, ts: ThrottleSettings,

@@ -11,8 +11,7 @@ run time; the check is a set look-up on the lower-cased password.
 from __future__ import annotations
 
 import functools
-
-from werkzeug.security import check_password_hash
+from collections.abc import Callable
 
 from workflow.platform.errors import InvalidInput
 
@@ -48,9 +47,13 @@ def _refuse(rule: str, field: str):
     raise InvalidInput(f"{PASSWORD_RULES[rule]}（{rule}）", field=field, rules=[rule])
 
 
-def check_password_strength(password: str, *, username: str | None = None,
-                            current_hash: str | None = None, field: str = "password") -> None:
-    """Refuse a password that breaks the policy; the error names the rule (400, ``field``)."""
+def check_policy(password: str, *, username: str | None = None,
+                 is_current: Callable[[str], bool] | None = None, field: str = "password") -> None:
+    """Refuse a password that breaks the policy; the error names the rule (400, ``field``).
+
+    ``is_current`` tells whether a password is the one in use (the hash check lives in
+    ``org.auth``).
+    """
     password = password or ""
     if len(password) < MIN_LENGTH:
         _refuse("password_too_short", field)
@@ -61,5 +64,5 @@ def check_password_strength(password: str, *, username: str | None = None,
     name = (username or "").strip().casefold()
     if len(name) >= 3 and name in password.casefold():
         _refuse("password_contains_username", field)
-    if current_hash and check_password_hash(current_hash, password):
+    if is_current is not None and is_current(password):
         _refuse("password_unchanged", field)
