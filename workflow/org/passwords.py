@@ -20,7 +20,7 @@ MAX_LENGTH = 128
 # Common in Chinese leaks and absent from the English-corpus list above.
 EXTRA_BLOCKED = ("woaini1314", "woaini520", "a123456789", "qq123456789", "aa123456789",
                  "1qaz2wsx3edc", "1q2w3e4r5t6y", "zhang123456", "wang123456", "abc123456789",
-                 "password1234", "admin123456", "admin@123456", "safeloop-demo1")
+                 "password1234", "admin123456", "admin@123456")
 
 PASSWORD_RULES = {
     "password_too_short": f"密码至少 {MIN_LENGTH} 个字符",
