@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from PIL import Image
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints.extensions import csrf, db, login_manager
 from config import Config, load_secret_key
@@ -28,12 +29,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Pillow's own decompression-bomb guard, process-wide; evidence is refused earlier by its header
     Image.MAX_IMAGE_PIXELS = app.config["EVIDENCE_MAX_PIXELS"]
 
+    if app.config["TRUSTED_PROXY_COUNT"] > 0:
+        # Only behind that many proxies: otherwise X-Forwarded-For is the client's own claim
+        # and would let anyone pick the address the login throttle counts against.
+        n = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
 
     # Blueprint modules import blueprints.extensions: load them once this package is initialised
-    from blueprints import api, errors, inputs, security, web
+    from blueprints import api, errors, inputs, seclog, security, web
     from blueprints.cli.admin import register_cli
     from blueprints.web import (
         auth,
@@ -43,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from blueprints.web import records as records_pages
     from blueprints.web.plans import bp as plan_pages_bp
 
+    seclog.register(app)
     errors.register(app)
     inputs.register(app)
     security.register(app)

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from blueprints.extensions import db
+from blueprints.seclog import note_denial, security_event
 from workflow.platform.errors import DomainError
 
 HTTP_MESSAGES = {
@@ -38,10 +39,15 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
+        if exc.status == 403:
+            note_denial(exc)
+        elif exc.status == 401 and request.headers.get("Authorization", "").startswith("Bearer "):
+            security_event("token_rejected", request.path, "denied")
         return respond_error(exc.status, exc.to_dict())
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        security_event("csrf_failed", request.path, "denied")
         return respond_error(400, {"error": "csrf_failed",
                                    "message": "表单已过期或缺少安全令牌（CSRF），请刷新页面后重试"})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,14 @@ class Config:
     LOGIN_LOCK_SECONDS = _int("LOGIN_LOCK_SECONDS", 15 * 60)
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     TOKEN_DAYS = _int("TOKEN_DAYS", 30)
+    # Browser sessions end after this long without a request, and this long after login
+    SESSION_IDLE_SECONDS = _int("SESSION_IDLE_SECONDS", 30 * 60)
+    SESSION_ABSOLUTE_SECONDS = _int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+    PERMANENT_SESSION_LIFETIME = timedelta(seconds=SESSION_ABSOLUTE_SECONDS)
+    # Security events as JSON lines: a file path, or "-" for standard error
+    SECURITY_LOG = os.environ.get("SECURITY_LOG") or str(INSTANCE_DIR / "security.log")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none)
+    TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
     # Time rules (working days / calendar days), see the domain brief §6
     REMIND_WORKING_DAYS = (3, 1)

@@ -53,7 +53,7 @@ def app(database_url, tmp_path):
         url = database_url
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
                       "STORAGE_DIR": str(tmp_path / "storage"), "WTF_CSRF_ENABLED": True,
-                      "REDIS_URL": None})
+                      "REDIS_URL": None, "SECURITY_LOG": str(tmp_path / "security.log")})
     engine = app.extensions["safeloop.engine"]
     if database_url is None:
         Base.metadata.create_all(engine)

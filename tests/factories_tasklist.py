@@ -61,4 +61,6 @@ def browser_login(client, user) -> str:
     resp = client.post("/login", data={"csrf_token": token, "username": user.username,
                                        "password": PASSWORD})
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    return token
+    # the login starts a fresh session (and CSRF token): take the token of a signed-in page
+    page = client.get("/account/password").get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

@@ -32,7 +32,7 @@ def test_users_add_refusals(runner, session):
          "long-enough-pw\n", "不存在"),
         (["users", "add", "b", "--role", "dept_head", "--password-stdin"], "long-enough-pw\n",
          "须指定所属部门"),
-        (["users", "add", "c", "--role", "auditor", "--password-stdin"], "short\n", "至少 8 位"),
+        (["users", "add", "c", "--role", "auditor", "--password-stdin"], "short\n", "至少 12 个字符"),
         (["users", "add", "d", "--role", "auditor"], "", "--password-stdin"),
     ]
     for args, stdin, words in cases:

@@ -42,6 +42,9 @@ def test_login_bad_credentials_and_logout(client, world):
                                        "password": PASSWORD, "csrf_token": token})
     assert resp.status_code == 302
     assert client.post("/logout", data={}).status_code == 400  # no CSRF token
+    # the login starts a fresh session: the token of the signed-out page is void
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 400
+    token = csrf_from(client.get("/account/password").text)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/").headers["Location"].startswith("/login")
 
@@ -322,21 +325,21 @@ def test_admin_users_and_departments(pages, world, session, app):
     admin.get("/admin/users")
     resp = admin.post("/admin/users", {"username": world.users["dept_head"].username,
                                        "display_name": "重名", "role": "dept_officer",
-                                       "department_id": world.dept.id, "password": "long-enough"})
+                                       "department_id": world.dept.id, "password": "long-enough-pass"})
     assert resp.status_code == 400 and 'id="err-add-username"' in resp.text
     assert 'value="重名"' in resp.text
     resp = admin.post("/admin/users", {"username": "liu", "display_name": "刘联络员",
-                                       "role": "dept_officer", "password": "long-enough"})
+                                       "role": "dept_officer", "password": "long-enough-pass"})
     assert resp.status_code == 400 and 'id="err-add-department_id"' in resp.text
     resp = admin.post("/admin/users", {"username": "liu", "display_name": "刘联络员",
                                        "role": "dept_officer", "department_id": world.dept.id,
-                                       "password": "long-enough"})
+                                       "password": "long-enough-pass"})
     assert resp.status_code == 302
     from workflow.org.models import Department, DepartmentGroup, User
 
     liu = read(session, lambda: session.query(User).filter_by(username="liu").one())
     resp = admin.post(f"/admin/users/{liu.id}/password", {"password": "short"})
-    assert resp.status_code == 400 and "至少 8 位" in resp.text
+    assert resp.status_code == 400 and "至少 12 个字符" in resp.text
     assert admin.post(f"/admin/users/{liu.id}/password", {"password": "another-pass"}).status_code == 302
     assert admin.post(f"/admin/users/{liu.id}/active", {"active": "0"}).status_code == 302
     client = app.test_client()

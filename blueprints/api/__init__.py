@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from flask import Blueprint, g, request
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy import update
 from wtforms import ValidationError
 
 from blueprints.extensions import db
-from workflow.org.auth import user_for_token
+from workflow.org.auth import live_token
+from workflow.org.models import ApiToken
+from workflow.platform.base import utcnow
+from workflow.platform.db import reset_read_only, set_read_only
 from workflow.platform.errors import DomainError, InvalidInput, refuse_unknown
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,9 +33,11 @@ def api_user():
     header = request.headers.get("Authorization", "")
     user = None
     if header.startswith("Bearer "):
-        user = user_for_token(db.session, header[7:].strip())
-        if user is None:
-            raise Unauthorized("令牌无效或已过期")
+        row = live_token(db.session, header[7:].strip())
+        if row is None:
+            raise Unauthorized("令牌无效、已过期或已吊销")
+        user = row.user
+        _note_use(row)
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
@@ -42,6 +49,30 @@ def api_user():
         raise Unauthorized("请先登录或提供 Authorization: Bearer 令牌")
     g.api_user = user
     return user
+
+
+USE_RESOLUTION = timedelta(minutes=1)  # "last used" is kept to the minute: no write per call
+
+
+def _note_use(row: ApiToken) -> None:
+    """Record when a token was last used.
+
+    A writing request commits it with its own work. A read request never writes through its
+    session (on SQLite it holds no write lock), so the mark goes in a short transaction of
+    its own; a writing request's session may already hold that lock, so not there.
+    """
+    now = utcnow()
+    if row.last_used_at and now - row.last_used_at < USE_RESOLUTION:
+        return
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        row.last_used_at = now
+        return
+    token = set_read_only(False)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    finally:
+        reset_read_only(token)
 
 
 def authed(view):

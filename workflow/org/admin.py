@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from workflow.org import adminlog, grants
 from workflow.org.adminlog import user_ref
-from workflow.org.auth import check_password_strength, create_user, hash_password
+from workflow.org.auth import check_password_strength, create_user, end_credentials, hash_password
 from workflow.org.models import Department, DepartmentGroup, User
 from workflow.org.names import check_names_free, check_visible, clean_display_name
 from workflow.org.roles import ADMIN, APPROVAL_ROLES, DEPARTMENT_ROLES, PENDING_ROLE, ROLES
@@ -121,15 +121,20 @@ def change_role(session: Session, actor: User, user_id: int, role: str,
 def reset_password(session: Session, actor: User, user_id: int, password: str) -> User:
     require_admin(actor)
     user = _user(session, user_id)
-    check_password_strength(password)
+    check_password_strength(password, username=user.username, current_hash=user.password_hash)
     user.password_hash = hash_password(password)
+    end_credentials(user)  # the old password's sessions and tokens end with it
     session.flush()
     adminlog.record_act(session, actor, "password_reset", "user", user.id, {"user": user_ref(user)})
     return user
 
 
 def set_active(session: Session, actor: User, user_id: int, active: bool) -> User:
-    """Deactivate (sessions and API tokens stop working at once) or reactivate an account."""
+    """Deactivate (sessions and API tokens end for good) or reactivate an account.
+
+    Deactivation raises the credentials epoch, so reactivating does not revive old tokens
+    or sessions: the user signs in again and issues new tokens.
+    """
     require_admin(actor)
     user = _user(session, user_id)
     if user.id == actor.id and not active:
@@ -142,6 +147,8 @@ def set_active(session: Session, actor: User, user_id: int, active: bool) -> Use
         return user
     if active:
         check_names_free(session, display_name=user.display_name, exclude_id=user.id)
+    if user.active and not active:
+        end_credentials(user)
     user.active = active
     session.flush()
     adminlog.record_act(session, actor, "user_reactivate" if active else "user_deactivate", "user",

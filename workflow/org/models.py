@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table, select
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.org.roles import (
@@ -12,7 +12,7 @@ from workflow.org.roles import (
     READ_ALL_ROLES,
     ROLE_LABELS,
 )
-from workflow.platform.base import Base, utcnow
+from workflow.platform.base import Base, iso_utc, utcnow
 
 group_members = Table(
     "department_group_members",
@@ -69,6 +69,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Raised by a password change or reset, "logout everywhere" and deactivation: every
+    # browser session and API token issued under an older value stops working.
+    credentials_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 
@@ -118,8 +121,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the owner's credentials epoch when issued; a later epoch ends the token for good
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    name: Mapped[str | None] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()
+
+    def to_dict(self) -> dict:
+        """What the owner and the admin may see: never the secret or its hash."""
+        return {"id": self.id, "user_id": self.user_id, "name": self.name, "prefix": self.prefix,
+                "created_at": iso_utc(self.created_at), "expires_at": iso_utc(self.expires_at),
+                "last_used_at": iso_utc(self.last_used_at)}
 
 
 class LoginFailure(Base):
@@ -131,6 +145,20 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(80), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_login_failures_username_address", "username", "address", "at"),)
+
+
+class EndedSession(Base):
+    """A browser session ended by logout: its signed cookie is refused if replayed.
+
+    Kept until the session would have reached its absolute timeout anyway.
+    """
+
+    __tablename__ = "ended_sessions"
+
+    sid: Mapped[str] = mapped_column(String(43), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 def department_by_name(session: Session, name: str) -> Department | None:
