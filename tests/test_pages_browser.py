@@ -144,7 +144,8 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     assert timeline(director) == ["create", "register", "accept", "evidence", "report", "return",
                                   "evidence", "report", "verify", "close"]
     last = director.locator("ol.timeline li").last
-    assert "李主任（区安委办主任 · 区安委办）" in last.inner_text()
+    # the timeline names the account (user name and id) beside the display name
+    assert re.search(r"李主任 \[office_director\d+ · id \d+\]（区安委办主任 · 区安委办）", last.inner_text())
 
     # what the department sees at the end: closed, nothing to do, the whole record
     officer.goto(case_path)
