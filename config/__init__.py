@@ -59,7 +59,15 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Cookies are Secure (and HSTS is sent) unless the app runs in debug or testing, or
+    # INSECURE_COOKIES=1 says it is served over plain http (`make run` on 127.0.0.1);
+    # SESSION_COOKIE_SECURE=0/1 set explicitly wins. Resolved in create_app.
+    SESSION_COOKIE_SECURE = (os.environ["SESSION_COOKIE_SECURE"] == "1"
+                             if os.environ.get("SESSION_COOKIE_SECURE") else None)
+    INSECURE_COOKIES = os.environ.get("INSECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     WTF_CSRF_TIME_LIMIT = None
     JSON_AS_ASCII = False
     TESTING = False
