@@ -56,6 +56,10 @@ class Config:
                    "accept_on_time_rate": 10, "return_rate": 10, "extension_rate": 5,
                    "task_completion_rate": 5}
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
+    # 记录核验: most chain stamps checked in one uploaded PDF, most pages read for stamps
+    # when the PDF lost its metadata
+    VERIFY_MAX_STAMPS = _int("VERIFY_MAX_STAMPS", 2000)
+    VERIFY_MAX_PAGES = _int("VERIFY_MAX_PAGES", 500)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
