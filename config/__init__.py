@@ -42,6 +42,15 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     TOKEN_DAYS = _int("TOKEN_DAYS", 30)
 
+    # Audit chain key (HMAC-SHA256), kept outside the database: AUDIT_KEY, else generated once
+    # into instance/audit_key. After a rotation the former keys go in AUDIT_OLD_KEYS (comma
+    # separated) so older events keep verifying. AUDIT_KEYED_SINCE (UTC ISO time): unkeyed
+    # events dated later are breaks. DB_APP_ROLE: the PostgreSQL role the app runs as; the
+    # migration then grants it only SELECT and INSERT on audit_events.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
+    AUDIT_OLD_KEYS = [k for k in os.environ.get("AUDIT_OLD_KEYS", "").split(",") if k.strip()]
+    AUDIT_KEYED_SINCE = os.environ.get("AUDIT_KEYED_SINCE") or None
+
     # Time rules (working days / calendar days), see the domain brief §6
     REMIND_WORKING_DAYS = (3, 1)
     ESCALATE_URGE_DAYS = _int("ESCALATE_URGE_DAYS", 1)
