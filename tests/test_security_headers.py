@@ -8,16 +8,25 @@ from tests.factories import PASSWORD
 from tests.test_auth import login
 
 
-def app_like(app, tmp_path, **over):
-    """A second app on the test's database, built as production would be (not TESTING)."""
-    config = {"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret",
-              "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": None,
-              "SESSION_COOKIE_SECURE": None, **over}
-    return create_app(config)
+@pytest.fixture
+def app_like(app, tmp_path):
+    """Build second apps on the test's database, as production would (not TESTING)."""
+    built = []
+
+    def build(**over):
+        config = {"DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret",
+                  "STORAGE_DIR": str(tmp_path / "storage"), "REDIS_URL": None,
+                  "SESSION_COOKIE_SECURE": None, **over}
+        built.append(create_app(config))
+        return built[-1]
+
+    yield build
+    for other in built:  # their pooled connections end with the test
+        other.extensions["safeloop.engine"].dispose()
 
 
-def test_production_cookies_are_secure_and_hsts_is_sent(app, world, tmp_path):
-    prod = app_like(app, tmp_path)
+def test_production_cookies_are_secure_and_hsts_is_sent(app_like, world):
+    prod = app_like()
     assert prod.config["SESSION_COOKIE_SECURE"] and prod.config["REMEMBER_COOKIE_SECURE"]
     client = prod.test_client()
     resp = login(client, world.users["office_staff"].username, PASSWORD)
@@ -30,16 +39,16 @@ def test_production_cookies_are_secure_and_hsts_is_sent(app, world, tmp_path):
 
 @pytest.mark.parametrize("over", [{"INSECURE_COOKIES": True}, {"DEBUG": True},
                                   {"SESSION_COOKIE_SECURE": False}])
-def test_plain_http_setups_drop_secure_and_hsts(app, world, tmp_path, over):
-    dev = app_like(app, tmp_path, **over)
+def test_plain_http_setups_drop_secure_and_hsts(app_like, world, over):
+    dev = app_like(**over)
     resp = login(dev.test_client(), world.users["office_staff"].username, PASSWORD)
     assert resp.status_code == 302
     assert "Secure" not in resp.headers["Set-Cookie"]
     assert "Strict-Transport-Security" not in resp.headers
 
 
-def test_explicit_secure_wins_over_testing(app, world, tmp_path):
-    forced = app_like(app, tmp_path, TESTING=True, SESSION_COOKIE_SECURE=True)
+def test_explicit_secure_wins_over_testing(app_like, world):
+    forced = app_like(TESTING=True, SESSION_COOKIE_SECURE=True)
     resp = login(forced.test_client(), world.users["office_staff"].username, PASSWORD)
     assert "Secure" in resp.headers["Set-Cookie"] and "Strict-Transport-Security" in resp.headers
 
