@@ -7,6 +7,7 @@ import time
 
 from pypdf import PdfWriter
 
+from tests.factories_records import login
 from workflow.records.stamp import RefusedRecord, read_stamps
 
 
@@ -153,3 +154,11 @@ def test_reader_refuses_before_reading_the_cases():
         assert "加密" in str(exc)
     else:
         raise AssertionError("an encrypted PDF was read")
+
+
+def test_records_page_says_why_an_encrypted_pdf_is_refused(client, world):
+    token = login(client, world.users["auditor"])
+    resp = client.post("/records/verify", data={"csrf_token": token,
+                                                "file": (io.BytesIO(AES_ENCRYPTED), "r.pdf")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert resp.status_code == 200 and "PDF 已加密" in resp.get_data(as_text=True)
