@@ -7,9 +7,10 @@ PORT ?= 5000
 
 .PHONY: run test setup test-setup system-deps db demo bench clean
 
+# plain http on $(HOST): INSECURE_COOKIES=1 drops the Secure cookie flag (README, Configuration)
 run: setup db demo
 	@echo "SafeLoop 已启动：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	INSECURE_COOKIES=1 $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: test-setup
 	VENV=$(VENV) bash scripts/test.sh

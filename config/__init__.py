@@ -55,6 +55,15 @@ class Config:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none)
     TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
+    # Audit chain key (HMAC-SHA256), kept outside the database: AUDIT_KEY, else generated once
+    # into instance/audit_key. After a rotation the former keys go in AUDIT_OLD_KEYS (comma
+    # separated) so older events keep verifying. AUDIT_KEYED_SINCE (UTC ISO time): unkeyed
+    # events dated later are breaks. DB_APP_ROLE: the PostgreSQL role the app runs as; the
+    # migration then grants it only SELECT and INSERT on audit_events.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
+    AUDIT_OLD_KEYS = [k for k in os.environ.get("AUDIT_OLD_KEYS", "").split(",") if k.strip()]
+    AUDIT_KEYED_SINCE = os.environ.get("AUDIT_KEYED_SINCE") or None
+
     # Time rules (working days / calendar days), see the domain brief §6
     REMIND_WORKING_DAYS = (3, 1)
     ESCALATE_URGE_DAYS = _int("ESCALATE_URGE_DAYS", 1)
@@ -83,10 +92,22 @@ class Config:
     # Evidence images: refused by their header past these (workflow/core/images.py)
     EVIDENCE_MAX_PIXELS = _int("EVIDENCE_MAX_PIXELS", 50_000_000)
     EVIDENCE_MAX_IMAGE_SIDE = _int("EVIDENCE_MAX_IMAGE_SIDE", 16384)
+    # 记录核验: most chain stamps checked in one uploaded PDF, most pages read for stamps
+    # when the PDF lost its metadata
+    VERIFY_MAX_STAMPS = _int("VERIFY_MAX_STAMPS", 2000)
+    VERIFY_MAX_PAGES = _int("VERIFY_MAX_PAGES", 500)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Cookies are Secure (and HSTS is sent) unless the app runs in debug or testing, or
+    # INSECURE_COOKIES=1 says it is served over plain http (`make run` on 127.0.0.1);
+    # SESSION_COOKIE_SECURE=0/1 set explicitly wins. Resolved in create_app.
+    SESSION_COOKIE_SECURE = (os.environ["SESSION_COOKIE_SECURE"] == "1"
+                             if os.environ.get("SESSION_COOKIE_SECURE") else None)
+    INSECURE_COOKIES = os.environ.get("INSECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     WTF_CSRF_TIME_LIMIT = None
     JSON_AS_ASCII = False
     TESTING = False

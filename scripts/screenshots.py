@@ -93,7 +93,8 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/shots.db", "SECRET_KEY": "shots",
-                          "STORAGE_DIR": f"{tmp}/storage", "REDIS_URL": None})
+                          "STORAGE_DIR": f"{tmp}/storage", "REDIS_URL": None,
+                          "INSECURE_COOKIES": True})  # served over plain http
         case_id = prepare(app)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -129,7 +129,9 @@ SCHEMAS: dict = {
         "actor": {"type": "string"}, "role": {"type": "string"},
         "department": {"type": ["string", "null"]}, "trigger": {"type": "string"},
         "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
-        "at": {"type": "string"}, "comment": {"type": ["string", "null"]}}},
+        "at": {"type": "string"}, "comment": {"type": ["string", "null"]},
+        "key_id": {"type": ["string", "null"], "maxLength": 16,
+                   "description": "hash 为 HMAC-SHA256 时所用密钥的编号；null：启用密钥前的事件（SHA-256）"}}},
     "List": {"type": "object", "properties": {"items": {"type": "array"},
                                               "next_cursor": {"type": ["string", "null"]}}},
 }

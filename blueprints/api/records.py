@@ -12,6 +12,7 @@ from blueprints.extensions import db, storage
 from blueprints.jobs import start_export
 from workflow.core import service
 from workflow.core.cases import Case
+from workflow.core.policy import verify_refusal
 from workflow.core.queries import filtered_cases
 from workflow.org.models import Department
 from workflow.org.roles import DEPARTMENT_ROLES
@@ -105,8 +106,16 @@ def read_upload() -> bytes:
 @bp.post("/records/verify")
 @authed
 def verify_upload():
-    body, code = verify_summary(db.session, read_upload(), api_user())
+    user = api_user()
+    if refusal := verify_refusal(user):  # before reading up to 50 MB
+        raise refusal
+    body, code = verify_summary(db.session, read_upload(), user, **verify_limits())
     return jsonify(body), 422 if code == 2 else 200
+
+
+def verify_limits() -> dict:
+    return {"max_stamps": current_app.config["VERIFY_MAX_STAMPS"],
+            "max_pages": current_app.config["VERIFY_MAX_PAGES"]}
 
 
 @bp.post("/exports")
@@ -163,11 +172,13 @@ openapi.add_paths({
             {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
         "responses": {**PDF, **errors(400, 401)}}},
     "/records/verify": {"post": {
-        "summary": "核验记录 PDF 与审计链是否一致",
+        "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计/纪检）",
+        "description": ("加密的 PDF、超出解析上限的 PDF、审计链印记超过 VERIFY_MAX_STAMPS 个、"
+                        "或无核验元数据且超过 VERIFY_MAX_PAGES 页的 PDF：400，field 为 file"),
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"],
             "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-        "responses": {**openapi.responses("200", openapi.ref("VerifyResult"), 400, 401),
+        "responses": {**openapi.responses("200", openapi.ref("VerifyResult"), 400, 401, 403),
                       "422": {"description": "文件不是本系统的记录或无法读取",
                               **openapi.json_content(openapi.ref("VerifyResult"))}}}},
     "/exports": {"post": {

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -108,10 +110,27 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField("确认新密码", validators=[EqualTo("new", "两次输入的新密码不一致")])
 
 
+def _without_controls(text: str) -> str:
+    return "".join(ch for ch in text
+                   if ch != "\\" and unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.home")
+    r"""``next`` if it is a path of this app, else the home page (no open redirect).
+
+    Browsers drop tab, CR and LF inside a URL and read ``\`` as ``/``, so ``/<TAB>/evil.com``
+    or ``/\evil.com`` would leave the site: such characters are stripped first, then only a
+    path starting with a single ``/``, without scheme or host (also once percent-decoded),
+    is accepted.
+    """
+    path = _without_controls(target or "")
+    decoded = _without_controls(unquote(path))
+    for candidate in (path, decoded):
+        parts = urlsplit(candidate)
+        if (not candidate.startswith("/") or candidate.startswith("//") or parts.scheme
+                or parts.netloc):
+            return url_for("pages.home")
+    return path
 
 
 @bp.route("/login", methods=["GET", "POST"])

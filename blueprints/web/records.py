@@ -1,7 +1,7 @@
 """Pages for auditors: verify a printed record, export closure reports in batch."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -43,7 +43,13 @@ def verify():
         flash("请选择要核验的 PDF 文件")
         return redirect(url_for("records.index"))
     data = upload.read(MAX_VERIFY_BYTES + 1)
-    body, code = verify_summary(db.session, data[:MAX_VERIFY_BYTES], current_user)
+    try:
+        body, code = verify_summary(db.session, data[:MAX_VERIFY_BYTES], current_user,
+                                    max_stamps=current_app.config["VERIFY_MAX_STAMPS"],
+                                    max_pages=current_app.config["VERIFY_MAX_PAGES"])
+    except DomainError as exc:  # encrypted, or beyond a limit: said on the page
+        flash(exc.message)
+        return redirect(url_for("records.index"))
     body["filename"] = upload.filename
     return _page(body, 200)
 

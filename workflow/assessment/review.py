@@ -16,7 +16,7 @@ from workflow.assessment.figures import BUCKETS, FIGURES, compute, rank
 from workflow.assessment.periods import Window
 from workflow.assessment.snapshots import snapshot_for
 from workflow.core.cases import Case
-from workflow.records.ledger_xlsx import excel_text
+from workflow.platform.celltext import xlsx_text
 from workflow.records.render import render_pdf, render_record_html
 
 RATE_FIGURES = [f for f in FIGURES if f not in ("overdue_count", "avg_days_to_close")]
@@ -77,7 +77,7 @@ def review_xlsx(review: Review) -> bytes:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
     for r in review.rows:
-        ws.append([r["rank"], excel_text(str(r["label"])), r["score"], r["registered"], r["closed"],
+        ws.append([r["rank"], xlsx_text(ws, r["label"]), r["score"], r["registered"], r["closed"],
                    *[r[f] for f in RATE_FIGURES], r["overdue_count"],
                    *[r["overdue_buckets"][b] for b in BUCKETS], r["avg_days_to_close"]])
     d = review.district
@@ -98,7 +98,8 @@ def review_xlsx(review: Review) -> bytes:
     ws3 = wb.create_sheet("逾期案件")
     ws3.append(["编号", "标题", "责任部门", "整改期限", "逾期天数", "状态"])
     for c in review.overdue:
-        ws3.append([c.number, c.title, c.department.name if c.department else None, c.deadline,
+        ws3.append([xlsx_text(ws3, c.number), xlsx_text(ws3, c.title),
+                    xlsx_text(ws3, c.department.name if c.department else None), c.deadline,
                     (review.window.cutoff - c.deadline).days, c.status_label])
         ws3.cell(ws3.max_row, 4).number_format = "yyyy-mm-dd"
     for ws_ in (ws2, ws3):

@@ -44,6 +44,9 @@ SUPERVISION_ROLES = {
 LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌: proposed (or an outside one recorded)
 LISTING_DECIDERS = frozenset({LEADER})        # 区领导 approves or refuses the proposal
 EXPORTERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
+# 记录核验: those who print records for the district (区安委办) and who audit them (审计/纪检);
+# a department or a leader is handed its records, it does not check them against the chain
+RECORD_VERIFIERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})
 FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR})  # 考核数据
 CALENDAR_EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})  # 节假日维护
 ADMIN_LOG_READERS = frozenset({ADMIN, AUDITOR})  # 管理日志 (三员分立: the auditor reads it)
@@ -309,6 +312,12 @@ def export_refusal(user: User) -> Forbidden | None:
         return None
     return Forbidden(f"批量导出须由{role_names(EXPORTERS)}办理（当前角色：{user.role_label}）",
                      needed_roles=sorted(EXPORTERS), rules=["role_required"])
+
+
+def verify_refusal(user: User) -> Forbidden | None:
+    if user.role in RECORD_VERIFIERS:
+        return None
+    return refuse_role(RECORD_VERIFIERS, "记录核验", user)
 
 
 def can_edit_target(user: User) -> bool:

@@ -1,11 +1,13 @@
 """Hash chains over canonical JSON, shared by the case audit trail and the admin log.
 
-Each link is ``sha256(prev_hash + canonical_json(event))``; the first link's
-``prev_hash`` is ``GENESIS``.
+Each link is ``sha256(prev_hash + canonical_json(event))``, or HMAC-SHA256 with a key
+kept outside the database when the chain is keyed; the first link's ``prev_hash`` is
+``GENESIS``.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
 GENESIS = "0" * 64
@@ -17,6 +19,9 @@ def canonical_json(value) -> str:
                       default=str)
 
 
-def chain_digest(prev_hash: str, canonical: str) -> str:
+def chain_digest(prev_hash: str, canonical: str, key: bytes | None = None) -> str:
     """The hash of one link given the previous link's hash and the event's canonical text."""
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    message = (prev_hash + canonical).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

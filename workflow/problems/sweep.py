@@ -194,11 +194,11 @@ def _escalate(session: Session, ids: list[int], kind: str, level: int, today: da
                                                      "deadline": row.deadline.isoformat(),
                                                      "on_date": today.isoformat()}),
                         prev_hash=row.audit_head or GENESIS)
-        ev.hash = ev.compute_hash()
+        ev.seal()
         events.append({c: getattr(ev, c) for c in (
             "case_id", "seq", "at", "actor_id", "actor_name", "actor_role", "actor_department",
             "action", "from_status", "to_status", "comment", "payload_json", "prev_hash",
-            "hash")})
+            "hash", "key_id")})
         updates.append({"b_id": row.id, "b_seq": ev.seq, "b_head": ev.hash,
                         "b_level": max(row.supervision_level or 0, level)})
         rows.append(row)

@@ -26,6 +26,7 @@ from workflow.core.evidence import Storage
 from workflow.core.policy import export_refusal
 from workflow.org.models import Department, User
 from workflow.platform.base import Base, iso_utc, to_local, utcnow
+from workflow.platform.celltext import csv_text
 from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import is_choice
@@ -199,7 +200,8 @@ def run_export(session: Session, job_id: int, *, storage: Storage, export_dir: s
                 session.commit()  # release the database while rendering
                 pdf = render()
                 zf.writestr(zipfile.ZipInfo(name, stamp_time), pdf)
-                writer.writerow(row + [hashlib.sha256(pdf).hexdigest()])
+                # user text (title, department) must not open as a formula in Excel
+                writer.writerow([csv_text(v) for v in row] + [hashlib.sha256(pdf).hexdigest()])
                 job.done += 1
                 session.commit()
                 session.expunge_all()  # thousands of cases: keep the identity map small

@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, func, select
@@ -20,6 +19,7 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.base import to_local
+from workflow.platform.celltext import xlsx_text
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
 
@@ -98,7 +98,7 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
 
 
-def _plain(value, kind: str):
+def _plain(ws, value, kind: str):
     if value is None:
         return None
     if kind == "money":
@@ -106,14 +106,8 @@ def _plain(value, kind: str):
     if kind == "bool":
         return "是" if value else "否"
     if isinstance(value, str):
-        return excel_text(value)
+        return xlsx_text(ws, value)  # user text: a string cell, never a formula
     return value
-
-
-def excel_text(value: str) -> str:
-    """Text an .xlsx cell can hold: control characters pasted from Word and the like
-    (vertical tab, bell …) are illegal in the file's XML and are dropped from the copy."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账") -> bytes:
@@ -138,7 +132,7 @@ def write_ledger(session: Session, where=None, *, title: str = "安全生产问�
         for row in _rows(session, where, kind):
             # plain values: openpyxl's write-only append formats dates itself and runs ~2x
             # faster than one styled cell object per value
-            ws.append([_plain(row[key], typ) for _h, key, _w, typ in COLUMNS])
+            ws.append([_plain(ws, row[key], typ) for _h, key, _w, typ in COLUMNS])
     wb.properties.title = title
     wb.properties.creator = "SafeLoop"
     # fixed timestamps: the same cases give the same workbook metadata

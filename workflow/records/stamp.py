@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
 from workflow.core.audit import GENESIS
 
@@ -21,8 +21,17 @@ METADATA_KEY = "SafeLoopChain"
 _TEXT_STAMP = re.compile(r"SafeLoop\|([^|\s]{1,60})\|seq=(\d{1,9})\|sha256=([0-9a-f]{64})")
 
 
+# Bounds on the work one uploaded record may cost (settings VERIFY_MAX_STAMPS / _PAGES)
+MAX_STAMPS = 2000
+MAX_TEXT_PAGES = 500
+
+
 class UnreadableRecord(Exception):
     """The file is not a PDF, or carries no chain stamp."""
+
+
+class RefusedRecord(UnreadableRecord):
+    """A PDF refused before it is checked: encrypted, or beyond a stated limit."""
 
 
 @dataclass(frozen=True)
@@ -55,37 +64,70 @@ def metadata_for(stamps: list[ChainStamp]) -> dict:
     return {"custom": {METADATA_KEY: payload}, "keywords": keywords}
 
 
-def read_stamps(data: bytes) -> list[ChainStamp]:
-    """Read the chain stamps of a record PDF (metadata first, then its text)."""
+def read_stamps(data: bytes, *, max_stamps: int = MAX_STAMPS,
+                max_pages: int = MAX_TEXT_PAGES) -> list[ChainStamp]:
+    """Read the chain stamps of a record PDF (metadata first, then its text).
+
+    Raises ``RefusedRecord`` for an encrypted PDF, one beyond pypdf's parsing limits, more
+    than ``max_stamps`` stamps or (without metadata) more than ``max_pages`` pages to read;
+    ``UnreadableRecord`` for anything else that is not a stamped record.
+    """
     if not data.startswith(b"%PDF-"):
         raise UnreadableRecord("文件不是 PDF")
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise RefusedRecord("PDF 已加密，无法核验：请上传本系统印制的未加密记录")
         info = reader.metadata or {}
         raw = info.get("/" + METADATA_KEY)
         if raw:
-            stamps = _from_json(str(raw))
+            stamps = _from_json(str(raw), max_stamps)
             if stamps:
                 return stamps
+        if len(reader.pages) > max_pages:
+            raise RefusedRecord(f"PDF 超过 {max_pages} 页且没有核验元数据，不逐页读取"
+                                f"（上限 VERIFY_MAX_PAGES = {max_pages}）")
         text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in reader.pages))
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise UnreadableRecord(f"PDF 无法读取：{exc}") from None
+    except UnreadableRecord:
+        raise
+    except (FileNotDecryptedError, DependencyError):
+        raise RefusedRecord("PDF 已加密，无法核验：请上传本系统印制的未加密记录") from None
+    except LimitReachedError as exc:
+        raise RefusedRecord(f"PDF 超出解析上限，无法核验：{exc}") from None
+    except Exception as exc:
+        # pypdf on hostile input fails in many ways (IndexError, struct.error, zlib.error …);
+        # every one of them means "this upload is not a readable record", never a crash
+        raise UnreadableRecord(f"PDF 无法读取：{type(exc).__name__}") from None
     seen, stamps = set(), []
     for number, seq, head in _TEXT_STAMP.findall(text):
         stamp = ChainStamp(number=number, seq=int(seq), head=head)
         if stamp not in seen:
             seen.add(stamp)
             stamps.append(stamp)
+            _check_count(len(stamps), max_stamps)
     if not stamps:
         raise UnreadableRecord("文件中没有审计链核验信息（不是本系统生成的记录，或文字无法提取）")
     return stamps
 
 
-def _from_json(raw: str) -> list[ChainStamp]:
+def _check_count(count: int, max_stamps: int) -> None:
+    if count > max_stamps:
+        raise RefusedRecord(f"记录中的审计链印记超过 {max_stamps} 个，不予核验"
+                            f"（上限 VERIFY_MAX_STAMPS = {max_stamps}）")
+
+
+def _from_json(raw: str, max_stamps: int = MAX_STAMPS) -> list[ChainStamp]:
     try:
         payload = json.loads(raw)
+        cases = payload["cases"]
+        if not isinstance(cases, list):
+            return []
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return []
+    _check_count(len(cases), max_stamps)  # refused before any is checked
+    try:
         out = []
-        for item in payload["cases"]:
+        for item in cases:
             head = str(item["head"])
             if not re.fullmatch(r"[0-9a-f]{64}", head):
                 raise ValueError(head)
@@ -93,5 +135,5 @@ def _from_json(raw: str) -> list[ChainStamp]:
             out.append(ChainStamp(number=str(item["number"])[:60], seq=int(item["seq"]), head=head,
                                   case_id=case_id if isinstance(case_id, int) else None))
         return out
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return []

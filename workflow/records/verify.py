@@ -1,6 +1,7 @@
 """Check a printed record against the case's audit chain as it is now."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -8,13 +9,23 @@ from sqlalchemy.orm import Session
 
 from workflow.core.audit import GENESIS, AuditEvent, verify_case_chain
 from workflow.core.cases import Case
+from workflow.core.policy import verify_refusal
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import iso_utc
+from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import ACTION_LABELS
 from workflow.records.render import format_cn_datetime
-from workflow.records.stamp import ChainStamp, UnreadableRecord, read_stamps
+from workflow.records.stamp import (
+    MAX_STAMPS,
+    MAX_TEXT_PAGES,
+    ChainStamp,
+    RefusedRecord,
+    UnreadableRecord,
+    read_stamps,
+)
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024  # a record PDF larger than this is refused unread
+_CHUNK = 500  # stamps whose cases and events are loaded in one query each
 
 OUTCOME_LABELS = {
     "match": "一致：记录与系统中案件的审计链一致",
@@ -63,13 +74,23 @@ def _find_case(session: Session, stamp: ChainStamp) -> Case | None:
     return case
 
 
-def check_stamp(session: Session, stamp: ChainStamp, user=None) -> CaseCheck:
-    """Compare one printed stamp with the case's chain; list what happened since."""
-    case = _find_case(session, stamp)
+_UNLOADED = object()
+
+
+def check_stamp(session: Session, stamp: ChainStamp, user=None, *, case=_UNLOADED,
+                events: list[AuditEvent] | None = None) -> CaseCheck:
+    """Compare one printed stamp with the case's chain; list what happened since.
+
+    ``case`` and ``events`` may be passed preloaded (``verify_record`` loads a whole
+    record's cases in a few queries); otherwise they are read here.
+    """
+    if case is _UNLOADED:
+        case = _find_case(session, stamp)
     if case is None or (user is not None and not case.can_view(user)):
         return CaseCheck(stamp, "not_found")
-    events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
-                             .order_by(AuditEvent.seq)).all()
+    if events is None:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                 .order_by(AuditEvent.seq)).all()
     check = CaseCheck(stamp, "match", current_seq=case.audit_seq or 0,
                       current_head=case.audit_head or GENESIS)
     broken = verify_case_chain(case, events)
@@ -91,6 +112,30 @@ def check_stamp(session: Session, stamp: ChainStamp, user=None) -> CaseCheck:
     return check
 
 
+def _check_chunk(session: Session, stamps: list[ChainStamp], user) -> list[CaseCheck]:
+    """Check stamps with their cases and events loaded in one query each."""
+    by_number = {c.number: c for c in session.scalars(
+        select(Case).where(Case.number.in_({s.number for s in stamps})))}
+    draft_ids = {s.case_id for s in stamps if s.number not in by_number and s.case_id is not None}
+    by_id = ({c.id: c for c in session.scalars(select(Case).where(Case.id.in_(draft_ids)))}
+             if draft_ids else {})
+    cases = {}
+    for s in stamps:
+        case = by_number.get(s.number)
+        if case is None and s.case_id in by_id and by_id[s.case_id].display_number == s.number:
+            case = by_id[s.case_id]  # drafts carry no number yet; their stamp names them by id
+        cases[s] = case
+    wanted = {c.id for c in cases.values() if c is not None and (user is None or c.can_view(user))}
+    events = defaultdict(list)
+    if wanted:
+        for ev in session.scalars(select(AuditEvent).where(AuditEvent.case_id.in_(wanted))
+                                  .order_by(AuditEvent.case_id, AuditEvent.seq)):
+            events[ev.case_id].append(ev)
+    return [check_stamp(session, s, user, case=cases[s],
+                        events=events[cases[s].id] if cases[s] is not None else [])
+            for s in stamps]
+
+
 @dataclass
 class VerifyReport:
     checks: list[CaseCheck]
@@ -103,15 +148,29 @@ class VerifyReport:
         return {"match": self.ok, "cases": [c.to_dict() for c in self.checks]}
 
 
-def verify_record(session: Session, data: bytes, user=None) -> VerifyReport:
+def verify_record(session: Session, data: bytes, user=None, *, max_stamps: int = MAX_STAMPS,
+                  max_pages: int = MAX_TEXT_PAGES) -> VerifyReport:
     """Read the stamps of a record PDF and check each; raises UnreadableRecord."""
-    return VerifyReport([check_stamp(session, s, user) for s in read_stamps(data)])
+    stamps = read_stamps(data, max_stamps=max_stamps, max_pages=max_pages)
+    checks: list[CaseCheck] = []
+    for start in range(0, len(stamps), _CHUNK):
+        checks += _check_chunk(session, stamps[start:start + _CHUNK], user)
+    return VerifyReport(checks)
 
 
-def verify_summary(session: Session, data: bytes, user=None) -> tuple[dict, int]:
-    """The verification result as JSON and its exit-code-like status (0 match, 1 not, 2 unreadable)."""
+def verify_summary(session: Session, data: bytes, user=None, *, max_stamps: int = MAX_STAMPS,
+                   max_pages: int = MAX_TEXT_PAGES) -> tuple[dict, int]:
+    """The verification result as JSON and its exit-code-like status (0 match, 1 not, 2 unreadable).
+
+    Only the roles of ``policy.RECORD_VERIFIERS`` may ask (403 otherwise); an encrypted PDF
+    or one beyond a limit is malformed input (400 naming ``file``).
+    """
+    if user is not None and (refusal := verify_refusal(user)):
+        raise refusal
     try:
-        report = verify_record(session, data, user)
+        report = verify_record(session, data, user, max_stamps=max_stamps, max_pages=max_pages)
+    except RefusedRecord as exc:
+        raise InvalidInput(str(exc), field="file") from None
     except UnreadableRecord as exc:
         return {"readable": False, "match": False, "message": str(exc), "cases": []}, 2
     body = {"readable": True, **report.to_dict()}
