@@ -36,7 +36,8 @@ def put_statement(case_id: int):
 def put_plan(case_id: int):
     data = json_body()
     for key, value in data.items():
-        if value is not None and not isinstance(value, (str, int, float)):
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, (str, int, float))):
             raise InvalidInput(f"{key} 须为文本", field=key)
     case = service.set_plan(db.session, case_id, api_user(), data)
     db.session.commit()

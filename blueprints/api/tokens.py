@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from blueprints.api import api_user, authed, bp, json_body
+from blueprints.api.openapi import check_limits
 from blueprints.extensions import db
 from workflow.org.auth import ThrottleSettings, authenticate, issue_token
 from workflow.platform.errors import DomainError, InvalidInput
@@ -12,6 +13,7 @@ from workflow.platform.errors import DomainError, InvalidInput
 @bp.post("/tokens")
 def create_token():
     data = json_body({"username", "password"}, required=("username", "password"))
+    check_limits()
     if not isinstance(data["username"], str) or not isinstance(data["password"], str):
         raise InvalidInput("username 与 password 须为文本", field="username")
     try:

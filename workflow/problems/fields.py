@@ -27,8 +27,12 @@ FIELD_LABELS = {
     "responsible_phone": "联系电话", "funds": "整改资金（万元）", "suspended": "是否停产",
     "original_number": "原编号", "co_department_ids": "配合部门",
 }
+MAX_CO_DEPARTMENTS = 50
 REQUIRED = ("title", "description", "source", "grade", "department_id")
-CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+# what the API accepts before strip() and upper() (documented in OpenAPI)
+_C = "0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy"
+CREDIT_CODE_PATTERN = rf"^\s*[{_C}]{{2}}[0-9]{{6}}[{_C}]{{10}}\s*$"
 
 
 def _label(field: str) -> str:
@@ -79,6 +83,9 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     if "co_department_ids" in raw and raw["co_department_ids"] is not None:
         if not isinstance(raw["co_department_ids"], list):
             raise InvalidInput(f"{_label('co_department_ids')}须为编号列表", field="co_department_ids")
+        if len(raw["co_department_ids"]) > MAX_CO_DEPARTMENTS:
+            raise InvalidInput(f"{_label('co_department_ids')}最多 {MAX_CO_DEPARTMENTS} 个",
+                               field="co_department_ids")
         label = FIELD_LABELS["co_department_ids"]
         ids = [parse_id(v, "co_department_ids", label) for v in raw["co_department_ids"]]
         for dept_id in ids:
