@@ -146,7 +146,8 @@ openapi.add_paths({
     "/kpis/cases": {"get": {"summary": "指标背后的案件清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
                       "schema": {"type": "string", "enum": list(drilldown.DRILL_FIGURES)}},
-        {"name": "key", "in": "query", "schema": {"type": "string"}}],
+        {"name": "key", "in": "query", "schema": openapi.text(100),
+         "description": "行的键：scope=department 时为部门编号，其余为该行的名称"}],
         "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
     "/kpis/trend": {"get": {"summary": "按月趋势", "parameters": _W,
                             "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},

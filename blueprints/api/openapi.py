@@ -329,18 +329,29 @@ def _resolve(schema: dict) -> dict:
     return schema
 
 
-def _max_length(schema: dict) -> int | None:
-    """The longest text ``schema`` admits (None: no limit or no text)."""
+def _takes_text(schema: dict) -> bool:
+    types = schema.get("type", "string")
+    return types == "string" or isinstance(types, list) and "string" in types
+
+
+def _max_length(schema: dict, query: bool = False) -> int | None:
+    """The longest text ``schema`` admits (None: no limit). In a query every value is text,
+    so there a number's branch sets no text limit (its own rule applies)."""
     schema = _resolve(schema)
     if "anyOf" in schema:
-        limits = [_max_length(s) for s in schema["anyOf"]]
+        branches = [_resolve(s) for s in schema["anyOf"]]
+        if query and not all("anyOf" in s or _takes_text(s) for s in branches):
+            return None
+        limits = [_max_length(s, query) for s in branches if "anyOf" in s or _takes_text(s)]
         return None if not limits or None in limits else max(limits)
+    if query and not _takes_text(schema):
+        return None
     return schema.get("maxLength")
 
 
-def _too_long(value, schema: dict, field: str) -> None:
+def _too_long(value, schema: dict, field: str, query: bool = False) -> None:
     schema = _resolve(schema)
-    limit = _max_length(schema)
+    limit = _max_length(schema, query)
     if isinstance(value, str) and limit is not None and len(value) > limit:
         raise InvalidInput(f"{field} 过长（最多 {limit} 字）", field=field)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
@@ -369,7 +380,7 @@ def check_limits() -> None:
     for param in [*item.get("parameters", []), *op.get("parameters", [])]:
         if param["in"] == "query":
             for value in request.args.getlist(param["name"]):
-                _too_long(value, param["schema"], param["name"])
+                _too_long(value, param["schema"], param["name"], query=True)
     content = op.get("requestBody", {}).get("content", {})
     if "application/json" in content and request.data:
         data = request.get_json(silent=True, force=True)
