@@ -8,6 +8,6 @@ from workflow.core.numbering import NumberCounter  # noqa: F401
 from workflow.core.workdays import CalendarDay  # noqa: F401
 from workflow.org.models import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401
 from workflow.platform.base import Base  # noqa: F401
-from workflow.problems import extensions  # noqa: F401,E402
+from workflow.problems import disputes, extensions, lookback, supervision  # noqa: F401,E402
 from workflow.records.exports import ExportJob  # noqa: F401
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
