@@ -1,9 +1,9 @@
 """Error pages and JSON errors: a clear message, never a traceback."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from blueprints.extensions import db
 from blueprints.seclog import note_denial, security_event
@@ -26,12 +26,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def respond_error(status: int, body: dict):
+def respond_error(status: int, body: dict, headers: dict | None = None):
     if wants_json():
         resp = jsonify(body)
         resp.status_code = status
     else:
-        resp = render_template("error.html", status=status, body=body), status
+        resp = make_response(render_template("error.html", status=status, body=body), status)
+    resp.headers.update(headers or {})
     return resp
 
 
@@ -54,8 +55,13 @@ def register(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        # RFC 9110: a 405 names the methods the resource allows (Werkzeug knows them)
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return respond_error(status, {"error": exc.name.lower().replace(" ", "_"),
-                                      "message": HTTP_MESSAGES.get(status, exc.description)})
+                                      "message": HTTP_MESSAGES.get(status, exc.description)},
+                             headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

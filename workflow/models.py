@@ -11,9 +11,12 @@ from workflow.org.adminlog import AdminEvent  # noqa: F401
 from workflow.org.grants import RoleGrant  # noqa: F401
 from workflow.org.models import ApiToken, Department, DepartmentGroup, LoginFailure, User  # noqa: F401
 from workflow.platform.base import Base  # noqa: F401
-from workflow.problems import (
-    extensions,  # noqa: F401,E402
-    listings,  # noqa: F401,E402
+from workflow.problems import (  # noqa: F401,E402
+    disputes,
+    extensions,
+    listings,
+    lookback,
+    supervision,
 )
 from workflow.records.exports import ExportJob  # noqa: F401
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401

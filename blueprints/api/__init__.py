@@ -79,6 +79,7 @@ def authed(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         api_user()
+        openapi.check_limits()  # every documented maxLength, 400 naming the field
         return view(*args, **kwargs)
     return wrapper
 

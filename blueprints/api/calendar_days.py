@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from blueprints.api import api_user, authed, bp, json_body, query_args
-from blueprints.api.openapi import add_paths, json_content, responses
+from blueprints.api.openapi import add_paths, json_content, responses, text
 from blueprints.extensions import db
 from workflow.core import workdays
 from workflow.core.workdays import WorkCalendar, calendar_for
@@ -67,7 +67,7 @@ def delete_day(day: str):
 
 DAY = {"type": "object", "properties": {"day": {"type": "string", "format": "date"},
                                         "kind": {"type": "string", "enum": ["holiday", "workday"]},
-                                        "name": {"type": "string"}}}
+                                        "name": {**text(60), "type": ["string", "null"]}}}
 
 add_paths({
     "/calendar/add-working-days": {"get": {

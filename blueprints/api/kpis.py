@@ -128,11 +128,11 @@ def list_snapshots():
     return jsonify({"items": [s.to_dict() for s in rows]})
 
 
-_W = [{"name": "period", "in": "query", "schema": {"type": "string"},
-       "description": "2020 / 2020Q3 / 2020-03；或用 from/to"},
-      {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-      {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-      {"name": "cutoff", "in": "query", "schema": {"type": "string", "format": "date"}}]
+PERIOD = {"type": "string", "pattern": r"^[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$"}
+_W = [openapi.empty_ok({"name": "period", "in": "query", "schema": PERIOD,
+                        "description": "2020 / 2020Q3 / 2020-03；或用 from/to（须同时给出）"}),
+      *(openapi.empty_ok({"name": n, "in": "query", "schema": openapi.DATE})
+        for n in ("from", "to", "cutoff"))]
 _SCOPE = {"name": "scope", "in": "query", "schema": {"type": "string", "enum": list(figures.SCOPES)}}
 ERRORS = {k: v for k, v in openapi.responses("200", {}, 400, 401, 403).items() if k != "200"}
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
@@ -146,7 +146,8 @@ openapi.add_paths({
     "/kpis/cases": {"get": {"summary": "指标背后的案件清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
                       "schema": {"type": "string", "enum": list(drilldown.DRILL_FIGURES)}},
-        {"name": "key", "in": "query", "schema": {"type": "string"}}],
+        {"name": "key", "in": "query", "schema": openapi.text(100),
+         "description": "行的键：scope=department 时为部门编号，其余为该行的名称"}],
         "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
     "/kpis/trend": {"get": {"summary": "按月趋势", "parameters": _W,
                             "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
@@ -163,7 +164,7 @@ openapi.add_paths({
             "200", openapi.ref("List"), 401, 403)},
         "post": {"summary": "冻结考核期间（区安委办主任）", "requestBody": {
             "required": True, **openapi.json_content({"type": "object", "properties": {
-                "period": {"type": "string"}, "from": {"type": "string", "format": "date"},
+                "period": PERIOD, "from": {"type": "string", "format": "date"},
                 "to": {"type": "string", "format": "date"},
                 "cutoff": {"type": "string", "format": "date"}}})},
             "responses": openapi.responses("201", {"type": "object"}, 400, 401, 403, 409)}},

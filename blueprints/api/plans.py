@@ -5,7 +5,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
-from blueprints.api.openapi import add_paths, json_content, ref, responses
+from blueprints.api.openapi import add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
@@ -138,6 +138,8 @@ def post_occurrence(case_id: int):
     ids = data["evidence_ids"]
     if not isinstance(ids, list):
         raise InvalidInput("evidence_ids 须为佐证材料编号列表", field="evidence_ids")
+    if len(ids) > 100:
+        raise InvalidInput("evidence_ids 最多 100 个", field="evidence_ids")
     ids = [parse_id(i, "evidence_ids") for i in ids]
     note = data.get("note")
     if note is not None and not isinstance(note, str):
@@ -163,7 +165,7 @@ _IMPORT_FORM = {"multipart/form-data": {"schema": {
         "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
         "dry_run": {"type": "boolean", "description": "只预览，不写入"},
         "apply_changes": {"type": "boolean", "description": "已导入年度的清单有变化时确认应用"},
-        "title": {"type": "string"}, "doc_number": {"type": "string", "description": "文号"}}}}}
+        "title": text(200), "doc_number": text(60, description="文号")}}}}
 
 add_paths({
     "/plans/import": {"post": {
@@ -204,9 +206,10 @@ add_paths({
                      "type": "object", "additionalProperties": False,
                      "required": ["occurred_on", "evidence_ids", "note"], "properties": {
                          "occurred_on": {"type": "string", "format": "date"},
-                         "note": {"type": "string", "maxLength": 2000},
-                         "evidence_ids": {"type": "array", "minItems": 1,
-                                          "items": {"type": "integer", "minimum": 1}}}})},
+                         "note": {"type": "string", "minLength": 1, "maxLength": 2000},
+                         "evidence_ids": {"type": "array", "minItems": 1, "maxItems": 100,
+                                          "items": {"type": "integer", "minimum": 1,
+                                                    "maximum": 2147483647}}}})},
                  "responses": responses("201", {"type": "object"}, 400, 401, 403, 404, 409, 422)}},
 }, {
     "Plan": {"type": "object", "required": ["id", "year", "title"], "properties": {

@@ -7,7 +7,7 @@ from flask import Response, current_app, jsonify
 from sqlalchemy import select
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
-from blueprints.api.openapi import add_paths, json_content, ref, responses
+from blueprints.api.openapi import add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
@@ -306,8 +306,9 @@ add_paths({
     "/cases/{case_id}/dispute": {"parameters": [CASE_ID], "post": {
         "summary": "管辖异议（责任部门提出）",
         "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
-            "reason": {"type": "string", "minLength": 1},
-            "suggested_department_id": {"type": "integer", "minimum": 1}}}),
+            "reason": text(2000, required=True),
+            "suggested_department_id": {"type": ["integer", "null"], "minimum": 1,
+                                        "maximum": 2147483647}}}),
         "responses": responses("201", ref("Dispute"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/disputes": {"parameters": [CASE_ID], "get": {
         "summary": "本案的管辖异议记录", "responses": responses("200", LIST, 401, 404)}},
@@ -320,13 +321,14 @@ add_paths({
         "summary": "处理管辖异议：转办或异议不成立（须说明理由）",
         "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
             "decision": {"type": "string", "enum": ["transfer", "refuse"]},
-            "reason": {"type": "string"}, "department_id": {"type": "integer", "minimum": 1}}}),
+            "reason": {**text(2000), "type": ["string", "null"]},
+            "department_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2147483647}}}),
         "responses": responses("200", ref("Dispute"), 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/progress": {"parameters": [CASE_ID],
         "get": {"summary": "进展报告列表", "responses": responses("200", LIST, 401, 404)},
         "post": {"summary": "进展报告（部门联络员或负责人）",
                  "requestBody": _body({"type": "object", "required": ["text"], "properties": {
-                     "text": {"type": "string", "minLength": 1},
+                     "text": text(5000, required=True),
                      "percent": {"type": "integer", "minimum": 0, "maximum": 100}}}),
                  "responses": responses("201", ref("Event"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/extensions": {"parameters": [CASE_ID],
@@ -335,8 +337,8 @@ add_paths({
                  "requestBody": _body({"type": "object",
                                        "required": ["reason", "interim_measures", "new_deadline"],
                                        "properties": {
-                                           "reason": {"type": "string", "minLength": 1},
-                                           "interim_measures": {"type": "string", "minLength": 1},
+                                           "reason": text(2000, required=True),
+                                           "interim_measures": text(2000, required=True),
                                            "new_deadline": {"type": "string", "format": "date"}}}),
                  "responses": responses("201", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
     "/extensions": {"get": {"summary": "待我审批的延期申请",
@@ -345,7 +347,7 @@ add_paths({
         "summary": "延期审批（一般隐患：经办人；重大隐患：主任）",
         "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
             "decision": {"type": "string", "enum": ["approve", "reject"]},
-            "comment": {"type": "string"}}}),
+            "comment": {**text(2000), "type": ["string", "null"]}}}),
         "responses": responses("200", ref("Extension"), 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/listing": {"parameters": [CASE_ID], "post": {
         "summary": "提请挂牌督办/摘牌（主任，报区领导审批）；带 document_number 时登记其他机关已决定的挂牌/摘牌",
@@ -354,17 +356,17 @@ add_paths({
              "properties": {
                  "action": {"type": "string", "enum": ["list", "delist"], "default": "list"},
                  "level": {"type": "string", "enum": list(LISTING_LEVELS)},
-                 "reasons": {"type": "string", "minLength": 1},
+                 "reasons": text(2000, required=True),
                  "deadline": {"type": "string", "format": "date",
                               "description": "督办期限（挂牌时必填）"}}},
             {"type": "object", "required": ["action", "document_number"],
              "additionalProperties": False, "properties": {
                  "action": {"type": "string", "enum": ["list", "delist"]},
-                 "document_number": {"type": "string", "minLength": 1},
+                 "document_number": text(60, required=True),
                  "document_date": {"type": "string", "format": "date"},
                  "due_on": {"type": "string", "format": "date"},
                  "level": {"type": "string", "enum": ["province", "city", "town"]},
-                 "comment": {"type": "string"}}}]}),
+                 "comment": {**text(2000), "type": ["string", "null"]}}}]}),
         "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/listing/decision": {"parameters": [CASE_ID], "post": {
         "summary": "区领导审批挂牌督办/摘牌提请（批准后编文号、出具通知书）",
@@ -388,7 +390,7 @@ add_paths({
         "summary": "催办、督办（区安委办）或列入约谈（主任）",
         "requestBody": _body({"type": "object", "required": ["action", "comment"], "properties": {
             "action": {"type": "string", "enum": ["urge", "supervise", "interview"]},
-            "comment": {"type": "string", "minLength": 1}}}),
+            "comment": text(2000, required=True)}}),
         "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/alerts": {"parameters": [CASE_ID], "get": {
         "summary": "期限提醒与催办/督办/约谈记录", "responses": responses("200", LIST, 401, 404)}},
@@ -403,7 +405,7 @@ add_paths({
         "summary": "记录回头看结果（反弹须填写意见；主任记录时直接重新整改）",
         "requestBody": _body({"type": "object", "required": ["result"], "properties": {
             "result": {"type": "string", "enum": ["passed", "failed"]},
-            "comment": {"type": "string"}}}),
+            "comment": {**text(2000), "type": ["string", "null"]}}}),
         "responses": responses("201", OBJ, 400, 401, 403, 404, 409, 422)}},
     "/lookbacks/{lookback_id}/reopen": {"parameters": [_id("lookback_id")], "post": {
         "summary": "主任确认回头看反弹，重新整改",

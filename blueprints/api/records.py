@@ -168,8 +168,8 @@ openapi.add_paths({
     "/ledger.pdf": {"get": {
         "summary": "整改台账 PDF（案件列表的筛选条件 + 挂号日期 from/to）",
         "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")] + [
-            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+            openapi.empty_ok({"name": "from", "in": "query", "schema": openapi.DATE}),
+            openapi.empty_ok({"name": "to", "in": "query", "schema": openapi.DATE})],
         "responses": {**PDF, **errors(400, 401)}}},
     "/records/verify": {"post": {
         "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计/纪检）",
@@ -206,10 +206,12 @@ openapi.add_paths({
                                  "match", "changed", "mismatch", "chain_broken", "not_found"]},
                              "events_since": {"type": "array", "items": {"type": "object"}}}}}}},
     "ExportInput": {"type": "object", "required": ["from", "to"], "additionalProperties": False,
-                    "properties": {"department_id": {"type": ["integer", "null"], "minimum": 1},
+                    "properties": {"department_id": openapi._optional(
+                                       {"type": "integer", "minimum": 1, "maximum": 2147483647}),
                                    "from": {"type": "string", "format": "date"},
                                    "to": {"type": "string", "format": "date"},
-                                   "scope": {"type": "string", "enum": ["closed", "registered"]}}},
+                                   "scope": openapi._optional(
+                                       {"type": "string", "enum": ["closed", "registered"]})}},
     "ExportJob": {"type": "object", "required": ["id", "status", "total", "done"], "properties": {
         "id": {"type": "integer"},
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},

@@ -4,7 +4,14 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
-from blueprints.api.openapi import ERROR_DESCRIPTIONS, PATHS, add_paths, json_content, responses
+from blueprints.api.openapi import (
+    ERROR_DESCRIPTIONS,
+    PATHS,
+    add_paths,
+    check_limits,
+    json_content,
+    responses,
+)
 from blueprints.extensions import db
 from blueprints.seclog import security_event
 from workflow.org.auth import (
@@ -25,6 +32,7 @@ from workflow.platform.errors import DomainError, Forbidden, InvalidInput, NotFo
 @bp.post("/tokens")
 def create_token():
     data = json_body({"username", "password", "name"}, required=("username", "password"))
+    check_limits()
     if not isinstance(data["username"], str) or not isinstance(data["password"], str):
         raise InvalidInput("username 与 password 须为文本", field="username")
     name = data.get("name")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -96,11 +97,18 @@ def filtered_cases(user, filters: Mapping) -> Select:
 
 def encode_id_cursor(case_id: int) -> str:
     """The API list's cursor: the id of the last case shown (pages run newest first)."""
-    return base64.urlsafe_b64encode(json.dumps({"id": case_id}).encode()).decode().rstrip("=")
+    return str(case_id)
+
+
+CURSOR_PATTERN = r"^[0-9]{1,10}$"  # documented in OpenAPI; the decoder reads older cursors too
 
 
 def decode_id_cursor(raw: str) -> int:
-    """The id inside an API list cursor, or InvalidInput on field ``cursor``."""
+    """The id inside an API list cursor, or InvalidInput on field ``cursor``.
+
+    A cursor is the decimal id; cursors handed out before (base64 of ``{"id": n}``) still read."""
+    if re.fullmatch(CURSOR_PATTERN, raw):
+        return int(raw)
     try:
         padded = raw + "=" * (-len(raw) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["id"]

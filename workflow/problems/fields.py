@@ -31,8 +31,12 @@ FIELD_LABELS = {
     "reporter_name": "举报人", "reporter_contact": "举报人联系方式",
 }
 REPORTER_FIELDS = ("reporter_name", "reporter_contact")
+MAX_CO_DEPARTMENTS = 50
 REQUIRED = ("title", "description", "source", "grade", "department_id")
-CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+# what the API accepts before strip() and upper() (documented in OpenAPI)
+_C = "0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy"
+CREDIT_CODE_PATTERN = rf"^\s*[{_C}]{{2}}[0-9]{{6}}[{_C}]{{10}}\s*$"
 
 
 def _label(field: str) -> str:
@@ -86,6 +90,9 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     if "co_department_ids" in raw and raw["co_department_ids"] is not None:
         if not isinstance(raw["co_department_ids"], list):
             raise InvalidInput(f"{_label('co_department_ids')}须为编号列表", field="co_department_ids")
+        if len(raw["co_department_ids"]) > MAX_CO_DEPARTMENTS:
+            raise InvalidInput(f"{_label('co_department_ids')}最多 {MAX_CO_DEPARTMENTS} 个",
+                               field="co_department_ids")
         label = FIELD_LABELS["co_department_ids"]
         ids = [parse_id(v, "co_department_ids", label) for v in raw["co_department_ids"]]
         for dept_id in ids:

@@ -103,8 +103,10 @@ def parse_params(session: Session, data: dict) -> dict:
         raise InvalidInput("起始日期不能晚于截止日期", field="from")
     if (date_to - date_from).days > MAX_SPAN_DAYS:
         raise InvalidInput("导出期间最长 3 年", field="to")
-    scope = data.get("scope") or "closed"
-    if not is_choice(scope, SCOPES):
+    scope = data.get("scope")
+    if scope in (None, ""):
+        scope = "closed"
+    if not isinstance(scope, str) or not is_choice(scope, SCOPES):
         raise InvalidInput(f"scope 须为：{', '.join(SCOPES)}", field="scope")
     department = None
     if data.get("department_id") not in (None, ""):
