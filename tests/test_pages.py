@@ -270,7 +270,7 @@ def test_home_counts_per_role(pages, world, runner):
     assert runner.invoke(args=["sweep"]).exit_code == 0  # escalates the 40-day case to 约谈
     director = pages("office_director").get("/").text
     assert "区应急管理局：" in director  # 约谈 candidate: escalated by the sweep
-    assert "检索全部案件" in pages("auditor").get("/").text
+    assert "检索全部事项" in pages("auditor").get("/").text
 
 
 def test_case_list_filters_sorts_and_pages_through_everything(pages, world, session):

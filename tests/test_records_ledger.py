@@ -64,7 +64,7 @@ def test_period_filters_by_registration_date(client, world):
     assert "挂号日期" in pdf_text(inside.data)
     before = ledger(client, world, **{"to": (today - timedelta(days=1)).isoformat()})
     assert case.number not in pdf_text(before.data)
-    assert "无符合条件的案件" in pdf_text(before.data)
+    assert "无符合条件的事项" in pdf_text(before.data)
 
 
 def test_department_users_see_only_their_cases(client, world):
