@@ -2,10 +2,12 @@
 every refusal the page shows on the way (治理方案, 现场核查人员, 验收/评估报告, 复产现场审查)."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 
 from tests.factories import png_bytes
 from tests.test_pages_browser import act, badge, offered, refused, timeline
@@ -190,6 +192,17 @@ def test_major_hazard_walked_to_closure_by_each_person(open_as, world, live_serv
         "create", "register", "accept", "evidence", "plan", "plan", "evidence", "plan", "report",
         "onsite_verification", "return", "evidence", "evidence", "report", "onsite_verification",
         "verify", "resumption_review", "resumption_review", "close"]
+
+    # the 整改销号审批表 linked from the page tells the 复产现场审查 from the 现场核查
+    href = director.locator("#records a:has-text('整改销号审批表')").get_attribute("href")
+    resp = director.request.get(live_server + href)
+    assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+    pdf = "".join("".join(page.extract_text().split())
+                  for page in PdfReader(io.BytesIO(resp.body())).pages)
+    assert pdf.count("复产现场审查（第2轮）") == 2
+    assert pdf.count("现场核查（第1轮）") == 1 and pdf.count("现场核查（第2轮）") == 1
+    assert f"审查人员（职务）：{good}。报警器已全部更换" in pdf
+    assert "治理方案·安全措施和应急预案" in pdf and "治理方案签批件治理方案签批件.png" in pdf
 
     # the department sees the end: closed, nothing left to do
     officer.goto(case_path)
