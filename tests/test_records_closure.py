@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from tests.factories import png_bytes
+from tests.factories_problems import PLAN
 from tests.factories_records import HOSTILE, busy_case, comment, font_names, pdf_text, pdftotext_pages, squash
+from workflow.core import service
 from workflow.core.audit import AuditEvent
 from workflow.core.evidence import Evidence
+from workflow.platform.base import local_today
+from workflow.platform.vocab import PLAN_ELEMENTS
 from workflow.records.closure import render_closure_report
 from workflow.records.render import fonttools_fallback_warning_seen, format_cn_date
 
@@ -160,3 +166,49 @@ def test_report_api_follows_case_visibility(client, world):
     draft = world.problem()
     resp = client.get(f"/api/v1/cases/{draft.id}/report.pdf", headers=world.headers("auditor"))
     assert resp.status_code == 200 and "未销号" in pdf_text(resp.data)
+
+
+def test_major_report_prints_the_plan_and_tells_resumption_reviews_from_verifications(world, storage):
+    """重大事故隐患 with 停产停业: the six elements, the signed copy, the 复产申请, and each
+    on-site record under its purpose (现场核查 / 复产现场审查) with its people and posts."""
+    session, users = world.session, world.users
+    settings = service.Settings.from_config(world.app.config)
+    today = local_today()
+    yesterday = today - timedelta(days=1)
+    case = world.case_at("in_progress", grade="major", shutdown="full")
+    world.evidence(case)
+    service.set_plan(session, case.id, users["dept_officer"], PLAN,
+                     signed_copy=(png_bytes((1, 1, 1)), "治理方案签批.png"), settings=settings)
+    world.evidence(case, data=png_bytes((2, 2, 2)), name="验收报告.png", category="acceptance_report")
+    world.evidence(case, data=png_bytes((4, 4, 4)), name="复产申请书.png",
+                   category="resumption_request")
+    world.step(case, "report", "dept_head", statement="已更换全部报警器并联动测试")
+    service.add_onsite_verification(
+        session, case.id, users["inspector"], visited_on=today, findings="报警器已更换",
+        verifiers=[{"user_id": users["inspector"].id}, {"name": "钱工", "post": "注册安全工程师"}])
+    session.commit()
+    world.step(case, "verify", "office_staff")
+    reviewers = ["周科长（安监科科长）", "吴工（设备工程师）"]
+    for day, findings in ((yesterday, "提前踏勘"), (today, "复产条件具备")):
+        service.add_onsite_verification(session, case.id, users["office_staff"], visited_on=day,
+                                        verifiers=reviewers, findings=findings,
+                                        purpose="resumption_review")
+    session.commit()
+    world.step(case, "close", "office_director", comment="同意销号")
+
+    pdf = render(world, case, storage)
+    text = squash("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+    for key, label in PLAN_ELEMENTS.items():
+        assert f"治理方案·{label}{squash(PLAN[key])}" in text, label
+    day, before = format_cn_date(today), format_cn_date(yesterday)
+    assert f"治理方案签批件治理方案签批.png（{day}上传）" in text
+    assert f"复产申请{day}提交" in text
+    assert (f"现场核查（第1轮）{day}，核查人员（职务）：孙检查员（检查人员）、钱工（注册安全工程师）"
+            "。报警器已更换") in text
+    assert (f"复产现场审查（第1轮）{before}（早于复产申请（{day}），不作为复产审查），"
+            "审查人员（职务）：周科长（安监科科长）、吴工（设备工程师）。提前踏勘") in text
+    assert (f"复产现场审查（第1轮）{day}（复产申请（{day}）后第0日），"
+            "审查人员（职务）：周科长（安监科科长）、吴工（设备工程师）。复产条件具备") in text
+    assert text.count("复产现场审查（第1轮）") == 2 and text.count("现场核查（第1轮）") == 1
+    # the timeline names the people of each record too
+    assert text.count("核查人：周科长（安监科科长）、吴工（设备工程师）") == 2

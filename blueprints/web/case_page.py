@@ -224,5 +224,5 @@ def case_onsite(case_id: int):
         if exc.status == 404:
             raise
         return refused(case_id, exc, "onsite", ("visited_on", "verifiers", "findings", "purpose"))
-    flash("现场核查记录已保存")
+    flash(f"{ONSITE_PURPOSES.get(form.get('purpose') or 'verification')}记录已保存")
     return redirect(url_for("pages.case_view", case_id=case_id) + "#work")

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.core.audit import AuditEvent
-from workflow.core.cases import Case, OnsiteVerification
+from workflow.core.cases import ONSITE_PURPOSES, Case, OnsiteVerification
 from workflow.core.evidence import Evidence, Storage
 from workflow.core.images import ImageLimits, rendition
+from workflow.core.rules import RESUMPTION_REVIEW_DAYS, resumption_application_date
 from workflow.org.models import Department
 from workflow.org.names import person_label, usernames
 from workflow.org.roles import ROLE_LABELS
@@ -134,7 +135,7 @@ def event_detail(ev: AuditEvent, departments: dict[int, str]) -> str:
                      f"（{payload.get('replied_on', '')}）：{payload.get('content', '')}")
     elif ev.action in ("reward_proposed", "reward_decision"):
         parts.append(f"奖励金额 {payload.get('amount', '')} 元")
-    elif ev.action == "onsite_verification":
+    elif ev.action in ("onsite_verification", "resumption_review"):
         parts.append(f"核查人：{'、'.join(payload.get('verifiers') or [])}")
     if ev.comment:
         parts.append(ev.comment)
@@ -211,6 +212,55 @@ def onsite_records(session: Session, case: Case) -> list[OnsiteVerification]:
     return list(session.scalars(select(OnsiteVerification)
                                 .where(OnsiteVerification.case_id == case.id)
                                 .order_by(OnsiteVerification.id)))
+
+
+@dataclass
+class OnsiteRow:
+    """A 现场核查 or a 复产现场审查 as printed: its purpose, people with posts, and for a
+    review where it falls against the 复产申请 (16号令第二十三条: within 10 days)."""
+    label: str
+    round: int
+    visited_on: date
+    people_label: str
+    verifiers: list[str]
+    findings: str
+    timing: str
+
+
+def onsite_rows(session: Session, case: Case) -> list[OnsiteRow]:
+    applied = resumption_application_date(session, case)
+    rows = []
+    for rec in onsite_records(session, case):
+        purpose = rec.purpose or "verification"
+        timing = ""
+        if purpose == "resumption_review":
+            if applied is None:
+                timing = "尚无复产申请"
+            elif (days := (rec.visited_on - applied).days) < 0:
+                timing = f"早于复产申请（{format_cn_date(applied)}），不作为复产审查"
+            else:
+                timing = f"复产申请（{format_cn_date(applied)}）后第 {days} 日"
+                if days > RESUMPTION_REVIEW_DAYS:
+                    timing += f"，超过 {RESUMPTION_REVIEW_DAYS} 日"
+        rows.append(OnsiteRow(ONSITE_PURPOSES.get(purpose, purpose), rec.round, rec.visited_on,
+                              "审查人员" if purpose == "resumption_review" else "核查人员",
+                              rec.verifiers, rec.findings, timing))
+    return rows
+
+
+def major_rows(session: Session, case: Case) -> list[tuple[str, str]]:
+    """The 治理方案签批件 and the 复产申请 of a 重大事故隐患, as (label, text)."""
+    if not (case.is_major or case.plan_json):
+        return []
+    signed = session.scalars(select(Evidence).where(
+        Evidence.case_id == case.id, Evidence.category == "signed_plan")
+        .order_by(Evidence.id)).all()
+    rows = [("治理方案签批件", "、".join(f"{ev.filename}（{format_cn_date(ev.uploaded_at)}上传）"
+                                   for ev in signed) or "未上传")]
+    if (case.shutdown or "none") != "none":
+        applied = resumption_application_date(session, case)
+        rows.append(("复产申请", f"{format_cn_date(applied)}提交" if applied else "未提交"))
+    return rows
 
 
 def first_event(events: list[AuditEvent], action: str) -> AuditEvent | None:

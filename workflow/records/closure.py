@@ -13,7 +13,8 @@ from workflow.records.casedata import (
     events_of,
     evidence_rows,
     last_event_at,
-    onsite_records,
+    major_rows,
+    onsite_rows,
     plan_rows,
     timeline,
 )
@@ -39,7 +40,8 @@ def closure_html(session: Session, case: Case, *, storage: Storage | None,
     html = render_record_html(
         "records/closure.html", title=TITLE, issuer=issuer, number=case.display_number,
         case=case, closed=case.status == "closed", fields=case_fields(case),
-        texts=case_texts(case), plan=plan_rows(case), onsite=onsite_records(session, case),
+        texts=case_texts(case), plan=plan_rows(case), major=major_rows(session, case),
+        onsite=onsite_rows(session, case),
         evidence=evidence_rows(session, case, storage), timeline=timeline(session, events),
         approvals=approval_rows(case), stamp=stamp, as_of=as_of)
     return html, stamp, as_of
