@@ -153,7 +153,7 @@ def test_database_refuses_update_and_delete(world, session, statement):
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
 def test_app_role_may_only_insert_and_select(app, tmp_path, monkeypatch):
-    """Migration 0008 with DB_APP_ROLE: the app role reads and appends, never rewrites."""
+    """Migration 0011 with DB_APP_ROLE: the app role reads and appends, never rewrites."""
     from workflow.platform.migrate import upgrade
 
     engine = app.extensions["safeloop.engine"]

@@ -1,4 +1,4 @@
-"""Migration 0012: an existing major case's 五落实 plan stays readable as the six elements."""
+"""Migration 0009: an existing major case's 五落实 plan stays readable as the six elements."""
 from __future__ import annotations
 
 import json
@@ -46,7 +46,7 @@ def test_five_box_plan_and_suspended_flag_migrate_both_ways(app, tmp_path):
                          plan_json=json.dumps(OLD, ensure_ascii=False))
             _insert_case(conn, engine, id=2, kind="problem", title="一般隐患", status="draft",
                          grade="general", suspended=False, plan_json=None)
-        upgrade(engine, "0012")
+        upgrade(engine, "0009")
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT id, plan_json FROM cases")).all())
             shutdown = dict(conn.execute(text("SELECT id, shutdown FROM cases")).all())

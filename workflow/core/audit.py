@@ -10,7 +10,7 @@ verify; an unkeyed event after a keyed one (a downgraded chain) is a break, and 
 after ``AUDIT_KEYED_SINCE`` when that is set.
 
 The table is append-only in the database as well: triggers refuse UPDATE and DELETE (created
-with the table and by migration 0008; TRUNCATE, used only by the test fixtures, fires none).
+with the table and by migration 0011; TRUNCATE, used only by the test fixtures, fires none).
 """
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class AuditEvent(Base):
 
 # Append-only in the database too. PostgreSQL: a row trigger refusing UPDATE and DELETE
 # (TRUNCATE fires no row trigger; only the test fixtures truncate). SQLite: the same refusal.
-# Migration 0008 creates the same objects on an existing database.
+# Migration 0011 creates the same objects on an existing database.
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
 BEGIN

@@ -1,7 +1,7 @@
 """audit chain keys and an append-only audit_events table
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0011
+Revises: 0010
 Each event names the HMAC key its link was computed with (``key_id``; NULL for events from
 before keying, which keep their SHA-256 link). UPDATE and DELETE on audit_events are refused
 by triggers (PostgreSQL and SQLite; TRUNCATE fires no row trigger). With ``DB_APP_ROLE`` set,
@@ -14,8 +14,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0006'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

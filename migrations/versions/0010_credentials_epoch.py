@@ -1,7 +1,7 @@
 """credentials epoch, token listing columns, ended sessions
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Sessions and API tokens carry the user's credentials epoch; a password change or reset,
 "logout everywhere" and deactivation raise it. Tokens get a name, a visible prefix and a
 last-used time so their owner can list and revoke them. Logged-out sessions are kept until
@@ -10,8 +10,8 @@ their absolute timeout. Login failures are looked up per user name and address.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0012'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

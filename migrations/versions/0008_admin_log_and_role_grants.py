@@ -1,15 +1,15 @@
 """admin log and role grants
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 The hash-chained administration log (admin_events) and the role grants that a
 second person approves (role_grants, 三员分立).
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = "0011"
+revision = '0008'
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """evidence photo hash, capture time and flags (以图销号)
 
-Revision ID: 0010
+Revision ID: 0006
 Revises: 0005
 Existing rows stay empty; ``flask --app wsgi evidence rehash`` fills them from the stored files.
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """major hazards by the 16号令 and 挂牌督办 approved by the 区领导
 
-Revision ID: 0012
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Adds 停产停业 (cases.shutdown, from the old suspended flag), the purpose of an on-site
 record (现场核查 / 复产现场审查), the level and the approved proposal of a listing act, and
 the proposals themselves. Existing 五落实 plans are rewritten to the six elements of
@@ -13,8 +13,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = "0007"
+revision = '0009'
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """监督举报 handled to the end: reporter, 不属实 closure, replies and rewards
 
-Revision ID: 0011
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Existing cases get empty reporter fields and no dismissal (every closed case stays rectified).
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
