@@ -16,6 +16,8 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from workflow.org.auth import issue_token
+
 ROLES = ("office_staff", "dept_head")
 MAX_EXAMPLES = 3  # per operation and generation phase; derandomized, so every run is the same
 
@@ -35,7 +37,7 @@ STATE_FIELDS = {
     ("POST", "/cases/{case_id}/dispute"): {"suggested_department_id"},
     ("POST", "/disputes/{dispute_id}/decision"): {"department_id"},
     ("POST", "/cases/{case_id}/extensions"): {"new_deadline"},
-    ("POST", "/cases/{case_id}/listing"): {"due_on", "document_date"},
+    ("POST", "/cases/{case_id}/listing"): {"due_on", "document_date", "deadline"},
     ("POST", "/cases/{case_id}/verifications"): {"visited_on"},
     ("POST", "/cases/{case_id}/occurrences"): {"occurred_on", "evidence_ids"},
     ("POST", "/exports"): {"from", "to", "department_id"},
@@ -45,6 +47,7 @@ STATE_FIELDS = {
     ("POST", "/kpis/snapshots"): {"from", "to", "period", "cutoff"},
     ("GET", "/ledger.pdf"): {"from", "to"},
     ("GET", "/calendar/add-working-days"): {"days"},
+    ("POST", "/cases/{case_id}/reply"): {"replied_on"},  # not after today, not before the case
     ("GET", "/kpis/cases"): {"from", "to", "period", "cutoff", "key"},  # key's form follows scope
 }
 # Uploads whose content must be a real file of a kind (.xlsx, a task list, a PDF record, an
@@ -105,6 +108,12 @@ schema = schemathesis.pytest.from_fixture("api_schema")
           suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_the_contract(case, contract_world, role):
     headers = contract_world.headers(role)
+    if (case.operation.method.upper(), case.operation.path) == ("DELETE", "/tokens/{token_id}"):
+        # the generated id may be the caller's own token: each call revokes with a token of its
+        # own, so a revocation never logs the fuzzer out of the calls that follow
+        token = issue_token(contract_world.session, contract_world.users[role], 1)
+        contract_world.session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
     others = [c for c in ALL_CHECKS if c is not positive_data_acceptance]
     response = case.call_and_validate(headers=headers, checks=others)
     try:

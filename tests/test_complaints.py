@@ -347,3 +347,29 @@ def test_reporter_fields_only_on_complaints_and_import_reads_them(client, world,
     assert "王五" not in json.dumps(
         api(client, world, "auditor", "get", f"/cases/{case.id}/events").json,
         ensure_ascii=False)
+
+
+def test_reward_amounts_are_the_documented_forms(client, world):
+    """Whole yuan as a JSON number, 角分 as text: a float or a loose spelling is refused by name
+    (the OpenAPI document states the same form, so a client reading it is never surprised)."""
+    case = complaint_at(world, "verified")
+    reply(world, case)
+    assert step(client, world, case.id, "close", "office_director").status_code == 200
+    for amount in (5.5, "5.", "0.00", "0", "1_000", "1e3", "12.345", "+5", "NaN"):
+        bad = api(client, world, "office_staff", "post", f"/cases/{case.id}/rewards",
+                  json={"amount": amount, "reason": "举报属实"})
+        assert bad.status_code == 400 and bad.json["field"] == "amount", amount
+    too_long = api(client, world, "office_staff", "post", f"/cases/{case.id}/rewards",
+                   json={"amount": 500, "reason": "由" * 2001})
+    assert too_long.status_code == 400 and too_long.json["field"] == "reason"
+    made = api(client, world, "office_staff", "post", f"/cases/{case.id}/rewards",
+               json={"amount": " 0012.30 ", "reason": "举报属实"})
+    assert made.status_code == 201 and made.json["amount"] == "12.30"
+    doc = client.get("/api/v1/openapi.json").json
+    body = doc["paths"]["/cases/{case_id}/rewards"]["post"]["requestBody"]
+    amount = body["content"]["application/json"]["schema"]["properties"]["amount"]
+    assert [b["type"] for b in amount["anyOf"]] == ["integer", "string"]
+    rid = made.json["id"]
+    long_comment = api(client, world, "office_director", "post", f"/rewards/{rid}/decision",
+                       json={"approve": False, "comment": "否" * 2001})
+    assert long_comment.status_code == 400 and long_comment.json["field"] == "comment"

@@ -225,3 +225,22 @@ def test_shutdown_and_suspended_agree(api):
     assert resp.status_code == 400 and resp.json["field"] == "shutdown"
     resp = api.create(grade="重大", shutdown="half")
     assert resp.status_code == 400 and resp.json["field"] == "shutdown"
+
+
+def test_listing_inputs_the_document_describes(api, world):
+    """A delisting proposal takes reasons only; the leader's comment has the documented limit;
+    the plan takes text."""
+    cid = api.registered(grade="重大")
+    deadline = (local_today() + timedelta(days=60)).isoformat()
+    resp = api.post(f"/cases/{cid}/listing", "office_director",
+                    {"action": "delist", "reasons": "已整改", "level": "city"})
+    assert resp.status_code == 400 and resp.json["field"] == "level"
+    resp = api.post(f"/cases/{cid}/listing", "office_director",
+                    {"level": "district", "reasons": "报警器失效", "deadline": deadline})
+    assert resp.status_code == 201
+    resp = api.post(f"/cases/{cid}/listing/decision", "leader",
+                    {"approve": False, "comment": "意" * 2001})
+    assert resp.status_code == 400 and resp.json["field"] == "comment"
+    # the plan's elements are text (a number was once taken and saved as its spelling)
+    resp = api.put_plan(cid, {"objectives": 5})
+    assert resp.status_code == 400 and resp.json["field"] == "objectives"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from blueprints.api import ID, api_user, authed, bp, json_body
-from blueprints.api.openapi import ID_PARAM, add_paths, json_content, ref, responses
+from blueprints.api.openapi import ID_PARAM, add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings, storage
 from workflow.core import service
 from workflow.platform.errors import InvalidInput, refuse_unknown
@@ -116,7 +116,7 @@ add_paths({
             "required": ["replied_on", "channel", "content"],
             "properties": {"replied_on": {"type": "string", "format": "date"},
                            "channel": {"type": "string", "enum": list(REPLY_CHANNELS)},
-                           "content": {"type": "string", "minLength": 1, "maxLength": 5000}}})},
+                           "content": text(5000, required=True)}})},
         "responses": responses("201", ref("ComplaintReply"), 400, 401, 403, 404, 422)}},
     "/cases/{case_id}/replies": {"parameters": [ID_PARAM], "get": {
         "summary": "答复举报人记录", "responses": responses("200", ref("List"), 401, 404)}},
@@ -124,7 +124,7 @@ add_paths({
         "summary": "上传核实材料（区安委办，举报案件已交办/整改中；经核实不属实须至少 1 份）",
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"], "properties": {
-                "file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}}}},
+                "file": {"type": "string", "format": "binary"}, "note": text(1000)}}}}},
         "responses": responses("201", ref("Evidence"), 400, 401, 403, 404, 409, 413, 422)}},
     "/cases/{case_id}/rewards": {"parameters": [ID_PARAM],
         "get": {"summary": "举报奖励记录", "responses": responses("200", ref("List"), 401, 404)},
@@ -132,15 +132,24 @@ add_paths({
                  "requestBody": {"required": True, **json_content({
                      "type": "object", "additionalProperties": False,
                      "required": ["amount", "reason"],
-                     "properties": {"amount": {"type": ["number", "string"],
-                                               "description": "元，最多两位小数"},
-                                    "reason": {"type": "string", "minLength": 1}}})},
+                     "properties": {"amount": {"anyOf": [
+                                        {"type": "integer", "minimum": 1, "maximum": 9999999999,
+                                         "description": "整数元"},
+                                        {"type": "string", "maxLength": 40,
+                                         "pattern": complaints.AMOUNT_PATTERN,
+                                         "description": "元，最多两位小数，如 \"800.50\""}]},
+                                    "reason": text(2000, required=True)}})},
                  "responses": responses("201", ref("ComplaintReward"), 400, 401, 403, 404, 409,
                                         422)}},
     "/rewards/{reward_id}/decision": {"parameters": [_REWARD_ID], "post": {
         "summary": "举报奖励审批（区安委办主任）：批准或不予批准（须填意见）",
         "requestBody": {"required": True, **json_content({
             "type": "object", "additionalProperties": False, "required": ["approve"],
-            "properties": {"approve": {"type": "boolean"}, "comment": {"type": "string"}}})},
+            "properties": {"approve": {"type": "boolean"},
+                           "comment": {**text(2000), "type": ["string", "null"],
+                                       "description": "不予批准时必填"}},
+            "if": {"required": ["approve"], "properties": {"approve": {"const": False}}},
+            "then": {"required": ["comment"],
+                     "properties": {"comment": text(2000, required=True)}}})},
         "responses": responses("200", ref("ComplaintReward"), 400, 401, 403, 404, 409)}},
 }, {"ComplaintReply": _REPLY, "ComplaintReward": _REWARD})

@@ -18,7 +18,12 @@ from workflow.platform.vocab import (
     SOURCES,
     STATUSES,
 )
-from workflow.problems.fields import CREDIT_CODE_PATTERN, MAX_CO_DEPARTMENTS, TEXT_LIMITS
+from workflow.problems.fields import (
+    CREDIT_CODE_PATTERN,
+    MAX_CO_DEPARTMENTS,
+    REPORTER_FIELDS,
+    TEXT_LIMITS,
+)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 # 治理方案: the six elements, and the old 五落实 keys accepted as their aliases
@@ -27,7 +32,15 @@ _PLAN_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
            "description": label} for k, label in PLAN_ELEMENTS.items()},
     **{k: {"type": ["string", "null"], "maxLength": 5000, "pattern": r"^[^\x00]*$",
            "description": f"旧五落实字段，即 {new}"}
-       for k, new in PLAN_ALIASES.items() if k != new}}}
+       for k, new in PLAN_ALIASES.items() if k != new}},
+    # something to save: at least one element given as text (null is "leave as it is")
+    "anyOf": [{"required": [k], "properties": {k: {"type": "string", "maxLength": 5000,
+                                                   "pattern": r"^[^\x00]*$"}}}
+              for k in {**PLAN_ELEMENTS, **PLAN_ALIASES}],
+    # an old key and the element it names are one field: never both (said without not/if,
+    # which the multipart form with its file cannot be checked against)
+    "allOf": [{"anyOf": [{"properties": {old: False}}, {"properties": {new: False}}]}
+              for old, new in PLAN_ALIASES.items() if old != new]}
 
 # U+0000 is refused everywhere (blueprints/inputs.py): every free text says so in its pattern.
 NO_NUL = r"^[^\x00]*$"
@@ -78,6 +91,13 @@ def _optional(schema: dict) -> dict:
     """A field the code treats as absent when null or empty."""
     return {"anyOf": [schema, *_NULL_OR_EMPTY]}
 
+
+# 举报人 fields belong to a 监督举报 only: with any other source they are empty or absent
+_REPORTER_ONLY_FOR_COMPLAINTS = {
+    "if": {"required": ["source"],
+           "properties": {"source": {"not": {"enum": ["complaint", SOURCES["complaint"][0]]}}}},
+    "then": {"properties": {f: {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}]}
+                            for f in REPORTER_FIELDS}}}
 
 CASE_FIELDS = {
     "title": text(TEXT_LIMITS["title"], required=True),
@@ -137,7 +157,7 @@ SCHEMAS: dict = {
     "CaseInput": {"type": "object", "additionalProperties": False,
                   "required": ["title", "description", "source", "grade", "department_id"],
                   "description": "deadline 与 deadline_working_days 二选一",
-                  "properties": CASE_FIELDS,
+                  "properties": CASE_FIELDS, "allOf": [_REPORTER_ONLY_FOR_COMPLAINTS],
                   "anyOf": [{"required": ["deadline"], "properties": {"deadline": DATE}},
                             {"required": ["deadline_working_days"],
                              "properties": {"deadline_working_days": {"type": "integer"}}}],
@@ -150,6 +170,7 @@ SCHEMAS: dict = {
                                      for k in ("title", "description")},
                                   "source": {"type": "string", "enum": _SOURCES},
                                   "grade": {"type": "string", "enum": _GRADES}},
+                   "allOf": [_REPORTER_ONLY_FOR_COMPLAINTS],
                    "not": {"required": ["deadline", "deadline_working_days"],
                            "properties": {"deadline": DATE,
                                           "deadline_working_days": {"type": "integer"}}}},
@@ -265,8 +286,9 @@ PATHS: dict = {
         "summary": "治理方案（16号令第十五条六项内容；旧五落实字段作为别名）及主要负责人签批件",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": _PLAN_SCHEMA},
-            "multipart/form-data": {"schema": {**_PLAN_SCHEMA, "properties": {
-                **_PLAN_SCHEMA["properties"],
+            "multipart/form-data": {"schema": {
+                **_PLAN_SCHEMA, "anyOf": [*_PLAN_SCHEMA["anyOf"], {"required": ["signed_copy"]}],
+                "properties": {**_PLAN_SCHEMA["properties"],
                 "signed_copy": {"type": "string", "format": "binary",
                                 "description": "签批件，存为佐证材料 signed_plan"}}}}}},
         "responses": responses("200", ref("Case"), 400, 401, 403, 404, 409)}},

@@ -352,13 +352,19 @@ add_paths({
     "/cases/{case_id}/listing": {"parameters": [CASE_ID], "post": {
         "summary": "提请挂牌督办/摘牌（主任，报区领导审批）；带 document_number 时登记其他机关已决定的挂牌/摘牌",
         "requestBody": _body({"oneOf": [
-            {"type": "object", "required": ["reasons"], "additionalProperties": False,
-             "properties": {
-                 "action": {"type": "string", "enum": ["list", "delist"], "default": "list"},
+            {"type": "object", "required": ["reasons", "level", "deadline"],
+             "additionalProperties": False, "description": "提请挂牌督办", "properties": {
+                 "action": {"type": "string", "enum": ["list"], "default": "list"},
                  "level": {"type": "string", "enum": list(LISTING_LEVELS)},
                  "reasons": text(2000, required=True),
                  "deadline": {"type": "string", "format": "date",
-                              "description": "督办期限（挂牌时必填）"}}},
+                              "description": "督办期限（须晚于今天）"}}},
+            {"type": "object", "required": ["action", "reasons"], "additionalProperties": False,
+             "description": "提请摘牌：只填理由（层级沿用挂牌时的层级）", "properties": {
+                 "action": {"type": "string", "enum": ["delist"]},
+                 "reasons": text(2000, required=True),
+                 "level": {"type": "null"},
+                 "deadline": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 0}]}}},
             {"type": "object", "required": ["action", "document_number"],
              "additionalProperties": False, "properties": {
                  "action": {"type": "string", "enum": ["list", "delist"]},
@@ -372,7 +378,8 @@ add_paths({
         "summary": "区领导审批挂牌督办/摘牌提请（批准后编文号、出具通知书）",
         "requestBody": _body({"type": "object", "required": ["approve"], "properties": {
             "approve": {"type": "boolean"},
-            "comment": {"type": "string", "description": "不同意时必填"}}}),
+            "comment": {**text(2000), "type": ["string", "null"],
+                        "description": "不同意时必填（未填：422 comment_required）"}}}),
         "responses": responses("200", OBJ, 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/listing-requests": {"parameters": [CASE_ID], "get": {
         "summary": "挂牌督办/摘牌提请及审批记录", "responses": responses("200", LIST, 401, 404)}},

@@ -45,8 +45,7 @@ def put_plan(case_id: int):
     else:
         data = json_body()
     for key, value in data.items():
-        if value is not None and (isinstance(value, bool)
-                                  or not isinstance(value, (str, int, float))):
+        if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{key} 须为文本", field=key)
     case = service.set_plan(db.session, case_id, api_user(), data, signed_copy=signed,
                             settings=settings(), storage=storage())

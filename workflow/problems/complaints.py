@@ -10,6 +10,7 @@ machine); closing or dismissing needs a 答复 first (rule ``reply_required``).
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -32,6 +33,9 @@ from workflow.platform.vocab import REPLY_CHANNELS, is_choice
 # 受理 decision. The office sets its own rule through the setting.
 ACCEPT_WORKING_DAYS = 5
 MAX_REWARD = Decimal("9999999999.99")
+# An amount written as text: yuan, at most two decimals, more than zero (the API documents it).
+# A JSON number must be whole yuan; 角分 are written as text ("800.50"), so no float rounding.
+AMOUNT_PATTERN = r"^\s*0*([1-9][0-9]{0,9}(\.[0-9]{1,2})?|\.(0[1-9]|[1-9][0-9]?))\s*$"
 
 
 def reveal_reporter(session: Session, case_id: int, actor: User, *,
@@ -100,6 +104,14 @@ def add_reply(session: Session, case_id: int, actor: User, *, replied_on, channe
 def parse_amount(value) -> Decimal:
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidInput("须填写奖励金额（元）", field="amount")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float) or isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN,
+                                                                              value):
+        raise InvalidInput("奖励金额须为整数元，或写成文本的金额（最多两位小数，如 \"800.50\"）",
+                           field="amount")
+    if not isinstance(value, (int, str)):
+        raise InvalidInput("奖励金额须为数字（元）", field="amount")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
