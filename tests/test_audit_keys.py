@@ -151,7 +151,7 @@ def test_database_refuses_update_and_delete(world, session, statement):
     assert len(events_of(session, case)) == case.audit_seq
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL only")
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL: database roles, grants and the trigger's permission errors exist only on PostgreSQL")
 def test_app_role_may_only_insert_and_select(app, tmp_path, monkeypatch):
     """Migration 0011 with DB_APP_ROLE: the app role reads and appends, never rewrites."""
     from workflow.platform.migrate import upgrade

@@ -250,6 +250,21 @@ def supervision_kinds(case: Case, user: User) -> list[str]:
     return [kind for kind, roles in SUPERVISION_ROLES.items() if user.role in roles]
 
 
+def listing_state_refusal(case: Case, action: str) -> DomainError | None:
+    """Whether the case may be listed (挂牌) or delisted (摘牌) now, whoever asks."""
+    if action == "list":
+        if case.listed:
+            return RuleFailed(["already_listed"])
+        if case.status not in OPEN_STATUSES:
+            return _status_conflict(case, "不能挂牌督办")
+    else:
+        if not case.listed:
+            return RuleFailed(["not_listed"])
+        if case.status not in DELISTABLE:
+            return RuleFailed(["rectification_unverified"])
+    return None
+
+
 def listing_action(case: Case, user: User) -> str | None:
     """``list`` or ``delist`` when the director may take it now, else None."""
     if user.role not in LISTING_ROLES:

@@ -26,7 +26,7 @@ from workflow.org.models import Department, User
 from workflow.org.roles import LEADER, OFFICE_DIRECTOR
 from workflow.platform.base import Base, iso_utc, local_today, utcnow
 from workflow.platform.errors import Conflict, InvalidInput, NotFound, RuleFailed
-from workflow.platform.vocab import HELD_BY_DEPARTMENT, LISTING_LEVELS, OPEN_STATUSES, is_choice
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, LISTING_LEVELS, is_choice
 from workflow.problems.supervision import CaseAlert, CaseListing, current_listing
 
 STATUSES = {"pending": "待审批", "approved": "已批准", "refused": "不予批准"}
@@ -86,17 +86,8 @@ def requests_of(session: Session, case: Case) -> list[ListingRequest]:
 
 def _check_state(case: Case, action: str) -> None:
     """Whether the case may be listed or delisted now (the same check at proposal and decision)."""
-    if action == "list":
-        if case.listed:
-            raise RuleFailed(["already_listed"])
-        if case.status not in OPEN_STATUSES:
-            raise Conflict(f"案件当前状态“{case.status_label}”不能挂牌督办",
-                           current_version=case.version, status=case.status)
-    else:
-        if not case.listed:
-            raise RuleFailed(["not_listed"])
-        if case.status not in policy.DELISTABLE:
-            raise RuleFailed(["rectification_unverified"])
+    if refusal := policy.listing_state_refusal(case, action):
+        raise refusal
 
 
 def propose(session: Session, case_id: int, actor: User, *, action: str = "list", level=None,

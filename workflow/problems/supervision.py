@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.cases import Case, visible_cases_filter
 from workflow.core.notifications import department_user_ids, notify, role_user_ids
-from workflow.core.policy import DELISTABLE, LISTING_ROLES, SUPERVISION_ROLES, refuse_role
+from workflow.core.policy import LISTING_ROLES, SUPERVISION_ROLES, listing_state_refusal, refuse_role
 from workflow.core.service import lock_for_record, record
 from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_DIRECTOR
@@ -167,17 +167,8 @@ def set_listing(session: Session, case_id: int, actor: User, *, action: str,
     case = lock_for_record(session, case_id, actor)
     if actor.role not in LISTING_ROLES:
         raise _refuse_role(LISTING_ROLES, "挂牌督办/摘牌", actor)
-    if action == "list":
-        if case.listed:
-            raise RuleFailed(["already_listed"])
-        if case.status not in OPEN_STATUSES:
-            raise Conflict(f"案件当前状态“{case.status_label}”不能挂牌督办",
-                           current_version=case.version, status=case.status)
-    else:
-        if not case.listed:
-            raise RuleFailed(["not_listed"])
-        if case.status not in DELISTABLE:
-            raise RuleFailed(["rectification_unverified"])
+    if refusal := listing_state_refusal(case, action):
+        raise refusal
     current = current_listing(session, case) if action == "delist" else None
     if level == "district" or (current is not None and current.request_id is not None):
         raise RuleFailed(["leader_approval_required"])
