@@ -132,3 +132,26 @@ def redis_conn():
         missing_service("no Redis server answers on 127.0.0.1:6379 (the RQ path needs one)")
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def migration_engine(app, tmp_path):
+    """An empty database for Alembic to build: a file of its own on SQLite; on PostgreSQL the
+    test database's schema, emptied first and rebuilt from the models afterwards."""
+    engine = app.extensions["safeloop.engine"]
+    if engine.dialect.name != "postgresql":
+        yield make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        return
+    _empty_schema(engine)
+    try:
+        yield engine
+    finally:
+        _empty_schema(engine)
+        Base.metadata.create_all(engine)
+        reset_database(app)
+
+
+def _empty_schema(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))

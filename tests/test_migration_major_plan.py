@@ -5,9 +5,6 @@ import json
 
 from sqlalchemy import inspect, text
 
-from tests.conftest import reset_database
-from tests.test_migrations import _fresh_engine
-from workflow.models import Base
 from workflow.platform.migrate import downgrade, upgrade
 
 OLD = {"responsibility": "赵局长负总责", "measures": "更换报警器", "funds": "5万元",
@@ -36,37 +33,29 @@ def _insert_case(conn, engine, **values) -> None:
                  row)
 
 
-def test_five_box_plan_and_suspended_flag_migrate_both_ways(app, tmp_path):
-    engine, shared = _fresh_engine(app, tmp_path)
-    try:
-        upgrade(engine, "0005")
-        with engine.begin() as conn:
-            _insert_case(conn, engine, id=1, kind="problem", title="储罐区报警器失效",
-                         status="in_progress", grade="major", suspended=True,
-                         plan_json=json.dumps(OLD, ensure_ascii=False))
-            _insert_case(conn, engine, id=2, kind="problem", title="一般隐患", status="draft",
-                         grade="general", suspended=False, plan_json=None)
-        upgrade(engine, "0009")
-        with engine.connect() as conn:
-            rows = dict(conn.execute(text("SELECT id, plan_json FROM cases")).all())
-            shutdown = dict(conn.execute(text("SELECT id, shutdown FROM cases")).all())
-        plan = json.loads(rows[1])
-        assert plan == {"organisation": "赵局长负总责", "measures": "更换报警器",
-                        "funds_materials": "5万元", "time_requirements": "30日内",
-                        "safety_contingency": "泄漏应急预案"}  # no 目标和任务 invented
-        assert rows[2] is None
-        assert shutdown == {1: "full", 2: "none"}
-        downgrade(engine, "0005")
-        with engine.connect() as conn:
-            back = conn.execute(text("SELECT plan_json FROM cases WHERE id = 1")).scalar_one()
-        assert json.loads(back) == OLD
-    finally:
-        if shared:
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            Base.metadata.create_all(engine)
-            reset_database(app)
+def test_five_box_plan_and_suspended_flag_migrate_both_ways(migration_engine):
+    engine = migration_engine
+    upgrade(engine, "0005")
+    with engine.begin() as conn:
+        _insert_case(conn, engine, id=1, kind="problem", title="储罐区报警器失效",
+                     status="in_progress", grade="major", suspended=True,
+                     plan_json=json.dumps(OLD, ensure_ascii=False))
+        _insert_case(conn, engine, id=2, kind="problem", title="一般隐患", status="draft",
+                     grade="general", suspended=False, plan_json=None)
+    upgrade(engine, "0009")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, plan_json FROM cases")).all())
+        shutdown = dict(conn.execute(text("SELECT id, shutdown FROM cases")).all())
+    plan = json.loads(rows[1])
+    assert plan == {"organisation": "赵局长负总责", "measures": "更换报警器",
+                    "funds_materials": "5万元", "time_requirements": "30日内",
+                    "safety_contingency": "泄漏应急预案"}  # no 目标和任务 invented
+    assert rows[2] is None
+    assert shutdown == {1: "full", 2: "none"}
+    downgrade(engine, "0005")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT plan_json FROM cases WHERE id = 1")).scalar_one()
+    assert json.loads(back) == OLD
 
 
 def test_old_plan_keys_read_as_elements(world, session):
