@@ -72,6 +72,8 @@ class Config:
     ACCEPT_WORKING_DAYS = _int("ACCEPT_WORKING_DAYS", 2)
     LOOKBACK_DAYS = _int("LOOKBACK_DAYS", 365)
     COMPLAINT_ACCEPT_WORKING_DAYS = _int("COMPLAINT_ACCEPT_WORKING_DAYS", 5)
+    # 立行立改 in a problem list: this many working days after the 交办日期 (or today)
+    IMMEDIATE_WORKING_DAYS = _int("IMMEDIATE_WORKING_DAYS", 5)
 
     # 季度点评 / 年度考核: weight of each figure in a department's score (0 leaves it out);
     # 退回率 and 延期率 count as 1 − rate. See workflow/kpis.py::rank.

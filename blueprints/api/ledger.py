@@ -12,11 +12,12 @@ from workflow.core.queries import filtered_cases
 from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError, InvalidInput, refuse_unknown
 from workflow.platform.vocab import GRADES, SOURCES, normalise_key
-from workflow.problems.excel_import import import_problems
+from workflow.problems.excel_import import DeadlineRules, import_problems
 from workflow.records.ledger_xlsx import ledger_filename, write_ledger
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IMPORT_FORM = {"dry_run", "all_or_nothing", "register", "source", "grade", "sheet", "csrf_token"}
+IMPORT_FORM = {"dry_run", "all_or_nothing", "register", "source", "grade", "sheet", "csrf_token",
+               "backfill"}
 
 
 class TooLarge(DomainError):
@@ -71,7 +72,10 @@ def post_import_problems():
                              dry_run=dry_run, all_or_nothing=_flag("all_or_nothing", True),
                              register=_flag("register", False), defaults=defaults,
                              settings=settings(), sheet=request.form.get("sheet") or None,
-                             max_rows=current_app.config["IMPORT_MAX_ROWS"])
+                             max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                             deadline_rules=DeadlineRules(
+                                 immediate_days=current_app.config["IMMEDIATE_WORKING_DAYS"],
+                                 backfill=_flag("backfill", False)))
     body = {"dry_run": dry_run, "ok": not report.errors, **report.to_dict()}
     if dry_run:
         db.session.rollback()
@@ -95,6 +99,8 @@ openapi.add_paths({
                 "dry_run": {"type": "boolean", "description": "只预览，不写入"},
                 "all_or_nothing": {"type": "boolean", "default": True},
                 "register": {"type": "boolean", "description": "直接挂号（区安委办经办人）"},
+                "backfill": {"type": "boolean",
+                             "description": "补录：已过的整改期限照录（事项生成即逾期）；也可逐行用“补录”列标记"},
                 "source": {"type": "string", "enum": [*openapi._SOURCES, ""],
                            "description": "表中无“来源”列时的默认来源"},
                 "grade": {"type": "string", "enum": [*openapi._GRADES, ""],

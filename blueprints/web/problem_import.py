@@ -14,7 +14,7 @@ from blueprints.web.kpis import bp
 from workflow.core import policy
 from workflow.platform.errors import DomainError
 from workflow.platform.vocab import GRADES, SOURCES
-from workflow.problems.excel_import import ImportRejected, import_problems
+from workflow.problems.excel_import import DeadlineRules, ImportRejected, import_problems
 
 
 @bp.route("/imports/problems", methods=["GET", "POST"])
@@ -33,7 +33,10 @@ def import_page():
             report = import_problems(db.session, current_user, upload.read(
                 current_app.config["MAX_UPLOAD_BYTES"] + 1), upload.filename, dry_run=dry_run,
                 register=request.form.get("register") == "on", defaults=defaults,
-                settings=settings(), max_rows=current_app.config["IMPORT_MAX_ROWS"])
+                settings=settings(), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                deadline_rules=DeadlineRules(
+                    immediate_days=current_app.config["IMMEDIATE_WORKING_DAYS"],
+                    backfill=request.form.get("backfill") == "on"))
         except ImportRejected as exc:
             db.session.rollback()
             rejected, status = exc.to_dict(), 422

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     or_,
     select,
 )
@@ -115,6 +116,9 @@ class Case(Base):
     reporter_contact: Mapped[str | None] = mapped_column(String(100))
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime)
     dismissal_record: Mapped[str | None] = mapped_column(Text)
+
+    # 长期坚持: no end date (or a 立行立改 one, then kept up); reports periodically instead
+    long_term: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # Head of the per-case audit chain, so removing the last event is detected too
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)

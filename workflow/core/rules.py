@@ -23,7 +23,8 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
     """Rules that fail for this case and caller, whatever the input."""
     failed: list[str] = []
     if trigger == "register":
-        if not (case.department_id and case.deadline and case.source in SOURCES and case.grade):
+        if not (case.department_id and (case.deadline or case.long_term)
+                and case.source in SOURCES and case.grade):
             failed.append("fields_required")
     elif trigger == "report":
         count = session.scalar(select(func.count()).select_from(Evidence).where(

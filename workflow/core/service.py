@@ -79,7 +79,7 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = session.scalar(stmt)
     if case is None or (user is not None and not case.can_view(user)):
-        raise NotFound(f"案件 {case_id} 不存在或无权查看")
+        raise NotFound(f"事项 {case_id} 不存在或无权查看")
     return case
 
 
@@ -115,7 +115,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if refusal and "department_scope" not in refusal.rules:
         raise refusal
     if not case.can_view(actor):
-        raise NotFound(f"案件 {case_id} 不存在或无权查看")
+        raise NotFound(f"事项 {case_id} 不存在或无权查看")
     if refusal:
         raise refusal
     if version != case.version:
@@ -139,7 +139,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
         session.flush()
     except StaleDataError as exc:
         session.rollback()
-        raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None,
+        raise Conflict("该事项已被他人同时更新，请刷新后重试", current_version=None,
                        status=None) from exc
     notify_for_transition(session, case, trigger, actor)
     return case
@@ -154,7 +154,11 @@ def _apply(session, case: Case, trigger, actor, comment, data, settings, now) ->
         case.registered_at = now
         case.original_deadline = case.original_deadline or case.deadline
         payload = {"number": case.number, "department_id": case.department_id,
-                   "deadline": case.deadline.isoformat()}
+                   "deadline": case.deadline.isoformat() if case.deadline else None}
+        if case.long_term:  # 长期坚持: no end date, or a 立行立改 one kept up after it
+            payload["long_term"] = True
+        # a 补录 item whose deadline has already passed is overdue from the start
+        case.overdue = bool(case.deadline and case.deadline < local_today(now))
     elif trigger == "accept":
         case.accepted_at = case.accepted_at or now
     elif trigger == "report":

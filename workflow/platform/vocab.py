@@ -160,3 +160,19 @@ ACTION_LABELS.update({
     "listing_proposal": "提请挂牌督办/摘牌", "listing_decision": "挂牌督办/摘牌审批",
     "resumption_review": "复产现场审查",
 })
+
+# 交办批次 (来文): where a list comes from, and the sources its items carry
+SOURCES.update({
+    "province_inspection": ("省级督导交办", "SD"),
+    "city_inspection": ("市级督导交办", "SS"),
+    "superior": ("上级交办", "SJ"),
+    "media": ("媒体曝光", "MT"),
+    "referral": ("部门移送", "YS"),
+    "accident": ("事故调查整改", "SG"),
+    "people_supervisor": ("人民监督员", "RM"),
+})
+ISSUER_LEVELS = {"state": "国务院", "province": "省", "city": "市", "district": "区"}
+# the source a batch's items get when neither the batch nor the row names one
+ISSUER_SOURCES = {"state": "state_council", "province": "province_inspection",
+                  "city": "city_inspection", "district": "superior"}
+ACTION_LABELS.update({"batch_item": "列入交办批次"})

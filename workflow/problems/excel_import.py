@@ -39,11 +39,15 @@ from workflow.problems.excel_sheet import (
     parse_cell_date,
     read_sheet,
 )
+from workflow.problems.deadlines import DEFAULT_IMMEDIATE_DAYS, DeadlineText, parse_deadline
 from workflow.problems.fields import FIELD_LABELS, clean_problem_fields
 from workflow.problems.registration import create_problem
 
 REQUIRED_COLUMNS = ("description", "department_id", "deadline")
-COLUMN_LABELS = {**FIELD_LABELS, "number": "编号", "original_number": "原编号/原序号"}
+COLUMN_LABELS = {**FIELD_LABELS, "number": "编号", "original_number": "原编号/原序号",
+                 "backfill": "补录"}
+DEADLINE_HINT = ("应为日期（如 2020-12-31、2020/12/31、2020.12.31、2020年12月31日）或"
+                 "“12月底前”“2020年底前”“上半年”“立行立改”“长期坚持”“立行立改并长期坚持”")
 SPLIT_UNITS = re.compile(r"[、，,/；;\n]+")
 
 
@@ -67,16 +71,34 @@ class CellError:
                 "message": self.message, "text": f"{where}：{self.message}"}
 
 
+@dataclass(frozen=True)
+class DeadlineRules:
+    """How deadline cells are read: texts relative to ``reference`` (the 交办日期, else
+    today), 立行立改 as ``immediate_days`` working days, a past deadline kept when
+    ``backfill`` (补录), and ``default`` (a batch's overall deadline) for an empty cell."""
+
+    reference: date | None = None
+    immediate_days: int = DEFAULT_IMMEDIATE_DAYS
+    backfill: bool = False
+    default: str | None = None
+
+
 @dataclass
 class ParsedRow:
     row: int
     raw: dict
     errors: list[CellError] = field(default_factory=list)
+    deadline_text: str | None = None  # the 整改时限 as the list wrote it
+    immediate: bool = False  # 立行立改
+    long_term: bool = False  # 长期坚持
+    backfill: bool = False  # 补录: a past deadline is kept
 
     def to_dict(self) -> dict:
         values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.raw.items()}
         return {"row": self.row, "values": values, "ok": not self.errors,
-                "errors": [e.to_dict() for e in self.errors]}
+                "errors": [e.to_dict() for e in self.errors],
+                "deadline_text": self.deadline_text, "immediate": self.immediate,
+                "long_term": self.long_term, "backfill": self.backfill}
 
 
 @dataclass
@@ -114,11 +136,17 @@ def _departments(session: Session) -> dict[str, int]:
 
 
 def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, defaults: dict,
-               today: date, calendar) -> ParsedRow:
+               today: date, calendar, rules: DeadlineRules | None = None) -> ParsedRow:
     """Turn one sheet row into the input of create_problem, naming every bad cell."""
+    rules = rules or DeadlineRules()
     by_field = {f: l for l, f in letters.items()}
-    parsed = ParsedRow(row_no, {})
+    parsed = ParsedRow(row_no, {}, backfill=rules.backfill)
     raw = parsed.raw
+    deadline_cell = cells[by_field["deadline"]][0] if "deadline" in by_field else None
+    if (deadline_cell is None or (isinstance(deadline_cell, str) and not deadline_cell.strip())) \
+            and rules.default:
+        cells = {**cells, "_deadline": (rules.default, None)}
+        letters = {**letters, "_deadline": "deadline"}
 
     failed: set[str] = set()
 
@@ -136,7 +164,15 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
             err(fld, f"单元格是公式“{value[:30]}”：请复制后“选择性粘贴为数值”再导入")
             continue
         try:
-            if fld in ("deadline", "found_on"):
+            if fld == "backfill":  # read before the deadline is checked (below the loop)
+                parsed.backfill = (parsed.backfill or cell_text(value) == "补录"
+                                   or cell_bool(value))
+                continue
+            if fld == "deadline":
+                text = parse_deadline(value, reference=rules.reference or today, calendar=calendar,
+                                      immediate_days=rules.immediate_days)
+                _take_deadline(parsed, text)
+            elif fld == "found_on":
                 raw[fld] = parse_cell_date(value)
             elif fld == "department_id":
                 names = [n for n in SPLIT_UNITS.split(cell_text(value)) if n.strip()]
@@ -158,8 +194,9 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
             else:
                 raw[fld] = cell_text(value)
         except ValueError:
-            hint = ("应为日期，如 2020-03-05、2020/3/5、2020年3月5日、2020.3.5"
-                    if fld in ("deadline", "found_on") else "应为“是”或“否”")
+            hint = (DEADLINE_HINT if fld == "deadline" else
+                    "应为日期，如 2020-03-05、2020/3/5、2020年3月5日、2020.3.5"
+                    if fld == "found_on" else "应为“是”或“否”")
             err(fld, f"“{cell_text(value)[:30]}”无法识别：{hint}")
 
     # the system number of an exported ledger is kept as the original number
@@ -173,7 +210,7 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
         first = re.split(r"[。；;\n]", raw["description"], maxsplit=1)[0].strip()
         raw["title"] = first[:60] or raw["description"][:60]
     for fld in ("description", "department_id", "deadline", "source", "grade"):
-        if fld in raw or fld in failed:
+        if fld in raw or fld in failed or (fld == "deadline" and parsed.long_term):
             continue
         if fld in ("source", "grade") and fld not in by_field:
             err(fld, f"缺少{COLUMN_LABELS[fld]}：表中没有该列，也未指定默认值")
@@ -185,15 +222,23 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
             continue
         try:
             clean_problem_fields(session, _jsonable({fld: raw[fld]}), today=today, partial=True,
-                                 calendar=calendar)
+                                 calendar=calendar, backfill=parsed.backfill)
         except InvalidInput as exc:
             err("department_id" if fld == "co_department_ids" else fld, exc.message)
     if not parsed.errors:
         try:
-            clean_problem_fields(session, _jsonable(raw), today=today, calendar=calendar)
+            clean_problem_fields(session, _jsonable(raw), today=today, calendar=calendar,
+                                 backfill=parsed.backfill, long_term=parsed.long_term)
         except InvalidInput as exc:
             err(exc.field, exc.message)
     return parsed
+
+
+def _take_deadline(parsed: ParsedRow, text: DeadlineText) -> None:
+    parsed.deadline_text = text.text or None
+    parsed.immediate, parsed.long_term = text.immediate, text.long_term
+    if text.deadline is not None:
+        parsed.raw["deadline"] = text.deadline
 
 
 def _jsonable(raw: dict) -> dict:
@@ -202,14 +247,17 @@ def _jsonable(raw: dict) -> dict:
 
 def read_problem_list(session: Session, data: bytes, filename: str, *, defaults: dict | None = None,
                       today: date | None = None, limits: ImportLimits | None = None,
-                      sheet: str | None = None) -> ImportReport:
+                      sheet: str | None = None,
+                      deadline_rules: DeadlineRules | None = None) -> ImportReport:
     """Read and check every row; writes nothing."""
+    deadline_rules = deadline_rules or DeadlineRules()
     limits = limits or ImportLimits()
     max_rows = limits.max_rows
     title, grid = read_sheet(data, limits, sheet)
     header_row, letters, ignored = find_header(grid)
     found = [str(v).strip() for v in (grid[header_row - 1] if header_row else []) if v]
-    missing = [f for f in REQUIRED_COLUMNS if f not in letters.values()]
+    missing = [f for f in REQUIRED_COLUMNS if f not in letters.values()
+               and not (f == "deadline" and deadline_rules.default)]
     if not header_row or missing:
         names = "、".join(f"“{SYNONYMS[f][0]}”" for f in missing)
         seen = "、".join(found[:15]) or "（前10行没有可识别的表头）"
@@ -235,7 +283,7 @@ def read_problem_list(session: Session, data: bytes, filename: str, *, defaults:
         for letter in letters:
             cells.setdefault(letter, (None, headers.get(letter)))
         rows.append(_parse_row(session, header_row + 1 + offset, cells, letters, depts, defaults,
-                               today, calendar))
+                               today, calendar, deadline_rules))
     if not rows:
         raise ImportRejected("表中没有数据行", field="file", errors=[])
     return ImportReport(filename=filename or "upload.xlsx", sha256=hashlib.sha256(data).hexdigest(),
@@ -247,11 +295,14 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
                     dry_run: bool = False, all_or_nothing: bool = True, register: bool = False,
                     defaults: dict | None = None, now: datetime | None = None,
                     settings=None, max_rows: int | None = None,
-                    sheet: str | None = None) -> ImportReport:
+                    sheet: str | None = None, deadline_rules: DeadlineRules | None = None,
+                    on_created=None) -> ImportReport:
     """Check a problem list and create its cases as drafts (or registered); flushes only.
 
     Raises ImportRejected (nothing written) when a row is bad and ``all_or_nothing``;
-    otherwise writes the good rows and reports the bad ones.
+    otherwise writes the good rows and reports the bad ones. ``deadline_rules`` says how
+    deadline texts are read (补录, 立行立改); ``on_created(parsed, case)`` runs for each new
+    case before it is registered (a batch files it as one of its items).
     """
     if refusal := importer_refusal(actor, "导入问题清单"):
         raise refusal
@@ -263,7 +314,7 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
     if max_rows is not None:
         limits = replace(limits, max_rows=max_rows)
     report = read_problem_list(session, data, filename, defaults=defaults, today=local_today(now),
-                               limits=limits, sheet=sheet)
+                               limits=limits, sheet=sheet, deadline_rules=deadline_rules)
     report.registered = register
     if dry_run:
         return report
@@ -275,10 +326,15 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
     for parsed in report.rows:
         if parsed.errors:
             continue
-        case = create_problem(session, actor, _jsonable(parsed.raw), now=now)
-        service.record(session, case, actor, "import", payload={
-            "filename": report.filename, "sha256": report.sha256, "sheet": report.sheet,
-            "row": parsed.row}, now=now)
+        case = create_problem(session, actor, _jsonable(parsed.raw), now=now,
+                              backfill=parsed.backfill, long_term=parsed.long_term)
+        payload = {"filename": report.filename, "sha256": report.sha256, "sheet": report.sheet,
+                   "row": parsed.row}
+        if parsed.deadline_text:
+            payload["deadline_text"] = parsed.deadline_text
+        if on_created is not None:
+            payload.update(on_created(parsed, case) or {})
+        service.record(session, case, actor, "import", payload=payload, now=now)
         session.flush()  # the version the register step checks includes the import event
         if register:
             service.transition(session, case.id, "register", actor, version=case.version,
@@ -288,4 +344,4 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
     return report
 
 
-__all__ = ["SYNONYMS", "ImportRejected", "import_problems", "read_problem_list"]
+__all__ = ["SYNONYMS", "DeadlineRules", "ImportRejected", "import_problems", "read_problem_list"]

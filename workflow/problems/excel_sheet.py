@@ -48,6 +48,8 @@ SYNONYMS = {
     "responsible_phone": ["电话", "联系电话", "手机"],
     "funds": ["整改资金(万元)", "整改资金", "资金(万元)"],
     "suspended": ["是否停产", "停产"],
+    # a row taken in after its deadline passed (补录): its past deadline is kept as it was
+    "backfill": ["补录", "是否补录"],
     # 监督举报 lists; the ledger export writes these masked under other names (not re-imported)
     "reporter_name": ["举报人", "举报人姓名"],
     "reporter_contact": ["举报人联系方式", "举报人电话", "举报人联系电话"],

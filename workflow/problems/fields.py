@@ -20,7 +20,7 @@ TEXT_LIMITS = {
 }
 FIELD_LABELS = {
     "title": "标题", "description": "问题描述", "source": "问题来源", "grade": "隐患等级",
-    "department_id": "整改责任单位", "deadline": "整改期限",
+    "department_id": "责任单位", "deadline": "整改期限",
     "deadline_working_days": "整改期限（工作日）", "found_on": "发现时间",
     "found_by": "发现人/检查组", "industry": "所属行业领域", "town": "属地",
     "responsible_unit": "责任主体", "credit_code": "统一社会信用代码", "location": "地点",
@@ -44,8 +44,11 @@ def _label(field: str) -> str:
 
 
 def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: bool = False,
-                         calendar=None) -> dict:
-    """Check user input for a problem case; return clean values or raise InvalidInput."""
+                         calendar=None, backfill: bool = False, long_term: bool = False) -> dict:
+    """Check user input for a problem case; return clean values or raise InvalidInput.
+
+    ``backfill`` (补录) accepts a deadline already past; ``long_term`` (长期坚持) needs none.
+    """
     if not isinstance(raw, dict):
         raise InvalidInput("请求体须为 JSON 对象", field=None)
     refuse_unknown(raw, set(FIELD_LABELS))
@@ -54,7 +57,8 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         for field in REQUIRED:
             if raw.get(field) in (None, ""):
                 raise InvalidInput(f"{_label(field)}为必填项", field=field)
-        if raw.get("deadline") in (None, "") and raw.get("deadline_working_days") in (None, ""):
+        if (raw.get("deadline") in (None, "") and raw.get("deadline_working_days") in (None, "")
+                and not long_term):
             raise InvalidInput("须填写整改期限（deadline）或工作日数（deadline_working_days）",
                                field="deadline")
     for field, limit in TEXT_LIMITS.items():
@@ -85,7 +89,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         dept_id = parse_id(raw["department_id"], "department_id", FIELD_LABELS["department_id"])
         dept = session.get(Department, dept_id)
         if dept is None or not dept.active:
-            raise InvalidInput(f"整改责任单位 {dept_id} 不存在", field="department_id")
+            raise InvalidInput(f"责任单位 {dept_id} 不存在", field="department_id")
         out["department_id"] = dept_id
     if "co_department_ids" in raw and raw["co_department_ids"] is not None:
         if not isinstance(raw["co_department_ids"], list):
@@ -116,9 +120,9 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
             out["deadline"] = calendar.add_working_days(today, days)
     elif raw.get("deadline") not in (None, ""):
         deadline = parse_date(raw["deadline"], "deadline", FIELD_LABELS["deadline"])
-        if deadline < today:
-            raise InvalidInput(f"整改期限 {deadline.isoformat()} 早于登记日期 {today.isoformat()}",
-                               field="deadline")
+        if deadline < today and not backfill:
+            raise InvalidInput(f"整改期限 {deadline.isoformat()} 早于登记日期 {today.isoformat()}"
+                               "（已过期限的历史问题请标记“补录”）", field="deadline")
         out["deadline"] = deadline
     if raw.get("credit_code") not in (None, ""):
         code = str(raw["credit_code"]).strip().upper()

@@ -17,20 +17,29 @@ from workflow.problems.fields import clean_problem_fields
 
 
 def create_problem(session: Session, actor: User, raw: dict, *,
-                   now: datetime | None = None) -> Case:
-    """Record a problem case in ``draft`` (待挂号) and start its audit chain."""
+                   now: datetime | None = None, backfill: bool = False,
+                   long_term: bool = False) -> Case:
+    """Record a problem case in ``draft`` (待挂号) and start its audit chain.
+
+    ``backfill`` (补录): a deadline already past is kept; ``long_term`` (长期坚持): the case
+    may have no deadline and reports periodically instead.
+    """
     if refusal := policy.registration_refusal(actor):
         raise refusal
     now = now or utcnow()
     fields = clean_problem_fields(session, raw, today=local_today(now),
-                                  calendar=calendar_for(session))
+                                  calendar=calendar_for(session), backfill=backfill,
+                                  long_term=long_term)
     co_ids = fields.pop("co_department_ids", [])
     case = Case(kind="problem", status="draft", created_by_id=actor.id, created_at=now,
-                **fields)
+                long_term=long_term, **fields)
     case.co_departments = [session.get(Department, i) for i in co_ids]
     session.add(case)
     session.flush()
-    record(session, case, actor, "create", payload=_payload(fields, co_ids), now=now)
+    payload = _payload(fields, co_ids)
+    if backfill or long_term:
+        payload.update({k: True for k, on in (("backfill", backfill), ("long_term", long_term)) if on})
+    record(session, case, actor, "create", payload=payload, now=now)
     session.flush()
     return case
 
@@ -42,7 +51,7 @@ def update_draft(session: Session, case_id: int, actor: User, raw: dict, *,
     if refusal := policy.draft_editor_refusal(case, actor):
         raise refusal
     if case.status != "draft":
-        raise Conflict("已挂号的案件不能再修改登记信息", current_version=case.version,
+        raise Conflict("已挂号的事项不能再修改登记信息", current_version=case.version,
                        status=case.status)
     now = now or utcnow()
     fields = clean_problem_fields(session, raw, today=local_today(now), partial=True,

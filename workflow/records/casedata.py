@@ -45,6 +45,8 @@ def deadline_text(case: Case) -> str:
         text += f"（原期限 {format_cn_date(case.original_deadline)}）"
     if case.deadline_working_days:
         text += f"（{case.deadline_working_days} 个工作日）"
+    if case.long_term:  # 长期坚持 (alone, or after a 立行立改 deadline)
+        text = f"{text}并长期坚持" if text else "长期坚持"
     return text
 
 
@@ -83,7 +85,7 @@ def case_fields(case: Case) -> list[tuple[str, str]]:
         ("整改资金(万元)", "" if case.funds is None else f"{case.funds}"),
         ("是否停产", "是" if case.suspended else "否"),
         *([("停产停业情况", case.shutdown_label)] if (case.shutdown or "none") != "none" else []),
-        ("案件状态", case.status_label),
+        ("办理状态", case.status_label),
         ("销号时间", format_cn_date(case.closed_at)),
     ]
 

@@ -1,4 +1,4 @@
-"""延期审批意见: the decision on a department's request to extend a deadline."""
+"""延期整改审批意见书: the decision on a department's request to extend a deadline."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,7 +11,7 @@ from workflow.records.casedata import DEFAULT_ISSUER, events_of, last_event_at
 from workflow.records.render import render_pdf, render_record_html
 from workflow.records.stamp import ChainStamp, metadata_for
 
-TITLE = "延期审批意见"
+TITLE = "延期整改审批意见书"
 DECISIONS = {"approved": "同意延期", "rejected": "不同意延期", "pending": "待审批",
              "withdrawn": "已撤回"}
 

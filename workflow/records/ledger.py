@@ -15,7 +15,7 @@ from workflow.platform.sqltime import utc_start
 from workflow.platform.vocab import GRADES
 from workflow.records.casedata import DEFAULT_ISSUER, source_with_reporter
 from workflow.records.render import format_cn_date, render_pdf, render_record_html
-from workflow.records.stamp import ChainStamp, metadata_for
+from workflow.records.stamp import ChainStamp, metadata_for, short_code
 
 MAX_ROWS = 2000
 
@@ -39,7 +39,7 @@ def period_text(date_from: date | None, date_to: date | None) -> str:
         return f"挂号日期 {format_cn_date(date_from)}起"
     if date_to:
         return f"挂号日期 截至{format_cn_date(date_to)}"
-    return "全部挂号案件"
+    return "全部挂号事项"
 
 
 @dataclass
@@ -62,7 +62,7 @@ def ledger_cases(session: Session, stmt: Select) -> list[Case]:
     """Run a ledger query (registration order), refusing more than MAX_ROWS rows."""
     count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     if count > MAX_ROWS:
-        raise InvalidInput(f"符合条件的案件有 {count} 件，超过台账 PDF 上限 {MAX_ROWS} 件，"
+        raise InvalidInput(f"符合条件的事项有 {count} 件，超过台账 PDF 上限 {MAX_ROWS} 件，"
                            "请缩小部门或日期范围", field="from")
     return list(session.scalars(stmt.order_by(Case.registered_at, Case.id)))
 
@@ -89,6 +89,6 @@ def render_ledger(session: Session, cases: list[Case], *, scope_text: str,
     title = "安全生产问题隐患整改台账"
     html = render_record_html("records/ledger.html", title=title, issuer=issuer,
                               number=f"TZ-{digest[:12]}", rows=rows, scope_text=scope_text,
-                              as_of=as_of, digest=digest)
+                              as_of=as_of, digest=digest, code=short_code(digest))
     return render_pdf(html, identifier=f"ledger:{scope_text}:{digest}", created=as_of,
                       title=f"{title}（{scope_text}）", warnings=warnings, **metadata_for(stamps))

@@ -1,4 +1,5 @@
-"""隐患整改通知书: the rectification notice sent when a case is registered and assigned."""
+"""问题（隐患）交办单: the notice to the responsible department when a case is registered and
+assigned (a 隐患整改通知书 is what goes to an enterprise, not this)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from workflow.records.casedata import (
 from workflow.records.render import format_cn_date, render_pdf, render_record_html
 from workflow.records.stamp import ChainStamp, metadata_for
 
-TITLE = "隐患整改通知书"
+TITLE = "问题（隐患）交办单"
 # The notice repeats the fields a department needs to act on, not the whole 台账 row.
 NOTICE_FIELDS = ("编号", "问题来源", "隐患等级", "发现时间", "发现人/检查组", "属地", "责任主体",
                  "地点", "责任部门", "配合部门", "整改责任人/电话", "整改期限")
@@ -28,7 +29,7 @@ def render_notice(session: Session, case: Case, *, issuer: str = DEFAULT_ISSUER,
                   warnings: list | None = None) -> bytes:
     """Render the notice of a registered case (Conflict for drafts)."""
     if case.registered_at is None or not case.number:
-        raise Conflict(f"案件当前状态“{case.status_label}”尚未挂号交办，没有整改通知书",
+        raise Conflict(f"该事项当前状态“{case.status_label}”尚未挂号交办，没有交办单",
                        current_version=case.version, status=case.status)
     events = events_of(session, case)
     register = last_of(events, "register") or first_event(events, "register")

@@ -1,9 +1,13 @@
 """The audit-chain stamp printed on every record, and how to read it back.
 
 A record carries the chain head of each case it shows three times: in the PDF
-Info dictionary (/SafeLoopChain, JSON), in /Keywords, and as visible text in the
-form ``SafeLoop|<number>|seq=<n>|sha256=<hex>`` (the same text the QR code
+Info dictionary (/SafeLoopChain, JSON), in /Keywords, and as visible text. The
+printed form speaks the reader's language: an 电子校验码 line (``code``, the
+first 16 hex digits of the head in groups of four) next to the QR code, and a
+footnote ``〔<number>〕第<n>次记录，全码<hex>`` (``printed``, the text the QR code
 holds), so a paper copy scanned back to PDF can still be checked by its text.
+Records printed before carry ``SafeLoop|<number>|seq=<n>|sha256=<hex>``; both
+forms are read back.
 """
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ from workflow.core.audit import GENESIS
 
 METADATA_KEY = "SafeLoopChain"
 _TEXT_STAMP = re.compile(r"SafeLoop\|([^|\s]{1,60})\|seq=(\d{1,9})\|sha256=([0-9a-f]{64})")
+_PRINTED_STAMP = re.compile(r"〔([^〔〕\s]{1,60})〕第(\d{1,9})次记录，?全码([0-9a-f]{64})")
+
+
+def short_code(hex_digest: str) -> str:
+    """The 电子校验码 printed for a hash: its first 16 hex digits, upper case, in fours."""
+    head = hex_digest[:16].upper()
+    return "-".join(head[i:i + 4] for i in range(0, len(head), 4))
 
 
 # Bounds on the work one uploaded record may cost (settings VERIFY_MAX_STAMPS / _PAGES)
@@ -51,6 +62,16 @@ class ChainStamp:
     def text(self) -> str:
         """The visible and QR form: number, event count and head hash."""
         return f"SafeLoop|{self.number}|seq={self.seq}|sha256={self.head}"
+
+    @property
+    def code(self) -> str:
+        """The short 电子校验码 of the head, e.g. ``3F9A-2C1B-7D4E-90AA``."""
+        return short_code(self.head)
+
+    @property
+    def printed(self) -> str:
+        """The footnote and QR form: number, event count and the full head."""
+        return f"〔{self.number}〕第{self.seq}次记录，全码{self.head}"
 
     def to_json(self) -> dict:
         return {"id": self.case_id, "number": self.number, "seq": self.seq, "head": self.head}
@@ -99,7 +120,7 @@ def read_stamps(data: bytes, *, max_stamps: int = MAX_STAMPS,
         # every one of them means "this upload is not a readable record", never a crash
         raise UnreadableRecord(f"PDF 无法读取：{type(exc).__name__}") from None
     seen, stamps = set(), []
-    for number, seq, head in _TEXT_STAMP.findall(text):
+    for number, seq, head in _PRINTED_STAMP.findall(text) + _TEXT_STAMP.findall(text):
         stamp = ChainStamp(number=number, seq=int(seq), head=head)
         if stamp not in seen:
             seen.add(stamp)
