@@ -47,7 +47,10 @@ def test_closed_report_carries_case_people_files_and_chain(world, storage):
         assert ev.sha256 in text
         assert ev.filename in text
     assert case.audit_head in text
-    assert f"SafeLoop|{case.number}|seq={case.audit_seq}|sha256={case.audit_head}" in text
+    assert f"〔{case.number}〕第{case.audit_seq}次记录，全码{case.audit_head}" in text
+    assert f"电子校验码：{case.audit_head[:4].upper()}-" in text
+    for jargon in ("SafeLoop", "sha256", "SHA-256", "链头", "审计链", "flaskrecords", "UTC"):
+        assert jargon not in text, jargon
     assert "已更换全部报警器并联动测试" in text  # the rectification statement
     assert f"日期：{format_cn_date(case.closed_at)}" in text
     assert re.search(r"日期：\d{4}年\d{1,2}月\d{1,2}日", text)
@@ -143,7 +146,7 @@ def test_two_hundred_events_and_fifty_photos_break_cleanly(world, storage):
         holding = [i for i, p in enumerate(pages) if ev.sha256 in p]
         assert holding, f"{ev.filename} hash missing"
         assert ev.filename in pages[holding[0]]
-        assert "序号文件名/类型/大小SHA-256上传人/时间" in layout_pages[holding[0]]
+        assert "序号文件名/类型/大小文件校验值上传人/时间" in layout_pages[holding[0]]
     reader = PdfReader(io.BytesIO(pdf))
     images = sum(len(page.images) for page in reader.pages)
     assert images >= 50 + 1  # thumbnails of every photo plus the QR code

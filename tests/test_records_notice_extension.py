@@ -1,4 +1,4 @@
-"""隐患整改通知书 and 延期审批意见, read back from the PDF."""
+"""问题（隐患）交办单 and 延期整改审批意见书, read back from the PDF."""
 from __future__ import annotations
 
 import io
@@ -19,7 +19,7 @@ def test_notice_of_an_assigned_case(world):
     warnings = []
     pdf = render_notice(world.session, case, warnings=warnings)
     text = pdf_text(pdf)
-    for expected in ("隐患整改通知书", f"编号：{case.number}", "区应急管理局：", "武进某化工有限公司",
+    for expected in ("问题（隐患）交办单", f"编号：{case.number}", "区应急管理局：", "武进某化工有限公司",
                      "立即更换报警器", "巡查发现", "王经办", format_cn_date(case.deadline),
                      case.audit_head, "常州市武进区安全生产委员会办公室"):
         assert expected in text, expected
@@ -69,7 +69,7 @@ def test_extension_decision_from_plain_attributes(world):
     warnings = []
     pdf = render_extension_decision(case, ext, session=world.session, warnings=warnings)
     text = pdf_text(pdf)
-    for expected in ("延期审批意见", case.number, "赵局长", "李主任", "同意延期", "重大",
+    for expected in ("延期整改审批意见书", case.number, "赵局长", "李主任", "同意延期", "重大",
                      format_cn_date(ext.new_deadline), format_cn_date(case.deadline),
                      "停用储罐并设警戒区", "同意延期15日，期间每日巡查。", "2020年3月5日",
                      "2020年3月3日", squash(HOSTILE), case.audit_head):
@@ -122,7 +122,7 @@ def test_extension_decision_api_for_a_real_request(client, world):
     resp = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf", headers=world.headers("auditor"))
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = squash(pdf_text(resp.data))
-    for words in ("延期审批意见", case.number, "设备到货延迟", "同意延期", "赵局长", "王经办",
+    for words in ("延期整改审批意见书", case.number, "设备到货延迟", "同意延期", "赵局长", "王经办",
                   format_cn_date(new_deadline)):
         assert squash(words) in text, words
     again = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf", headers=world.headers("auditor"))

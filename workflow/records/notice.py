@@ -36,7 +36,7 @@ def render_notice(session: Session, case: Case, *, issuer: str = DEFAULT_ISSUER,
     accept = last_of(events, "accept")
     stamp = ChainStamp.of(case)
     as_of = last_event_at(events, case)
-    found = "经" + (source_label(case.source) or "检查")
+    found = "经" + (source_label(case.source) or "检查").removesuffix("发现")
     if case.found_on:
         found += f"，于{format_cn_date(case.found_on)}"
     # the notice goes to the rectifying unit: no trace of a reporter, not even masked
