@@ -135,7 +135,7 @@ def test_closing_a_complaint_needs_a_reply_and_rewards_are_approved_by_the_direc
               json={"amount": "-3", "reason": "举报属实"})
     assert bad.status_code == 400 and bad.json["field"] == "amount"
     made = api(client, world, "office_staff", "post", f"/cases/{case.id}/rewards",
-               json={"amount": "800.50", "reason": "举报重大隐患属实，按奖励办法给予奖励"})
+               json={"amount": "800.50", "reason": "举报重大事故隐患属实，按奖励办法给予奖励"})
     assert made.status_code == 201 and made.json["state"] == "pending"
     assert api(client, world, "office_staff", "post", f"/cases/{case.id}/rewards",
                json={"amount": 1, "reason": "again"}).status_code == 409

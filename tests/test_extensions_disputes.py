@@ -147,7 +147,7 @@ def test_dispute_refused_with_reason(api, world):
     assert api.case(cid)["department_id"] == world.dept.id
     event = api.events(cid)[-1]
     assert event["action"] == "dispute_decision" and event["comment"] == "依据三定方案属应急局职责"
-    assert api.notes("dept_officer")["items"][0]["title"].startswith("管辖异议不成立")
+    assert api.notes("dept_officer")["items"][0]["title"].startswith("职责异议不成立")
     # a new dispute may follow a refused one
     assert api.post(f"/cases/{cid}/dispute", "dept_head", {"reason": "补充理由"}).status_code == 201
 

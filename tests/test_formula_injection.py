@@ -60,7 +60,7 @@ def test_review_xlsx_writes_department_and_titles_as_string_cells(client, kpi_wo
     evil = [c for c in names if c.value.startswith("=")]
     assert len(evil) == 1 and evil[0].data_type == "s"
     assert evil[0].value == '=HYPERLINK("http://evil.example","区应急管理局")'
-    titles = [r[1] for r in wb["逾期案件"].iter_rows(min_row=2)]
+    titles = [r[1] for r in wb["逾期事项"].iter_rows(min_row=2)]
     assert titles and all(c.data_type == "s" for c in titles)
     assert any(c.value in PAYLOADS for c in titles)
     for ws in wb.worksheets:  # no formula anywhere in the file

@@ -41,7 +41,7 @@ def api_list(api) -> list[tuple[int, str, list[int]]]:
 
 
 def queue_cases(pages) -> tuple[int, list[int]]:
-    """The 约谈候选 count on the home page and the cases the case list shows for that queue."""
+    """The 约谈建议名单 count on the home page and the cases the case list shows for that queue."""
     director = pages("office_director")
     count = re.search(r'data-queue="interview"[^>]*>\s*<span class="count">(\d+)<',
                       director.get("/").text).group(1)

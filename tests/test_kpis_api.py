@@ -126,7 +126,7 @@ def test_review_excel_and_pdf(client, kpi_world):
     assert ws["B3"].value == "部门" and ws["F3"].value == "整改率"
     assert (ws["A4"].value, ws["B4"].value) == (1, "区应急管理局")
     assert ws["F4"].value == round(4 / 7, 4) and ws["F4"].number_format == "0.0%"
-    overdue = [r[0] for r in wb["逾期案件"].iter_rows(min_row=2, values_only=True)]
+    overdue = [r[0] for r in wb["逾期事项"].iter_rows(min_row=2, values_only=True)]
     assert len(overdue) == 3
     resp = client.get("/api/v1/kpis/review.pdf?period=2020Q3&cutoff=2020-10-05", headers=h)
     assert resp.status_code == 200 and resp.data[:5] == b"%PDF-"

@@ -18,7 +18,7 @@ from workflow.platform.vocab import PLAN_ELEMENTS
 pytestmark = pytest.mark.browser
 
 PLAN = {
-    "objectives": "消除储罐区可燃气体泄漏无法报警的重大隐患",
+    "objectives": "消除储罐区可燃气体泄漏无法报警的重大事故隐患",
     "measures": "更换全部可燃气体报警器并与紧急切断阀联锁",
     "funds_materials": "资金 12 万元，报警器 24 台已采购",
     "organisation": "设备部牵头，安全科配合，负责人王厂长",

@@ -159,7 +159,7 @@ def test_major_hazard_plan_and_onsite_forms(pages, world, session):
     office = pages("office_staff")
     page = office.get(f"/cases/{case.id}")
     assert "现场核查记录须有" not in page.text and 'id="form-onsite"' in page.text
-    assert "重大隐患核查须有本轮现场核查记录" in page.text  # verify shown refused, with the rule
+    assert "重大事故隐患核查须有本轮现场核查记录" in page.text  # verify shown refused, with the rule
     resp = office.post(f"/cases/{case.id}/onsite", {"visited_on": "2020-02-30",
                                                     "verifiers": "孙检查员、钱经办",
                                                     "findings": "到位"})

@@ -379,7 +379,7 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
     dispute.locator("[name=suggested_department_id]").select_option(str(world.other_dept.id))
     with officer.expect_navigation():
         dispute.locator("button[type=submit]").click()
-    assert "管辖异议已提交" in officer.locator(".flash").inner_text()
+    assert "职责异议已提交" in officer.locator(".flash").inner_text()
     assert officer.locator("#form-dispute").count() == 0
 
     # 经办人 transfers it to the suggested department from the case page
@@ -404,7 +404,7 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
     # the list page, then everything read: the header count disappears
     office.click("#notifications-link")
     assert office.locator("li.note.unread").count() == 2
-    assert "管辖异议" in office.locator("li.note").first.inner_text()
+    assert "职责异议" in office.locator("li.note").first.inner_text()
     with office.expect_navigation():
         office.click("#form-read-all button")
     assert unread(office) == 0 and office.locator("li.note.unread").count() == 0

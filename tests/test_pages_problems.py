@@ -134,7 +134,7 @@ def test_major_extension_is_the_directors_and_a_late_one_is_refused(pages, world
     page = office.get(f"/cases/{case.id}")
     assert 'id="form-extension-decision"' not in page.text and "区安委办主任审批" in page.text
     resp = office.post(f"/extensions/{ext.id}/decision", {"decision": "approve"})
-    assert resp.status_code == 403 and "本案延期须由区安委办主任审批" in resp.text
+    assert resp.status_code == 403 and "本事项延期须由区安委办主任审批" in resp.text
     director = pages("office_director")
     assert re.search(r'data-queue="major_extensions"[^>]*>\s*<span class="count">1<',
                      director.get("/").text)
@@ -172,7 +172,7 @@ def test_dispute_and_the_office_transfers_or_refuses(pages, world, session):
                                                        "suggested_department_id": world.other_dept.id})
     assert resp.status_code == 302
     resp = officer.post(f"/cases/{case.id}/dispute", {"reason": "再提一次"})
-    assert resp.status_code == 409 and "已有待处理的管辖异议" in resp.text
+    assert resp.status_code == 409 and "已有待处理的职责异议" in resp.text
     dispute = read(session, lambda: session.scalar(select(Dispute)))
     assert officer.post(f"/disputes/{dispute.id}/decision", {
         "decision": "refuse", "reason": "自己说了算"}).status_code == 403
@@ -248,7 +248,7 @@ def test_urge_supervise_interview_and_listing(pages, world, session):
     assert 'class="badge listed"' in page.text and "武安委办〔2020〕12号" in page.text
     assert "挂牌督办的问题须整改核查通过后方可摘牌" in page.text  # no delisting form yet
     resp = director.post(f"/cases/{case.id}/listing", {"action": "list", "document_number": "2号"})
-    assert resp.status_code == 422 and page_error(resp.text) == "本案已挂牌督办"  # page form errors show the text of a known rule
+    assert resp.status_code == 422 and page_error(resp.text) == "本事项已挂牌督办"  # page form errors show the text of a known rule
     resp = director.post(f"/cases/{case.id}/listing", {"action": "delist", "document_number": "3号"})
     assert resp.status_code == 422 and "须整改核查通过后方可摘牌" in resp.text
     assert re.search(r'data-queue="listed"[^>]*>\s*<span class="count">1<', director.get("/").text)

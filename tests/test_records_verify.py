@@ -71,7 +71,7 @@ def test_forged_hash_is_a_mismatch(world, storage, runner, tmp_path):
         writer.write(fh)
     result = runner.invoke(args=["records", "verify", str(out)])
     assert result.exit_code == 1
-    assert "不在该案件的审计链中" in result.output
+    assert "不在该事项的审计链中" in result.output
 
 
 def test_visible_text_is_enough_without_metadata(world, storage, runner, tmp_path):

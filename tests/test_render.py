@@ -57,7 +57,7 @@ LEDGER = """{% extends "records/base.html" %}
 
 def _render_template(source, **context):
     return records_env().from_string(source).render(
-        title="隐患整改通知书", number="武安委〔2020〕7号", issuer="常州市武进区安全生产委员会办公室",
+        title="问题（隐患）交办单", number="武安委〔2020〕7号", issuer="常州市武进区安全生产委员会办公室",
         **context)
 
 
@@ -68,7 +68,7 @@ def _form_html(problem="配电箱未接地", requirement="立即整改，3个工
 
 def _pdf(html, **kwargs):
     return render_pdf(html, identifier="CASE-2020-0007", created=CREATED,
-                      title="隐患整改通知书", **kwargs)
+                      title="问题（隐患）交办单", **kwargs)
 
 
 def _squash(text):
@@ -106,7 +106,7 @@ def ledger_pdf():
 
 def test_chinese_text_read_back_with_pypdf(form_pdf):
     text = _squash("".join(p.extract_text() for p in PdfReader(io.BytesIO(form_pdf[0])).pages))
-    for expected in ("隐患整改通知书", "编号：武安委〔2020〕7号", "配电箱未接地", "2020年3月5日"):
+    for expected in ("问题（隐患）交办单", "编号：武安委〔2020〕7号", "配电箱未接地", "2020年3月5日"):
         assert expected in text
 
 
@@ -119,7 +119,7 @@ def test_chinese_text_read_back_with_pdftotext(form_pdf):
 
 def test_metadata(form_pdf):
     meta = PdfReader(io.BytesIO(form_pdf[0])).metadata
-    assert meta.title == "隐患整改通知书"
+    assert meta.title == "问题（隐患）交办单"
     assert meta.creation_date == CREATED
 
 
@@ -155,7 +155,7 @@ def test_rerender_is_byte_identical(form_pdf):
 
 def test_identifier_changes_output(form_pdf):
     other = render_pdf(_form_html(), identifier="CASE-2020-0008", created=CREATED,
-                       title="隐患整改通知书")
+                       title="问题（隐患）交办单")
     assert other != form_pdf[0]
 
 
@@ -286,9 +286,9 @@ def test_format_cn_date(value, expected):
 
 
 def test_base_template_and_signature_rows():
-    html = render_record_html("records/base.html", title="延期审批意见", number="YQ-1",
+    html = render_record_html("records/base.html", title="延期整改审批意见书", number="YQ-1",
                               issuer="")
-    assert "<h1>延期审批意见</h1>" in html and "编号：YQ-1" in html
+    assert "<h1>延期整改审批意见书</h1>" in html and "编号：YQ-1" in html
     rows = records_env().from_string(
         '{% from "records/macros.html" import signature_rows %}{{ signature_rows(r) }}'
     ).render(r=[("审批人", "王五<b>", date(2020, 3, 5)), ("经办人", None, None)])

@@ -96,7 +96,7 @@ def test_cli_dry_run_then_import_then_again(runner, world, session):
     out = runner.invoke(args=["import-tasklist", path, "--year", "2020", "--dry-run"])
     assert out.exit_code == 0, out.output
     assert "共 5 个目标项目、18 个目标任务、50 项具体内容" in out.output
-    assert "任务案件：将挂号交办 53 件" in out.output and "预览：未写入任何数据" in out.output
+    assert "任务：将挂号交办 53 件" in out.output and "预览：未写入任何数据" in out.output
     assert row_counts(session) == before
 
     out = runner.invoke(args=["import-tasklist", path, "--year", "2020"])
@@ -432,6 +432,6 @@ def test_demo_loads_the_2020_list_once(runner, session):
     first = row_counts(session)
     assert first["plans"] == 1 and first["plan_items"] == 50
     out = runner.invoke(args=["demo"])
-    assert "2020 年目标任务清单已存在" in out.output and "本次新交办任务案件 0 件" in out.output
+    assert "2020 年目标任务清单已存在" in out.output and "本次新交办任务 0 件" in out.output
     assert row_counts(session) == first
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0

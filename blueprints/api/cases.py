@@ -69,7 +69,7 @@ def post_transition(case_id: int):
     if not isinstance(trigger, str) or not trigger:
         raise InvalidInput("缺少 trigger（操作名）", field="trigger")
     if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**31:
-        raise InvalidInput("version 须为案件当前版本号（整数）", field="version")
+        raise InvalidInput("version 须为事项当前版本号（整数）", field="version")
     if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
         raise InvalidInput("comment 须为 5000 字以内的文本", field="comment")
     if "department_id" in data:

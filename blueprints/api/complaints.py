@@ -110,7 +110,7 @@ add_paths({
             "reporter_contact": {"type": ["string", "null"]}, "version": {"type": "integer"}}},
             400, 401, 403, 404, 422)}},
     "/cases/{case_id}/reply": {"parameters": [ID_PARAM], "post": {
-        "summary": "答复举报人（区安委办）：日期、方式、内容；举报案件办结前必须答复（reply_required）",
+        "summary": "答复举报人（区安委办）：日期、方式、内容；举报事项办结前必须答复（reply_required）",
         "requestBody": {"required": True, **json_content({
             "type": "object", "additionalProperties": False,
             "required": ["replied_on", "channel", "content"],
@@ -121,7 +121,7 @@ add_paths({
     "/cases/{case_id}/replies": {"parameters": [ID_PARAM], "get": {
         "summary": "答复举报人记录", "responses": responses("200", ref("List"), 401, 404)}},
     "/cases/{case_id}/verification-evidence": {"parameters": [ID_PARAM], "post": {
-        "summary": "上传核实材料（区安委办，举报案件已交办/整改中；经核实不属实须至少 1 份）",
+        "summary": "上传核实材料（区安委办，举报事项已交办/整改中；经核实不属实须至少 1 份）",
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": ["file"], "properties": {
                 "file": {"type": "string", "format": "binary"}, "note": text(1000)}}}}},

@@ -143,7 +143,7 @@ openapi.add_paths({
     "/kpis": {"get": {"summary": "考核指标（按部门/属地/来源/等级/行业/类别，含冻结数据的变化）",
                       "parameters": [_SCOPE, *_W],
                       "responses": openapi.responses("200", openapi.ref("KpiTable"), 400, 401, 403)}},
-    "/kpis/cases": {"get": {"summary": "指标背后的案件清单", "parameters": [
+    "/kpis/cases": {"get": {"summary": "指标背后的事项清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
                       "schema": {"type": "string", "enum": list(drilldown.DRILL_FIGURES)}},
         {"name": "key", "in": "query", "schema": openapi.text(100),

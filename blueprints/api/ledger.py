@@ -87,7 +87,7 @@ def post_import_problems():
 _ERR = {k: v for k, v in openapi.responses("200", {}, 400, 401, 403).items() if k != "200"}
 openapi.add_paths({
     "/ledger.xlsx": {"get": {
-        "summary": "台账 Excel（问题隐患、目标任务各一个工作表；筛选条件同案件列表）",
+        "summary": "台账 Excel（问题隐患、目标任务各一个工作表；筛选条件同事项列表）",
         "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")],
         "responses": {"200": {"description": "Excel 文件", "content": {XLSX: {
             "schema": {"type": "string", "format": "binary"}}}}, **_ERR}}},

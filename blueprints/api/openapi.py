@@ -138,7 +138,7 @@ SCHEMAS: dict = {
     "PhotoWarning": {"type": "object", "required": ["evidence_id", "flag", "message"],
                      "properties": {
         "evidence_id": {"type": "integer"}, "filename": {"type": "string"},
-        "flag": {"type": "string", "description": "reused_from:<案件编号> | same_as_before | "
+        "flag": {"type": "string", "description": "reused_from:<事项编号> | same_as_before | "
                                                   "captured_before_registration"},
         "message": {"type": "string"}}},
     "Case": {"type": "object", "required": ["id", "status", "version"], "properties": {
@@ -152,7 +152,7 @@ SCHEMAS: dict = {
         "reporter_contact": {"type": ["string", "null"],
                              "description": "举报人联系方式，始终脱敏（如 138****1234）"},
         "outcome": {"type": ["string", "null"], "enum": ["rectified", "dismissed", None],
-                    "description": "已销号案件的结果：整改销号或经核实不属实"},
+                    "description": "已销号事项的结果：整改销号或经核实不属实"},
         "actions": {"type": "array", "items": ref("Action")}}},
     "CaseInput": {"type": "object", "additionalProperties": False,
                   "required": ["title", "description", "source", "grade", "department_id"],
@@ -200,7 +200,7 @@ SCHEMAS: dict = {
         "phash": {"type": ["string", "null"], "description": "64-bit pHash, 16 hex digits (images)"},
         "captured_at": {"type": ["string", "null"], "description": "EXIF 拍摄时间 (UTC)"},
         "flags": {"type": "array", "items": {"type": "string"},
-                  "description": "reused_from:<案件编号> | same_as_before | "
+                  "description": "reused_from:<事项编号> | same_as_before | "
                                  "captured_before_registration"}}},
     "Event": {"type": "object", "properties": {
         "seq": {"type": "integer"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"},
@@ -247,14 +247,14 @@ PATHS: dict = {
     "/departments": {"get": {"summary": "部门与部门组",
                              "responses": responses("200", {"type": "object"}, 401)}},
     "/cases": {
-        "get": {"summary": "案件列表（游标分页）", "parameters": LIST_PARAMS,
+        "get": {"summary": "事项列表（游标分页）", "parameters": LIST_PARAMS,
                 "responses": responses("200", ref("List"), 400, 401)},
         "post": {"summary": "登记问题（待挂号草稿）",
                  "requestBody": {"required": True, **json_content(ref("CaseInput"))},
                  "responses": responses("201", ref("Case"), 400, 401, 403)}},
     "/cases/{case_id}": {
         "parameters": [ID_PARAM],
-        "get": {"summary": "案件详情与可执行操作",
+        "get": {"summary": "事项详情与可执行操作",
                 "responses": responses("200", ref("Case"), 401, 404)},
         "patch": {"summary": "修改草稿（挂号前）",
                   "requestBody": {"required": True, **json_content(ref("CaseUpdate"))},

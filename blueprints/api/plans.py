@@ -200,7 +200,7 @@ add_paths({
         "get": {"summary": "量化目标完成情况（如 1/2）", "tags": ["plans"],
                 "parameters": [_int_param("case_id")],
                 "responses": responses("200", {"type": "object"}, 401, 404)},
-        "post": {"summary": "登记一次完成情况（须引用本案件的佐证材料）", "tags": ["plans"],
+        "post": {"summary": "登记一次完成情况（须引用本事项的佐证材料）", "tags": ["plans"],
                  "parameters": [_int_param("case_id")],
                  "requestBody": {"required": True, **json_content({
                      "type": "object", "additionalProperties": False,

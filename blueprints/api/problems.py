@@ -56,7 +56,7 @@ def post_dispute(case_id: int):
 @authed
 def list_disputes():
     args = query_args({"status"})
-    _require(OFFICE, "管辖异议")
+    _require(OFFICE, "职责异议")
     status = args.get("status", "open")
     if status not in (*disputes.STATUSES, "all"):
         raise InvalidInput("status 须为 open、transferred、refused 或 all", field="status")
@@ -250,7 +250,7 @@ def case_alerts(case_id: int):
 @authed
 def interview_candidates():
     query_args(set())
-    user = _require(OVERSIGHT, "约谈候选名单")
+    user = _require(OVERSIGHT, "约谈建议名单")
     return jsonify({"items": supervision.interview_candidates(db.session, user)})
 
 
@@ -304,21 +304,21 @@ CASE_ID = _id("case_id")
 
 add_paths({
     "/cases/{case_id}/dispute": {"parameters": [CASE_ID], "post": {
-        "summary": "管辖异议（责任部门提出）",
+        "summary": "职责异议（责任部门提出）",
         "requestBody": _body({"type": "object", "required": ["reason"], "properties": {
             "reason": text(2000, required=True),
             "suggested_department_id": {"type": ["integer", "null"], "minimum": 1,
                                         "maximum": 2147483647}}}),
         "responses": responses("201", ref("Dispute"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/disputes": {"parameters": [CASE_ID], "get": {
-        "summary": "本案的管辖异议记录", "responses": responses("200", LIST, 401, 404)}},
+        "summary": "本案的职责异议记录", "responses": responses("200", LIST, 401, 404)}},
     "/disputes": {"get": {
-        "summary": "管辖异议列表（区安委办）",
+        "summary": "职责异议列表（区安委办）",
         "parameters": [{"name": "status", "in": "query", "schema": {
             "type": "string", "enum": ["open", "transferred", "refused", "all"]}}],
         "responses": responses("200", LIST, 400, 401, 403)}},
     "/disputes/{dispute_id}/decision": {"parameters": [_id("dispute_id")], "post": {
-        "summary": "处理管辖异议：转办或异议不成立（须说明理由）",
+        "summary": "处理职责异议：转办或异议不成立（须说明理由）",
         "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
             "decision": {"type": "string", "enum": ["transfer", "refuse"]},
             "reason": {**text(2000), "type": ["string", "null"]},
@@ -344,7 +344,7 @@ add_paths({
     "/extensions": {"get": {"summary": "待我审批的延期申请",
                             "responses": responses("200", LIST, 401, 403)}},
     "/extensions/{extension_id}/decision": {"parameters": [_id("extension_id")], "post": {
-        "summary": "延期审批（一般隐患：经办人；重大隐患：主任）",
+        "summary": "延期审批（一般隐患：经办人；重大事故隐患：主任）",
         "requestBody": _body({"type": "object", "required": ["decision"], "properties": {
             "decision": {"type": "string", "enum": ["approve", "reject"]},
             "comment": {**text(2000), "type": ["string", "null"]}}}),
@@ -402,9 +402,9 @@ add_paths({
     "/cases/{case_id}/alerts": {"parameters": [CASE_ID], "get": {
         "summary": "期限提醒与催办/督办/约谈记录", "responses": responses("200", LIST, 401, 404)}},
     "/interview-candidates": {"get": {
-        "summary": "约谈候选名单（按部门）", "responses": responses("200", LIST, 401, 403)}},
+        "summary": "约谈建议名单（按部门）", "responses": responses("200", LIST, 401, 403)}},
     "/lookbacks": {"get": {
-        "summary": "到期待回头看的已销号案件，及待主任确认重新整改的记录",
+        "summary": "到期待回头看的已销号事项，及待主任确认重新整改的记录",
         "parameters": [{"name": "limit", "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
         "responses": responses("200", OBJ, 400, 401, 403)}},

@@ -57,7 +57,7 @@ def closure_report(case_id: int):
 def rectification_notice(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
     pdf = render_notice(db.session, case, issuer=issuer())
-    return pdf_response(pdf, f"隐患整改通知书-{case.display_number}.pdf")
+    return pdf_response(pdf, f"问题（隐患）交办单-{case.display_number}.pdf")
 
 
 @bp.get(f"/extensions/<{ID}:extension_id>/decision.pdf")
@@ -67,7 +67,7 @@ def extension_decision(extension_id: int):
     if ext.status == "pending":
         raise Conflict("该延期申请尚未审批，没有审批意见可打印", status=ext.status)
     pdf = render_extension_decision(ext.case, ext, session=db.session, issuer=issuer())
-    return pdf_response(pdf, f"延期审批意见-{ext.case.display_number}-{ext.id}.pdf")
+    return pdf_response(pdf, f"延期整改审批意见书-{ext.case.display_number}-{ext.id}.pdf")
 
 
 @bp.get("/ledger.pdf")
@@ -158,15 +158,15 @@ openapi.add_paths({
         "summary": "整改销号审批表（任何状态；未销号时标注“未销号”）",
         "responses": {**PDF, **errors(400, 401, 404)}}},
     "/cases/{case_id}/notice.pdf": {"parameters": _CASE, "get": {
-        "summary": "隐患整改通知书（挂号交办后）",
+        "summary": "问题（隐患）交办单（挂号交办后）",
         "responses": {**PDF, **errors(400, 401, 404, 409)}}},
     "/extensions/{extension_id}/decision.pdf": {"parameters": [
         {"name": "extension_id", "in": "path", "required": True,
          "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}], "get": {
-        "summary": "延期审批意见（已审批的延期申请）",
+        "summary": "延期整改审批意见书（已审批的延期申请）",
         "responses": {**PDF, **errors(401, 404, 409)}}},
     "/ledger.pdf": {"get": {
-        "summary": "整改台账 PDF（案件列表的筛选条件 + 挂号日期 from/to）",
+        "summary": "整改台账 PDF（事项列表的筛选条件 + 挂号日期 from/to）",
         "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")] + [
             openapi.empty_ok({"name": "from", "in": "query", "schema": openapi.DATE}),
             openapi.empty_ok({"name": "to", "in": "query", "schema": openapi.DATE})],

@@ -131,7 +131,7 @@ def register_cli(app) -> None:
             for item in broken:
                 click.echo(f"审计链断裂：{item}", err=True)
             sys.exit(1)
-        click.echo("审计链完整：所有案件的事件哈希均校验通过")
+        click.echo("审计链完整：所有事项的事件哈希均校验通过")
 
     @app.cli.group("admin-log")
     def admin_log():

@@ -113,6 +113,7 @@ def _vocab():
 
 from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     admin,
+    batches,
     calendar_page,
     case_complaint,
     case_extras,

@@ -1,6 +1,6 @@
 """Forms of the problem loop and the task target on the case page.
 
-进展报告, 延期申请/审批, 管辖异议 and its decision, 催办/督办/约谈, 挂牌督办/摘牌,
+进展报告, 延期申请/审批, 职责异议 and its decision, 催办/督办/约谈, 挂牌督办/摘牌,
 回头看 and the director's reopen confirmation, target occurrences and target edits.
 Each handler: load (404) → call the workflow function (it checks role and scope, 403)
 → commit once → flash and redirect; a refusal re-renders the case page with the
@@ -124,14 +124,14 @@ def case_dispute(case_id: int):
         disputes.raise_dispute(db.session, case_id, actor(), reason=request.form.get("reason") or "",
                                suggested_department_id=parse_id(raw, "suggested_department_id")
                                if raw else None)
-        return "管辖异议已提交，等待区安委办处理"
+        return "职责异议已提交，等待区安委办处理"
     return _attempt(case_id, "dispute", ("reason", "suggested_department_id"), work,
                     "panel-disputes")
 
 
 @bp.post(f"/disputes/<{ID}:dispute_id>/decision")
 def dispute_decision(dispute_id: int):
-    row = _readable(db.session.get(disputes.Dispute, dispute_id), "管辖异议", dispute_id)
+    row = _readable(db.session.get(disputes.Dispute, dispute_id), "职责异议", dispute_id)
     case_id = row.case_id
 
     def work():
@@ -143,8 +143,8 @@ def dispute_decision(dispute_id: int):
             else None, settings=settings())
         if decided.status == "transferred":
             case = db.session.get(Case, case_id)
-            return f"已转办至{case.department.name}，管辖异议办结"
-        return "已答复：管辖异议不成立"
+            return f"已转办至{case.department.name}，职责异议办结"
+        return "已答复：职责异议不成立"
     return _attempt(case_id, "dispute-decision", ("decision", "department_id", "reason"), work,
                     "panel-disputes")
 
@@ -216,7 +216,7 @@ def case_lookback(case_id: int):
         if row.state == "reopen_pending":
             return "回头看已记录：问题反弹，待区安委办主任确认重新整改"
         if row.state == "reopened":
-            return "回头看已记录：问题反弹，案件已重新整改"
+            return "回头看已记录：问题反弹，事项已重新整改"
         return "回头看已记录：整改成效巩固"
     return _attempt(case_id, "lookback", ("result", "comment"), work, "panel-lookback")
 
@@ -227,7 +227,7 @@ def lookback_reopen(lookback_id: int):
 
     def work():
         lookback.confirm_reopen(db.session, lookback_id, actor(), settings=settings())
-        return "已确认回头看结论，案件重新整改"
+        return "已确认回头看结论，事项重新整改"
     return _attempt(row.case_id, "reopen", (), work, "panel-lookback")
 
 
@@ -250,7 +250,7 @@ def case_target(case_id: int):
         service.get_case(db.session, case_id, actor())  # 404 for a case the user cannot read
         item = item_of_case(db.session, case_id)
         if item is None:
-            raise NotFound(f"案件 {case_id} 不是目标任务清单的任务")
+            raise NotFound(f"事项 {case_id} 不是目标任务清单的任务")
         count = _optional_int("target_count", "目标次数", 1, 999)
         period = _optional_int("target_period", "目标周期", 1, 10)
         item = set_target(db.session, item.id, actor(), target_count=count, period_years=period)

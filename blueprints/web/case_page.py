@@ -130,7 +130,7 @@ def case_view(case_id: int):
 def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
     raw_version = (form.get("version") or "").strip()
     if not raw_version.isdigit():
-        raise InvalidInput("缺少案件版本号，请刷新页面后重试", field="version")
+        raise InvalidInput("缺少事项版本号，请刷新页面后重试", field="version")
     comment = (form.get("comment") or "").strip() or None
     if comment and len(comment) > 5000:
         raise InvalidInput("意见过长（最多 5000 字）", field="comment")

@@ -68,6 +68,6 @@ def trend_chart(points: list[dict], *, width=640, height=240) -> dict:
 
 def bucket_chart(buckets: dict, *, width=640) -> dict:
     rows = [{"label": BUCKET_LABELS[b], "n": buckets[b]} for b in BUCKETS]
-    return hbar_chart(rows, [("n", "逾期案件数", PALETTE["a"])], width=width, label_width=110,
+    return hbar_chart(rows, [("n", "逾期事项数", PALETTE["a"])], width=width, label_width=110,
                       bar_h=22, fraction=False)
 

@@ -105,7 +105,7 @@ def confirm():
                              settings=settings())
     db.session.commit()
     (_uploads() / sha256).unlink(missing_ok=True)
-    flash("；".join(result.lines()[1:3]) + f"；挂号交办任务案件 {len(result.cases)} 件")
+    flash("；".join(result.lines()[1:3]) + f"；挂号交办任务 {len(result.cases)} 件")
     return redirect(url_for("plans.show", plan_id=result.plan_id))
 
 

@@ -106,7 +106,7 @@ def case_edit(case_id: int):
     case = service.get_case(db.session, case_id, user)
     if not policy.can_edit_draft(case, user):
         if case.status != "draft":
-            flash("已挂号的案件不能再修改登记信息")
+            flash("已挂号的事项不能再修改登记信息")
             return redirect(url_for("pages.case_view", case_id=case.id))
         raise policy.draft_editor_refusal(case, user)
     if request.method == "GET":

@@ -21,7 +21,7 @@ Exact definitions (the same text is in the README, section 考核与台账):
   deadline is before the cut-off date and not after the period end (cases still
   open from earlier periods stay counted until they are closed). Days overdue =
   cut-off − deadline, bucketed ``1-7``, ``8-30``, ``>30``.
-- 重大隐患整改率 ``major_rectification_rate``: 整改率 of the grade ``major`` cases.
+- 重大事故隐患整改率 ``major_rectification_rate``: 整改率 of the grade ``major`` cases.
 - 签收及时率 ``accept_on_time_rate`` = accepted in time ÷ (registered cases accepted
   by the cut-off, or whose acceptance limit had passed at the cut-off); the limit is
   ``ACCEPT_WORKING_DAYS`` working days after the local registration date (working
@@ -81,14 +81,14 @@ SCOPES = {
     "source": ("问题来源", Case.source),
     "grade": ("隐患等级", Case.grade),
     "industry": ("行业领域", Case.industry),
-    "kind": ("案件类别", Case.kind),
+    "kind": ("事项类别", Case.kind),
 }
 FIGURES = {
     "rectification_rate": "整改率",
     "on_time_rate": "按期整改率（原期限）",
     "on_time_rate_current": "按期整改率（现期限）",
     "overdue_count": "逾期数",
-    "major_rectification_rate": "重大隐患整改率",
+    "major_rectification_rate": "重大事故隐患整改率",
     "accept_on_time_rate": "签收及时率",
     "return_rate": "退回率",
     "extension_rate": "延期率",

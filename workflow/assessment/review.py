@@ -95,7 +95,7 @@ def review_xlsx(review: Review) -> bytes:
     ws2.append(["指标", "权重"])
     for fig, weight in review.weights.items():
         ws2.append([FIGURES[fig], weight])
-    ws3 = wb.create_sheet("逾期案件")
+    ws3 = wb.create_sheet("逾期事项")
     ws3.append(["编号", "标题", "责任部门", "整改期限", "逾期天数", "状态"])
     for c in review.overdue:
         ws3.append([xlsx_text(ws3, c.number), xlsx_text(ws3, c.title),

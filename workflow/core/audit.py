@@ -190,7 +190,7 @@ class ChainBreak:
 
     def __str__(self) -> str:
         where = f"事件 #{self.seq}" if self.seq is not None else "链尾"
-        return f"案件 {self.case_number or self.case_id} (id={self.case_id}) {where}: {self.reason}"
+        return f"事项 {self.case_number or self.case_id} (id={self.case_id}) {where}: {self.reason}"
 
 
 def verify_case_chain(case, events: list[AuditEvent]) -> ChainBreak | None:
@@ -221,7 +221,7 @@ def verify_case_chain(case, events: list[AuditEvent]) -> ChainBreak | None:
     if (case.audit_seq or 0) != expected_seq - 1 or (case.audit_head or None) != (
             prev if events else None):
         return ChainBreak(case.id, case.number, case.audit_seq,
-                          f"案件记录的链头（序号 {case.audit_seq}）与事件不符（末尾事件被删除或改动）")
+                          f"事项记录的链头（序号 {case.audit_seq}）与事件不符（末尾事件被删除或改动）")
     return None
 
 

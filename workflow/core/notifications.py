@@ -14,7 +14,7 @@ from workflow.platform.errors import NotFound
 KINDS = {
     "assigned": "新交办", "returned": "退回", "approved": "审批结果", "reported": "待核查",
     "reopened": "重新整改", "extension": "延期", "reminder": "期限提醒", "urge": "催办",
-    "supervise": "督办", "interview": "约谈", "dispute": "管辖异议", "listing": "挂牌督办",
+    "supervise": "督办", "interview": "约谈", "dispute": "职责异议", "listing": "挂牌督办",
     "lookback": "回头看",
 }
 

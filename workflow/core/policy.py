@@ -66,7 +66,7 @@ def refuse_role(roles, what: str, actor: User, rules=("role_required",)) -> Forb
 
 
 def _status_conflict(case: Case, what: str) -> Conflict:
-    return Conflict(f"案件当前状态“{case.status_label}”{what}",
+    return Conflict(f"该事项当前状态“{case.status_label}”{what}",
                     current_version=case.version, status=case.status)
 
 
@@ -220,7 +220,7 @@ def extension_refusal(case: Case, user: User, today) -> DomainError | None:
     if case.status not in HELD_BY_DEPARTMENT:
         return _status_conflict(case, "不能申请延期")
     if case.extension_pending:
-        return Conflict("本案已有待审批的延期申请，请等待审批结果",
+        return Conflict("本事项已有待审批的延期申请，请等待审批结果",
                         current_version=case.version, status=case.status)
     if case.deadline is None or today > case.deadline:
         return RuleFailed(["deadline_passed"])
@@ -232,10 +232,10 @@ def can_request_extension(case: Case, user: User, today) -> bool:
 
 
 def dispute_refusal(case: Case, user: User) -> DomainError | None:
-    """管辖异议: a user of the responsible department while the office can still transfer."""
+    """职责异议: a user of the responsible department while the office can still transfer."""
     refusal = department_member_refusal(case, user)
     if refusal is None and case.status not in HELD_BY_DEPARTMENT:
-        return _status_conflict(case, "不能提出管辖异议")
+        return _status_conflict(case, "不能提出职责异议")
     return refusal
 
 
@@ -280,7 +280,7 @@ def lookback_refusal(case: Case, user: User) -> DomainError | None:
         return Forbidden("回头看由区安委办办理", needed_roles=sorted(LOOKBACK_RECORDERS),
                          rules=["role_required"])
     if case.status != "closed":
-        return _status_conflict(case, "，只有已销号的案件才能回头看")
+        return _status_conflict(case, "，只有已销号的事项才能回头看")
     return None
 
 

@@ -119,10 +119,10 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if refusal:
         raise refusal
     if version != case.version:
-        raise Conflict(f"案件已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
+        raise Conflict(f"事项已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
                        current_version=case.version, status=case.status)
     if not machine.can_fire(case.status, trigger):
-        raise Conflict(f"案件当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
+        raise Conflict(f"该事项当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
                        current_version=case.version, status=case.status)
     failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
                                                                      comment, data)

@@ -4,14 +4,14 @@ from __future__ import annotations
 # Every rule code a refusal can carry, and the text users read for it
 RULE_MESSAGES = {
     "role_required": "当前角色无权执行此操作",
-    "department_scope": "只能办理本部门负责的案件",
-    "director_required": "重大隐患和国务院督导反馈问题须由区安委办主任销号",
+    "department_scope": "只能办理本部门负责的事项",
+    "director_required": "重大事故隐患和国务院督导反馈问题须由区安委办主任销号",
     "comment_required": "须填写意见",
     "reason_required": "须填写理由",
     "statement_required": "上报前须填写整改情况说明",
     "evidence_required": "本轮整改须至少上传 1 份佐证材料",
     "plan_required": "重大事故隐患上报前须完成治理方案六项内容（目标任务、方法措施、经费物资、机构人员、时限要求、安全措施和应急预案）并上传主要负责人签批件",
-    "onsite_verification_required": "重大隐患核查须有本轮现场核查记录且核查人不少于 2 人",
+    "onsite_verification_required": "重大事故隐患核查须有本轮现场核查记录且核查人不少于 2 人",
     "same_person": "不得由同一人既上报又核查、或既核查又销号（职责分离）",
     "fields_required": "挂号前须填写责任部门、整改期限、问题来源和隐患等级",
     "department_required": "转办须指定新的责任部门",
@@ -19,15 +19,15 @@ RULE_MESSAGES = {
     "unknown_department": "指定的部门不存在或已停用",
     "deadline_passed": "整改期限已过，不能再申请延期",
     # problem loop: 挂牌督办
-    "already_listed": "本案已挂牌督办",
-    "not_listed": "本案未挂牌督办，无需摘牌",
+    "already_listed": "本事项已挂牌督办",
+    "not_listed": "本事项未挂牌督办，无需摘牌",
     "rectification_unverified": "挂牌督办的问题须整改核查通过后方可摘牌",
     # 监督举报
-    "complaint_only": "该操作只适用于监督举报来源的案件",
-    "reply_required": "举报案件办结（销号或经核实不属实）前须先答复举报人",
+    "complaint_only": "该操作只适用于监督举报来源的事项",
+    "reply_required": "举报事项办结（销号或经核实不属实）前须先答复举报人",
     "verification_record_required": "经核实不属实须填写核实情况",
     "verification_evidence_required": "经核实不属实须至少上传 1 份本轮核实材料",
-    "reward_not_substantiated": "举报奖励只适用于经核实属实并已整改销号的举报案件",
+    "reward_not_substantiated": "举报奖励只适用于经核实属实并已整改销号的举报事项",
     "not_accepted_draft_only": "不予受理只适用于尚未受理（待挂号）的举报",
     # 三员分立: role grants need a second person
     "own_request": "不能批准自己提出的角色授权申请",
@@ -43,7 +43,7 @@ RULE_MESSAGES = {
     "leader_required": "挂牌督办和摘牌须经区领导审批",
     "leader_approval_required": "区级挂牌督办须由主任提请、区领导审批（不能直接登记）",
     # task list
-    "target_required": "该案件不是带量化目标的目标任务，无需登记完成次数",
+    "target_required": "该事项不是带量化目标的目标任务，无需登记完成次数",
 }
 
 

@@ -95,7 +95,7 @@ def source_label(key: str | None) -> str:
 
 # Timeline labels of the problem-case operations (disputes, extensions, supervision, 回头看)
 ACTION_LABELS.update({
-    "dispute": "管辖异议", "dispute_decision": "管辖异议处理",
+    "dispute": "职责异议", "dispute_decision": "职责异议处理",
     "extension_request": "延期申请", "extension_decision": "延期审批",
     "urge": "催办", "supervise": "督办", "interview": "列入约谈",
     "list": "挂牌督办", "delist": "摘牌", "lookback": "回头看",

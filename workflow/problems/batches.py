@@ -367,4 +367,4 @@ def reconciliation_rows(session: Session, batch: AssignmentBatch) -> list[Reconc
 
 __all__ = ["AssignmentBatch", "BatchItem", "create_batch", "import_batch", "get_batch",
            "list_batches", "items_of", "batch_counts", "reconciliation_rows",
-           "ReconciliationRow"]
+           "ReconciliationRow", "importer_refusal"]

@@ -137,7 +137,7 @@ def propose_reward(session: Session, case_id: int, actor: User, *, amount, reaso
     pending = session.scalar(select(ComplaintReward.id).where(
         ComplaintReward.case_id == case.id, ComplaintReward.state == "pending"))
     if pending is not None:
-        raise Conflict("本案已有待审批的举报奖励", current_version=case.version, status=case.status)
+        raise Conflict("本事项已有待审批的举报奖励", current_version=case.version, status=case.status)
     now = now or utcnow()
     reward = ComplaintReward(case_id=case.id, amount=value, reason=reason.strip(),
                              proposed_by_id=actor.id, proposed_at=now)

@@ -1,4 +1,4 @@
-"""Disputes of jurisdiction (管辖异议): a department says a case is not its own.
+"""Disputes of jurisdiction (职责异议): a department says a case is not its own.
 
 The department asks with a reason; the office decides by transferring the case
 (the ordinary ``transfer`` trigger) or by refusing with a reason. Every
@@ -83,7 +83,7 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
         if suggested_department_id == case.department_id:
             raise InvalidInput("建议的责任部门不能是本部门", field="suggested_department_id")
     if open_dispute(session, case.id) is not None:
-        raise Conflict("本案已有待处理的管辖异议", current_version=case.version, status=case.status)
+        raise Conflict("本事项已有待处理的职责异议", current_version=case.version, status=case.status)
     dispute = Dispute(case_id=case.id, department_id=case.department_id, reason=reason.strip(),
                       suggested_department_id=suggested_department_id, raised_by_id=actor.id,
                       raised_at=now)
@@ -93,7 +93,7 @@ def raise_dispute(session: Session, case_id: int, actor: User, *, reason,
         "dispute_id": dispute.id, "suggested_department_id": suggested_department_id}, now=now)
     session.flush()
     notify(session, role_user_ids(session, OFFICE_STAFF), "dispute",
-           f"管辖异议：{case.display_number}", dispute.reason[:200], case_id=case.id, now=now)
+           f"职责异议：{case.display_number}", dispute.reason[:200], case_id=case.id, now=now)
     return dispute
 
 
@@ -112,15 +112,15 @@ def decide_dispute(session: Session, dispute_id: int, actor: User, *, decision: 
         raise InvalidInput("comment 须为文本", field="comment")
     dispute = session.get(Dispute, dispute_id)
     if dispute is None or not dispute.case.can_view(actor):
-        raise NotFound(f"管辖异议 {dispute_id} 不存在")
+        raise NotFound(f"职责异议 {dispute_id} 不存在")
     if not Dispute.can_decide(actor):
-        raise Forbidden("管辖异议由区安委办处理",
+        raise Forbidden("职责异议由区安委办处理",
                         needed_roles=sorted(DISPUTE_DECIDERS), rules=["role_required"])
     now = now or utcnow()
     case = service.lock_for_record(session, dispute.case_id, actor)
     session.refresh(dispute)
     if dispute.status != "open":
-        raise Conflict(f"该管辖异议已处理（{STATUSES[dispute.status]}）",
+        raise Conflict(f"该职责异议已处理（{STATUSES[dispute.status]}）",
                        current_version=case.version, status=case.status)
     comment = (comment or "").strip()
     if decision == "refuse":
@@ -130,7 +130,7 @@ def decide_dispute(session: Session, dispute_id: int, actor: User, *, decision: 
         service.record(session, case, actor, "dispute_decision", comment=comment, payload={
             "dispute_id": dispute.id, "decision": "refused"}, now=now)
         notify(session, department_user_ids(session, dispute.department_id), "dispute",
-               f"管辖异议不成立：{case.display_number}", comment, case_id=case.id, now=now)
+               f"职责异议不成立：{case.display_number}", comment, case_id=case.id, now=now)
     else:
         if case.department_id != dispute.department_id:
             # already transferred through the ordinary transfer step: just settle the dispute

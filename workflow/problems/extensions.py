@@ -58,7 +58,7 @@ class ExtensionRequest(Base):
             return None
         rules = ["director_required"] if user.role == OFFICE_STAFF else ["role_required"]
         names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
-        return Forbidden(f"本案延期须由{names}审批（当前角色：{user.role_label}）",
+        return Forbidden(f"本事项延期须由{names}审批（当前角色：{user.role_label}）",
                          needed_roles=sorted(allowed), rules=rules)
 
     def to_dict(self) -> dict:
@@ -133,7 +133,7 @@ def decide_extension(session: Session, extension_id: int, actor: User, *, approv
     if not approve and not comment:
         raise RuleFailed(["comment_required"])
     if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"案件当前状态“{case.status_label}”不能再调整期限",
+        raise Conflict(f"该事项当前状态“{case.status_label}”不能再调整期限",
                        current_version=case.version, status=case.status)
     ext.status = "approved" if approve else "rejected"
     ext.decided_by_id, ext.decided_at, ext.decision_comment = actor.id, now, comment

@@ -115,7 +115,7 @@ def propose(session: Session, case_id: int, actor: User, *, action: str = "list"
         raise refusal
     _check_state(case, action)
     if pending_request(session, case.id) is not None:
-        raise Conflict("本案已有待区领导审批的挂牌督办/摘牌提请", current_version=case.version,
+        raise Conflict("本事项已有待区领导审批的挂牌督办/摘牌提请", current_version=case.version,
                        status=case.status)
     if action == "delist":
         listing = current_listing(session, case)
@@ -148,7 +148,7 @@ def decide(session: Session, case_id: int, actor: User, *, approve, comment=None
         raise refusal
     req = pending_request(session, case.id)
     if req is None:
-        raise Conflict("本案没有待审批的挂牌督办/摘牌提请", current_version=case.version,
+        raise Conflict("本事项没有待审批的挂牌督办/摘牌提请", current_version=case.version,
                        status=case.status)
     if not approve and not comment:
         raise RuleFailed(["comment_required"])

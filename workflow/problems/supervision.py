@@ -28,12 +28,12 @@ ALERT_KINDS = {
     "remind1": ("期限提醒（1个工作日）", 0),
     "urge": ("催办", 1),
     "supervise": ("督办", 2),
-    "interview": ("约谈候选", 3),
+    "interview": ("列入约谈建议名单", 3),
     # 挂牌督办: the listed unit's monthly 进展报告 (``workflow.problems.listings``)
     "list_remind": ("挂牌督办进展报告提醒", 0),
     "list_late": ("挂牌督办进展滞后", 0),
 }
-LEVEL_LABELS = {0: "无", 1: "催办", 2: "督办", 3: "约谈候选"}
+LEVEL_LABELS = {0: "无", 1: "催办", 2: "督办", 3: "列入约谈建议名单"}
 INTERVIEW_LEVEL = ALERT_KINDS["interview"][1]  # the level of the 约谈建议名单
 
 
@@ -121,7 +121,7 @@ def manual_alert(session: Session, case_id: int, actor: User, kind: str, comment
     if actor.role not in SUPERVISION_ROLES[kind]:
         raise _refuse_role(SUPERVISION_ROLES[kind], ALERT_KINDS[kind][0], actor)
     if case.status not in OPEN_STATUSES:
-        raise Conflict(f"案件当前状态“{case.status_label}”不需要{ALERT_KINDS[kind][0]}",
+        raise Conflict(f"该事项当前状态“{case.status_label}”不需要{ALERT_KINDS[kind][0]}",
                        current_version=case.version, status=case.status)
     level = ALERT_KINDS[kind][1]
     alert = CaseAlert(case_id=case.id, kind=kind, level=level, on_date=local_today(now),

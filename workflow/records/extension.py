@@ -27,7 +27,7 @@ def _name(value) -> str:
 
 def render_extension_decision(case, extension, *, session: Session | None = None,
                               issuer: str = DEFAULT_ISSUER, warnings: list | None = None) -> bytes:
-    """Render the 延期审批意见 of one extension request of ``case``.
+    """Render the 延期整改审批意见书 of one extension request of ``case``.
 
     ``extension`` is read by attribute only (any object will do): ``id``,
     ``requested_by`` and ``decided_by`` (a User or a name), ``reason``,

@@ -1,5 +1,5 @@
 """问题（隐患）交办单: the notice to the responsible department when a case is registered and
-assigned (a 隐患整改通知书 is what goes to an enterprise, not this)."""
+assigned (a 问题（隐患）交办单 is what goes to an enterprise, not this)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

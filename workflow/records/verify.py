@@ -28,11 +28,11 @@ MAX_VERIFY_BYTES = 50 * 1024 * 1024  # a record PDF larger than this is refused 
 _CHUNK = 500  # stamps whose cases and events are loaded in one query each
 
 OUTCOME_LABELS = {
-    "match": "一致：记录与系统中案件的审计链一致",
-    "changed": "不一致：记录印制后案件又有新的办理事件",
-    "mismatch": "不一致：记录上的哈希不在该案件的审计链中（记录可能被改动或伪造）",
-    "chain_broken": "不一致：系统中该案件的审计链本身校验失败",
-    "not_found": "不一致：系统中没有该编号的案件，或无权查看",
+    "match": "一致：记录与系统中事项的审计链一致",
+    "changed": "不一致：记录印制后事项又有新的办理事件",
+    "mismatch": "不一致：记录上的哈希不在该事项的审计链中（记录可能被改动或伪造）",
+    "chain_broken": "不一致：系统中该事项的审计链本身校验失败",
+    "not_found": "不一致：系统中没有该编号的事项，或无权查看",
 }
 
 
@@ -104,7 +104,7 @@ def check_stamp(session: Session, stamp: ChainStamp, user=None, *, case=_UNLOADE
     if not printed_is_in_chain:
         check.outcome = "mismatch"
         check.detail = (f"记录印制的序号 {stamp.seq} 与哈希在系统中不存在"
-                        f"（系统中该案件共有 {len(events)} 个事件）")
+                        f"（系统中该事项共有 {len(events)} 个事件）")
         return check
     check.outcome = "changed"
     check.events_since = [_event_row(ev) for ev in events[stamp.seq:]]

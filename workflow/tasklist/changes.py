@@ -96,12 +96,12 @@ class ImportResult:
             out.append(f"{verb}新建部门组：{'、'.join(self.new_groups)}")
         if self.new_departments:
             out.append(f"系统中没有的部门（{verb}自动创建，请管理员核对）：{'、'.join(self.new_departments)}")
-        out.append(f"任务案件：{verb}挂号交办 {len(self.cases)} 件（每项每个牵头部门一件）")
+        out.append(f"任务：{verb}挂号交办 {len(self.cases)} 件（每项每个牵头部门一件）")
         for row in self.needs_group_members:
             out.append(f"  第{row['seq']}项的牵头部门组“{row['group']}”没有成员，暂不为该组交办；"
-                       "管理员添加成员后重新导入同一文件即可补建案件")
+                       "管理员添加成员后重新导入同一文件即可补建任务")
         for row in self.cases_to_cancel:
-            out.append(f"  案件 {row['number']}（{row['department']}，{row['status_label']}）所属事项"
+            out.append(f"  事项 {row['number']}（{row['department']}，{row['status_label']}）所属事项"
                        f"已删除或不再由该部门牵头，请主任核实后撤销")
         out.extend(f"注意：{w}" for w in self.warnings)
         if self.dry_run:

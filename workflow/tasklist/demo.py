@@ -30,4 +30,4 @@ def load_demo_plan(session, config) -> list[str]:
                              settings=Settings.from_config(config))
     verb = "已存在" if existed else "已导入"
     return [f"{SAMPLE_YEAR} 年目标任务清单{verb}：{result.projects} 个目标项目、{result.tasks} 个目标任务、"
-            f"{result.items} 项具体内容；本次新交办任务案件 {len(result.cases)} 件（/plans/{result.plan_id}）"]
+            f"{result.items} 项具体内容；本次新交办任务 {len(result.cases)} 件（/plans/{result.plan_id}）"]

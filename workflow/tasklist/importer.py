@@ -48,7 +48,7 @@ def check_importer(actor: User, dry_run: bool) -> None:
     if refusal := importer_refusal(actor, "导入目标任务清单"):
         raise refusal
     if not dry_run and actor.role != OFFICE_STAFF:
-        raise Forbidden("导入清单会挂号交办任务案件，须由区安委办经办人确认导入（主任可预览）",
+        raise Forbidden("导入清单会挂号交办任务，须由区安委办经办人确认导入（主任可预览）",
                         needed_roles=[OFFICE_STAFF], rules=["role_required"])
 
 

@@ -39,7 +39,7 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
     if item is None or not item.target_count:
         raise RuleFailed(["target_required"])
     if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"案件当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
+        raise Conflict(f"该事项当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
                        current_version=case.version, status=case.status)
     note = (note or "").strip()
     if not note:
@@ -54,12 +54,12 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
                            field="occurred_on")
     ids = list(dict.fromkeys(evidence_ids))
     if not ids:
-        raise InvalidInput("须至少引用 1 份本案件的佐证材料（先上传，再登记）", field="evidence_ids")
+        raise InvalidInput("须至少引用 1 份本事项的佐证材料（先上传，再登记）", field="evidence_ids")
     files = {e.id: e for e in session.scalars(select(Evidence).where(Evidence.id.in_(ids),
                                                                     Evidence.case_id == case.id))}
     missing = [i for i in ids if i not in files]
     if missing:
-        raise InvalidInput(f"佐证材料 {', '.join(map(str, missing))} 不属于本案件", field="evidence_ids")
+        raise InvalidInput(f"佐证材料 {', '.join(map(str, missing))} 不属于本事项", field="evidence_ids")
     earlier = session.scalars(select(TargetOccurrence).where(TargetOccurrence.case_id == case.id)).all()
     cited = {i for occ in earlier for i in occ.evidence_ids}
     reused = [i for i in ids if i in cited]
