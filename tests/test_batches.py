@@ -239,3 +239,59 @@ def test_new_sources_have_their_codes(client, world, session):
     assert batch["source"] == "accident"
     case = world.case_at("assigned", source="people_supervisor")
     assert "-RM-" in case.number
+
+
+def test_figures_count_long_term_apart_and_backfill_overdue_honestly(client, world, session):
+    from workflow.assessment import figures, periods
+
+    batch = create(client, world).json
+    assert upload(client, world, batch["id"], state_list(world), register=True).status_code == 201
+    today = local_today()
+    window = periods.make_window(periods.parse_period(str(today.year)), today, today=today)
+    (row,) = figures.compute(session, "district", window)
+    # 7 items: 长期坚持 alone has no end date and is counted apart; 立行立改并长期坚持 counts in both
+    assert row["long_term"] == 2 and row["long_term_open_ended"] == 1
+    assert row["registered"] == 6
+    # every dated item of a 2020 list registered today is overdue (more than 30 days)
+    assert row["overdue_count"] == 6 and row["overdue_buckets"][">30"] == 6
+    assert row["rectification_rate"] == 0
+    session.rollback()
+
+
+def test_batch_pages_create_import_and_show_items(world, pages, session):
+    office = pages("office_staff")
+    page = office.get("/batches")
+    assert page.status_code == 200 and "登记交办批次" in page.text
+    resp = office.post("/batches", data={"title": "市安委会督导组交办问题", "issuer_level": "city",
+                                         "doc_number": "常安委办〔2020〕9号",
+                                         "assigned_on": "2020-04-01", "deadline": "2020年12月底前"})
+    assert resp.status_code == 422 or resp.status_code == 400
+    assert "补录" in resp.text  # a past overall deadline needs 补录
+    resp = office.post("/batches", data={"title": "市安委会督导组交办问题", "issuer_level": "city",
+                                         "doc_number": "常安委办〔2020〕9号",
+                                         "assigned_on": "2020-04-01", "deadline": "2020年12月底前",
+                                         "report_day": "25", "backfill": "on"})
+    assert resp.status_code == 302, resp.text
+    url = resp.headers["Location"]
+    view = office.get(url)
+    assert "常安委办〔2020〕9号" in view.text and "每月25日前报送" in view.text
+    data = state_list(world)
+    preview = office.post(f"{url}/import", data={"file": (io.BytesIO(data), "清单.xlsx"),
+                                                 "action": "preview"},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200 and "预览：7 行，0 处错误" in preview.text
+    done = office.post(f"{url}/import", data={"file": (io.BytesIO(data), "清单.xlsx"),
+                                              "action": "import", "register": "on"},
+                       content_type="multipart/form-data")
+    assert done.status_code == 302
+    view = office.get(url)
+    assert view.text.count("-SS-") == 7 and "立行立改并长期坚持" in view.text
+    assert "对账表（Excel）" in view.text and "案件" not in view.text
+    bad = workbook([("1", "问题", "区不存在局", "2020年底前", None)])
+    refused = office.post(f"{url}/import", data={"file": (io.BytesIO(bad), "清单.xlsx"),
+                                                 "action": "import"},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "第3行 C列（责任单位）" in refused.text
+    listing = office.get("/batches")
+    assert "常安委办〔2020〕9号" in listing.text
+    assert pages("dept_officer").get("/batches").status_code == 403

@@ -45,7 +45,19 @@ def closed_by(w: Window):
 
 
 def registered_in(w: Window):
-    return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc, NOT_CANCELLED)
+    return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc, NOT_CANCELLED,
+                NOT_OPEN_ENDED)
+
+
+# 长期坚持 without an end date: no deadline to be on time for, nothing to 销号 by a date;
+# counted apart (``long_term_in``) and left out of the figures built on registrations
+NOT_OPEN_ENDED = or_(Case.long_term.is_(False), Case.deadline.isnot(None))
+
+
+def long_term_in(w: Window):
+    """Cases registered in the window that carry 长期坚持 (alone or after 立行立改)."""
+    return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc,
+                NOT_CANCELLED, Case.long_term.is_(True))
 
 
 def due(w: Window, column):

@@ -38,6 +38,10 @@ Exact definitions (the same text is in the README, section 考核与台账):
 - 目标任务完成率 ``task_completion_rate``: task cases (kind ``task``) registered
   by wend with an original deadline on or after the period start (the year's live
   tasks), closed by the cut-off ÷ those task cases.
+- 长期坚持 ``long_term``: cases registered in the period marked 长期坚持 (alone, or after a
+  立行立改 deadline); ``long_term_open_ended`` those of them without an end date. Those are
+  counted here only: like 不属实 they are left out of every figure built on registrations
+  (no deadline to meet); a 立行立改并长期坚持 case counts in both, its 立行立改 deadline as any.
 
 Fractions are 0–1 and ``None`` when the denominator is 0. Figures read the cases'
 current columns: a case closed before the cut-off and reopened after it, or a
@@ -58,6 +62,7 @@ from workflow.assessment.conditions import (
     bucket_conditions,
     closed_by,
     dismissed_in,
+    long_term_in,
     due,
     on_time,
     overdue,
@@ -193,6 +198,10 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for k, n in session.execute(_grouped(stmt, scope, key)):
         row(k).update(dismissed=n)
 
+    stmt = select(key, func.count(), _n(Case.deadline.is_(None))).where(long_term_in(w), *extra)
+    for k, n, open_ended in session.execute(_grouped(stmt, scope, key)):
+        row(k).update(long_term=n, long_term_open_ended=open_ended)
+
     if scope == "department":
         # every working unit gets a row, even one without cases in the period
         depts = session.execute(select(Department.id, Department.name, Department.kind,
@@ -226,6 +235,7 @@ def _empty_row() -> dict:
             "on_time_current": 0, "major_registered": 0, "major_closed": 0, "extended": 0,
             "accept_due": 0, "accepted_on_time": 0, "reports": 0, "returns": 0, "tasks": 0,
             "tasks_closed": 0, "avg_days_to_close": None, "dismissed": 0,
+            "long_term": 0, "long_term_open_ended": 0,
             "overdue_buckets": {b: 0 for b in BUCKETS}}
 
 
