@@ -49,6 +49,9 @@ STATE_FIELDS = {
     ("GET", "/calendar/add-working-days"): {"days"},
     ("POST", "/cases/{case_id}/reply"): {"replied_on"},  # not after today, not before the case
     ("GET", "/kpis/cases"): {"from", "to", "period", "cutoff", "key"},  # key's form follows scope
+    # 交办日期 not after today; the overall deadline's text (“2020年底前”) read, and not past
+    # unless 补录
+    ("POST", "/batches"): {"assigned_on", "deadline"},
 }
 # Uploads whose content must be a real file of a kind (.xlsx, a task list, a PDF record, an
 # image): random bytes are malformed files, refused with 400 naming ``file`` (or 422 for the
@@ -58,6 +61,7 @@ FILE_FIELDS = {
     ("POST", "/plans/import"): {"file", "year"},
     ("POST", "/cases/{case_id}/evidence"): {"file"},
     ("POST", "/records/verify"): {"file"},
+    ("POST", "/batches/{batch_id}/import"): {"file"},
 }
 
 

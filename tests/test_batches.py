@@ -119,6 +119,7 @@ def test_state_list_imports_in_full_with_every_deadline_text(client, world, sess
     assert [r[1] for r in body] == ["1", "2", "3", "4", "5", "6", "6"]
     assert [r[2] for r in body] == [i["number"] for i in items]
     assert body[0][5] == "立行立改" and body[1][5] == "长期坚持" and body[2][5] == "年底前"
+    assert body[4][5] == "2020年6月30日"  # a plain date, written the official way
     assert body[3][4] == world.other_dept.name
     assert body[4][6] == "已交办（逾期）" and body[4][8].startswith("逾期")
     assert "安委督〔2020〕3号" in ws["A1"].value

@@ -319,6 +319,22 @@ def _one_line(text: str | None, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+_PHRASE = re.compile(r"底|末|半年|季度|立行|立即|长期|持续|常态")
+
+
+def _deadline_shown(item: BatchItem, case: Case) -> str:
+    """The list's own words where they say more than a date (“2020年底前”, “立行立改”),
+    else the current deadline written 2020年12月31日 (an extension shows its new date)."""
+    text = item.deadline_text or ""
+    if _PHRASE.search(text) and (case.deadline == case.original_deadline or not case.deadline
+                                 or case.original_deadline is None):
+        return text
+    if case.deadline is None:
+        return "长期坚持" if case.long_term else ""
+    d = case.deadline
+    return f"{d.year}年{d.month}月{d.day}日" + ("并长期坚持" if case.long_term else "")
+
+
 def reconciliation_rows(session: Session, batch: AssignmentBatch) -> list[ReconciliationRow]:
     """Every item of the batch in its original order: the table sent back up."""
     items = items_of(session, batch)
@@ -354,7 +370,7 @@ def reconciliation_rows(session: Session, batch: AssignmentBatch) -> list[Reconc
             progress = "长期坚持，" + progress
         if overdue:
             progress = f"逾期{(today - case.deadline).days}天，" + progress
-        deadline = item.deadline_text or (case.deadline.isoformat() if case.deadline else "")
+        deadline = _deadline_shown(item, case)
         rows.append(ReconciliationRow(
             position=item.position, original_number=item.original_number,
             number=case.display_number, title=case.title,

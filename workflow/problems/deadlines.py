@@ -78,7 +78,7 @@ def parse_deadline(value, *, reference: date, calendar=None,
                    immediate_days: int = DEFAULT_IMMEDIATE_DAYS) -> DeadlineText:
     """Read one 整改时限 cell (see the module docstring); ValueError when not understood."""
     if not isinstance(value, str):
-        return DeadlineText(parse_cell_date(value), text=str(value))
+        return DeadlineText(parse_cell_date(value))  # a date cell: no text of its own
     original = value.strip()
     text = re.sub(r"\s+", "", original).translate(str.maketrans("（）", "()"))
     immediate = any(word in text for word in IMMEDIATE)
