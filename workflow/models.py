@@ -18,6 +18,6 @@ from workflow.problems import (  # noqa: F401,E402
     lookback,
     supervision,
 )
+from workflow.problems.batches import AssignmentBatch, BatchItem  # noqa: F401,E402
 from workflow.records.exports import ExportJob  # noqa: F401
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
-from workflow.problems.batches import AssignmentBatch, BatchItem  # noqa: F401,E402

@@ -31,6 +31,7 @@ from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
 from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
+from workflow.problems.deadlines import DEFAULT_IMMEDIATE_DAYS, DeadlineText, parse_deadline
 from workflow.problems.excel_sheet import (
     SYNONYMS,
     cell_bool,
@@ -39,7 +40,6 @@ from workflow.problems.excel_sheet import (
     parse_cell_date,
     read_sheet,
 )
-from workflow.problems.deadlines import DEFAULT_IMMEDIATE_DAYS, DeadlineText, parse_deadline
 from workflow.problems.fields import FIELD_LABELS, clean_problem_fields
 from workflow.problems.registration import create_problem
 
