@@ -125,6 +125,8 @@ def test_extension_decision_api_for_a_real_request(client, world):
     for words in ("延期整改审批意见书", case.number, "设备到货延迟", "同意延期", "赵局长", "王经办",
                   format_cn_date(new_deadline)):
         assert squash(words) in text, words
+    for jargon in ("SafeLoop", "sha256", "SHA-256", "链头", "审计链", "flaskrecords", "UTC", "案件"):
+        assert jargon not in text, jargon
     again = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf", headers=world.headers("auditor"))
     assert again.data == resp.data
     other = client.get(f"/api/v1/extensions/{ext.id}/decision.pdf",

@@ -118,6 +118,16 @@ def _department_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Department.id, Department.name)).all())
 
 
+def _cn_day(value) -> str:
+    """An ISO date from an event payload written 2020年3月5日 (other text as it is)."""
+    if not value:
+        return ""
+    try:
+        return format_cn_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def event_detail(ev: AuditEvent, departments: dict[int, str]) -> str:
     """The comment of an event, with what its payload adds for a reader."""
     payload = ev.payload
@@ -127,14 +137,17 @@ def event_detail(ev: AuditEvent, departments: dict[int, str]) -> str:
     elif ev.action == "transfer":
         parts.append(f"转至：{departments.get(payload.get('to_department_id'), '')}")
     elif ev.action == "register" and payload.get("number"):
-        parts.append(f"编号 {payload['number']}，期限 {payload.get('deadline', '')}")
+        deadline = _cn_day(payload.get("deadline")) or ("长期坚持" if payload.get("long_term") else "")
+        if deadline and payload.get("long_term") and payload.get("deadline"):
+            deadline += "并长期坚持"
+        parts.append(f"编号 {payload['number']}，期限 {deadline}")
     elif ev.action == "cancel":
         parts.append(f"原因：{CANCEL_LABELS.get(payload.get('cancel_reason'), '')}")
     elif ev.action == "dismiss" and payload.get("verification_record"):
         parts.append(f"核实情况：{payload['verification_record']}")
     elif ev.action == "complaint_reply":
         parts.append(f"{REPLY_CHANNELS.get(payload.get('channel'), '')}答复"
-                     f"（{payload.get('replied_on', '')}）：{payload.get('content', '')}")
+                     f"（{_cn_day(payload.get('replied_on'))}）：{payload.get('content', '')}")
     elif ev.action in ("reward_proposed", "reward_decision"):
         parts.append(f"奖励金额 {payload.get('amount', '')} 元")
     elif ev.action in ("onsite_verification", "resumption_review"):
