@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
@@ -174,6 +174,7 @@ def list_batches(session: Session, user: User) -> list[AssignmentBatch]:
 
 def items_of(session: Session, batch: AssignmentBatch) -> list[BatchItem]:
     return list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch.id)
+                                .options(selectinload(BatchItem.case).selectinload(Case.department))
                                 .order_by(BatchItem.position)))
 
 

@@ -79,7 +79,8 @@ def write_reconciliation(session: Session, batch: AssignmentBatch) -> bytes:
 def render_reconciliation(session: Session, batch: AssignmentBatch, *,
                           issuer: str = DEFAULT_ISSUER, warnings: list | None = None) -> bytes:
     rows = reconciliation_rows(session, batch)
-    cases = [item.case for item in items_of(session, batch)]
+    items = items_of(session, batch)
+    cases = [item.case for item in items]
     stamps = [ChainStamp.of(c) for c in cases]
     digest = hashlib.sha256("\n".join(s.text for s in stamps).encode("utf-8")).hexdigest()
     as_of = None
@@ -92,7 +93,7 @@ def render_reconciliation(session: Session, batch: AssignmentBatch, *,
         number=f"DZ-{batch.id}-{short_code(digest)}", batch=batch, rows=rows, as_of=as_of,
         heading=batch_heading(batch), code=short_code(digest), digest=digest,
         closed=sum(1 for r in rows if r.closed_on), overdue=sum(1 for r in rows if r.overdue),
-        long_term=sum(1 for i in items_of(session, batch) if i.long_term))
+        long_term=sum(1 for i in items if i.long_term))
     return render_pdf(html, identifier=f"reconciliation:{batch.id}:{digest}", created=as_of,
                       title=f"{TITLE} {batch_heading(batch)}", warnings=warnings,
                       **metadata_for(stamps))
