@@ -77,3 +77,15 @@ def test_immediate_and_long_term(text):
 def test_unknown_texts_are_refused(text):
     with pytest.raises(ValueError):
         parse_deadline(text, reference=REF)
+
+
+def test_next_monthly_report_day():
+    from workflow.problems.batches import AssignmentBatch
+
+    batch = AssignmentBatch(report_day=25)
+    assert batch.next_report_on(date(2020, 3, 16)) == date(2020, 3, 25)
+    assert batch.next_report_on(date(2020, 3, 25)) == date(2020, 3, 25)
+    assert batch.next_report_on(date(2020, 3, 26)) == date(2020, 4, 25)
+    assert batch.next_report_on(date(2020, 12, 26)) == date(2021, 1, 25)
+    assert AssignmentBatch(report_day=31).next_report_on(date(2021, 2, 1)) == date(2021, 2, 28)
+    assert AssignmentBatch(report_day=None).next_report_on(date(2021, 2, 1)) is None

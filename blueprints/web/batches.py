@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.extensions import db, settings
-from blueprints.web import ID, FormErrors, actor, bp, errors_from
+from blueprints.web import ID, FormErrors, actor, bp, errors_from, today
 from workflow.platform.errors import DomainError
 from workflow.platform.vocab import GRADES, ISSUER_LEVELS, SOURCES
 from workflow.problems import batches
@@ -24,6 +24,7 @@ def _list_page(errors: FormErrors | None = None, form=None, status: int = 200):
     can_create = batches.importer_refusal(actor(), "登记交办批次") is None
     return render_template("pages/batches.html", batches=rows, counts=counts,
                            can_create=can_create, levels=ISSUER_LEVELS, sources=_sources(),
+                           today=today(),
                            errors=errors or FormErrors(), form=form or {}), status
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
@@ -87,6 +87,20 @@ class AssignmentBatch(Base):
             parts.append(self.reporting_rule)
         return "；".join(parts)
 
+    def next_report_on(self, today: date) -> date | None:
+        """The next 每月N日前 reporting day on or after ``today`` (the month's last day when
+        N is beyond it)."""
+        if not self.report_day:
+            return None
+        year, month = today.year, today.month
+        for _ in range(2):
+            last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+            day = date(year, month, min(self.report_day, last))
+            if day >= today:
+                return day
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None
+
     def to_dict(self, counts: dict | None = None) -> dict:
         out = {"id": self.id, "title": self.title, "issuer_level": self.issuer_level,
                "issuer_level_label": self.issuer_level_label, "issuer": self.issuer,
@@ -94,7 +108,10 @@ class AssignmentBatch(Base):
                "deadline": self.deadline_text,
                "deadline_date": self.deadline.isoformat() if self.deadline else None,
                "long_term": self.long_term, "reporting_rule": self.reporting_rule,
-               "report_day": self.report_day, "source": self.source,
+               "report_day": self.report_day,
+               "next_report_on": (d.isoformat() if (d := self.next_report_on(local_today()))
+                                  else None),
+               "source": self.source,
                "source_label": self.source_label, "backfill": self.backfill,
                "created_at": iso_utc(self.created_at)}
         if counts is not None:
