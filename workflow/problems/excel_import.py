@@ -11,6 +11,9 @@ Decisions: a formula cell is refused (the cached value may be stale or missing
 in files saved by other tools); merged cells carry their top-left value into
 every cell they cover; fully empty rows are skipped; a 责任单位 cell naming
 several units (、，, / or new lines) makes the first the lead and the others 配合.
+整改时限 cells are read by ``deadlines.parse_deadline`` (dates, “12月底前”, “2020年底前”,
+“立行立改”, “长期坚持” …); a deadline already past is refused unless the import, the batch
+or the row's 补录 column marks the row as 补录, and then kept as it was.
 """
 from __future__ import annotations
 
