@@ -107,6 +107,7 @@ def query_args(allowed: set[str]) -> dict:
 from blueprints.api import (  # noqa: E402,F401  (routes register on import)
     admin_events,
     batches,
+    bulk,
     calendar_days,
     cases,
     complaints,

@@ -44,6 +44,8 @@ RULE_MESSAGES = {
     "leader_approval_required": "区级挂牌督办须由主任提请、区领导审批（不能直接登记）",
     # task list
     "target_required": "该事项不是带量化目标的目标任务，无需登记完成次数",
+    # bulk actions
+    "extension_pending_required": "该事项没有待审批的延期申请",
 }
 
 
