@@ -40,7 +40,9 @@ def parse_items(items) -> list[tuple[int, int]]:
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or set(item) != {"id", "version"}:
             raise InvalidInput(f"items 第 {n} 项须为 {{\"id\", \"version\"}}", field="items")
-        ids = item["id"], item["version"]
+        # JSON Schema counts 31.0 as an integer: take integers written that way
+        ids = tuple(int(v) if isinstance(v, float) and v.is_integer() else v
+                    for v in (item["id"], item["version"]))
         if any(isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**31 for v in ids):
             raise InvalidInput(f"items 第 {n} 项的 id 和 version 须为正整数", field="items")
         out.append(ids)
