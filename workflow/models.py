@@ -17,6 +17,7 @@ from workflow.problems import (  # noqa: F401,E402
     listings,
     lookback,
     supervision,
+    sweep_runs,  # when the daily sweep last ran (health check)
 )
 from workflow.problems.batches import AssignmentBatch, BatchItem  # noqa: F401,E402
 from workflow.records.exports import ExportJob  # noqa: F401

@@ -23,7 +23,7 @@ from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES
-from workflow.problems import listings
+from workflow.problems import listings, sweep_runs
 from workflow.problems.supervision import ALERT_KINDS, CaseAlert
 
 # The department still holds the case: reminders and escalations are aimed at it.
@@ -145,6 +145,7 @@ def run_sweep(session: Session, *, today: date | None = None,
         session.execute(Notification.__table__.insert(), notes[i:i + CHUNK])
     result.notifications = len(notes)
     result.reminders.update(listings.sweep_progress(session, today, now))
+    sweep_runs.note_run(session, started_at=now, today=today, result=result.to_dict())
     session.flush()
     session.expire_all()  # bulk statements bypassed the identity map
     return result
