@@ -62,4 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(kpis.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
+    from blueprints import health  # /healthz, /readyz, 503 while PostgreSQL or Redis is down
+
+    health.register(app)
     return app
