@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup test-setup system-deps db demo bench clean
+.PHONY: run test setup test-setup system-deps db demo bench clean prod prod-stop loadtest
 
 # plain http on $(HOST): INSECURE_COOKIES=1 drops the Secure cookie flag (README, Configuration)
 run: setup db demo
@@ -45,3 +45,18 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) instance
+
+# Production stack on this machine (README, "Production on one machine"): PostgreSQL, gunicorn,
+# an RQ worker, RQ's cron for the daily sweep, nginx in front when installed; honcho runs them.
+# Serves on 8000 unless PORT is given (`make prod PORT=9000`); `make run` keeps 5000.
+PROD_PORT := $(if $(filter command line environment,$(origin PORT)),$(PORT),8000)
+prod: setup
+	SAFELOOP_PORT=$(PROD_PORT) VENV=$(VENV) bash scripts/prod.sh
+
+prod-stop:
+	@test -f instance/prod/honcho.pid && kill -TERM $$(cat instance/prod/honcho.pid) && echo "已停止" || echo "未在运行"
+
+# 100,000 cases and a year of events on PostgreSQL, then 50 users for 2 minutes (bench/load.py)
+loadtest: test-setup
+	$(BIN)/python -m bench.load
+
