@@ -6,6 +6,8 @@ that queued it has committed the job row before it is enqueued. RQ entry points
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
 from datetime import date
 from pathlib import Path
@@ -65,9 +67,72 @@ def start_export(job) -> None:
 
 def run_in_app(app: Flask, job_id: int) -> None:
     """Run one export in a fresh app context with its own session."""
-    with app.app_context():
+    with app.app_context(), runner_lock(export_dir(app), job_id):
         run_export(db.session, job_id, storage=storage(), export_dir=export_dir(app),
                    issuer=app.config["RECORDS_ISSUER"])
+
+
+# --- an export whose process died ----------------------------------------------------------
+# The process running an export holds an flock on ``.export-<id>.lock`` from before it takes
+# the job until it ends. The kernel drops the lock when that process dies (SIGKILL, OOM, a
+# killed gunicorn worker or RQ work-horse), so a "running" job whose lock is free has no
+# runner left: it is marked failed, with a message saying it can simply be exported again.
+ABANDONED = "导出中断：处理该任务的进程意外终止（已记录）。请重新提交同样的导出，已生成的部分不会保留。"
+
+
+def _lock_path(directory: Path, job_id: int) -> Path:
+    return Path(directory) / f".export-{int(job_id)}.lock"
+
+
+@contextlib.contextmanager
+def runner_lock(directory: Path, job_id: int):
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    with open(_lock_path(directory, job_id), "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _runner_alive(directory: Path, job_id: int) -> bool:
+    path = _lock_path(directory, job_id)
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
+
+
+def reap_abandoned(app: Flask, jobs) -> None:
+    """Mark "running" jobs whose runner is gone as failed (in a short write of its own)."""
+    from sqlalchemy import update
+
+    from workflow.platform.base import utcnow
+    from workflow.platform.db import reset_read_only, set_read_only
+    from workflow.records.exports import ExportJob
+
+    dead = [j for j in jobs if j.status == "running" and not _runner_alive(export_dir(app), j.id)]
+    if not dead:
+        return
+    token = set_read_only(False)
+    try:
+        with db.engine.begin() as conn:
+            for job in dead:
+                conn.execute(update(ExportJob).where(ExportJob.id == job.id,
+                                                     ExportJob.status == "running")
+                             .values(status="failed", error=ABANDONED, finished_at=utcnow()))
+    finally:
+        reset_read_only(token)
+    for job in dead:
+        app.logger.warning("export job %s abandoned by its runner: marked failed", job.id)
+        db.session.refresh(job)
 
 
 def run_export_job(job_id: int) -> None:

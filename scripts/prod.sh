@@ -21,14 +21,15 @@ export STORAGE_DIR=${STORAGE_DIR:-$PROD_RUN_DIR/storage}
 export SECURITY_LOG=${SECURITY_LOG:-$PROD_RUN_DIR/security.log}
 # served over plain http on 127.0.0.1: cookies without Secure (put TLS in front and set 0)
 export INSECURE_COOKIES=${INSECURE_COOKIES:-1}
+export WEB_CONTROL_SOCKET=${WEB_CONTROL_SOCKET:-$PROD_RUN_DIR/gunicorn.ctl}
 
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "PostgreSQL 未运行，正在启动本机集群…"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 if ! "$SAFELOOP_BIN/python" -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=2).ping()" "$REDIS_URL" 2>/dev/null; then
-  echo "Redis 未运行，正在启动（127.0.0.1:6379，不落盘）…"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  echo "Redis 未运行，正在启动（127.0.0.1:6379，数据保存在 instance/prod）…"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir "$PROD_RUN_DIR" --save "3600 1"
 fi
 
 "$SAFELOOP_BIN/python" scripts/prod_db.py

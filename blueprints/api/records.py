@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request, send_file
 from blueprints.api import ID, api_user, authed, bp, json_body, openapi, query_args
 from blueprints.api.cases import LIST_FILTERS
 from blueprints.extensions import db, storage
-from blueprints.jobs import start_export
+from blueprints.jobs import reap_abandoned, start_export
 from workflow.core import service
 from workflow.core.cases import Case
 from workflow.core.policy import verify_refusal
@@ -132,7 +132,9 @@ def post_export():
 @bp.get(f"/exports/<{ID}:job_id>")
 @authed
 def get_export(job_id: int):
-    return jsonify(get_job(db.session, job_id, api_user()).to_dict())
+    job = get_job(db.session, job_id, api_user())
+    reap_abandoned(current_app._get_current_object(), [job])  # its process died: say failed
+    return jsonify(job.to_dict())
 
 
 @bp.get(f"/exports/<{ID}:job_id>/file")

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.extensions import db
-from blueprints.jobs import start_export
+from blueprints.jobs import reap_abandoned, start_export
 from blueprints.web import require_login
 from workflow.core.policy import EXPORTERS
 from workflow.org.models import Department
@@ -24,6 +24,7 @@ def _page(result=None, status=200):
     jobs = db.session.scalars(select(ExportJob).where(ExportJob.requested_by_id == current_user.id)
                               .order_by(ExportJob.id.desc()).limit(20)).all()
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    reap_abandoned(current_app._get_current_object(), jobs)  # a runner that died: failed
     busy = any(j.status in ("queued", "running") for j in jobs)
     return render_template("auditor/records.html", jobs=jobs, departments=departments,
                            scopes=SCOPES, result=result, refresh=busy), status
