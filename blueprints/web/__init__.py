@@ -114,6 +114,7 @@ def _vocab():
 from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     admin,
     batches,
+    bulk,
     calendar_page,
     case_complaint,
     case_extras,
