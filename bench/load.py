@@ -10,7 +10,7 @@ Run from the repository root (``make loadtest``):
    cases registered over the last year in every status, and their audit chains — real,
    keyed chains, so ``audit verify`` must hold afterwards.
 2. Starts the production web tier (gunicorn with deploy/gunicorn.conf.py, an RQ worker)
-   on that database and runs locust headless (bench/load_users.py), bounded in users and
+   on that database and runs locust headless (bench/_load_users.py), bounded in users and
    time: department users open their home page, queues and cases, upload evidence, 签收 and
    上报; the office 核查 and 销号; leaders open the dashboard; auditors download closure
    reports. Two officials of one unit may press 签收 on the same case: that 409 is intended.
@@ -253,7 +253,7 @@ def serve(url, tmp: Path) -> tuple[list[subprocess.Popen], str]:
 
 def run_locust(base: str, users: int, seconds: int, tmp: Path) -> Path:
     prefix = tmp / "locust"
-    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless",
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "_load_users.py"), "--headless",
            "-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--host", base,
            "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0",
            "--loglevel", "WARNING"]

@@ -1,4 +1,4 @@
-"""The users of the load test (locust), as they really work; run by bench/load.py.
+"""The users of the load test (locust), as they really work; run by bench/load.py (the leading underscore keeps it out of `make bench`).
 
 Request names start with their kind, which bench/load.py holds to its goal:
 ``page:`` (HTML) and ``read:`` (JSON) p95 < 300 ms, ``transition:`` p95 < 500 ms;
