@@ -12,7 +12,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "120"))  # a 200-event closure report, an xlsx
 graceful_timeout = 30
-keepalive = 5
+# idle keep-alive connections wait this long: past a client's pause between clicks, so a
+# reused connection is not closed under it ("connection reset"); nginx in front keeps its own
+keepalive = 30
 max_requests = 5000
 max_requests_jitter = 500
 # the proxy in front (deploy/nginx.conf) is on this machine: believe its forwarded headers

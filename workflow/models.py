@@ -16,6 +16,7 @@ from workflow.problems import (  # noqa: F401,E402
     extensions,
     listings,
     lookback,
+    queues,  # partial indexes of the queue counts
     supervision,
     sweep_runs,  # when the daily sweep last ran (health check)
 )

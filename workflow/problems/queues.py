@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Index, and_, exists, false, func, not_, or_, select, text
+from sqlalchemy.orm import Session, selectinload
 
 from workflow.core.cases import Case, visible_cases_filter
 from workflow.org.models import User
@@ -206,7 +206,9 @@ def queue_summaries(session: Session, ctx: QueueContext, *, preview: int = 5) ->
         count = session.scalar(select(func.count()).select_from(Case).where(clause))
         cases = []
         if count and preview:
-            cases = session.scalars(select(Case).where(clause).order_by(
+            # the preview rows show their unit: load those in one query, not one per row
+            cases = session.scalars(select(Case).where(clause).options(
+                selectinload(Case.department)).order_by(
                 Case.deadline.asc().nulls_last(), Case.id.desc()).limit(preview)).all()
         out.append({"key": key, "label": QUEUES[key].label, "hint": QUEUES[key].hint,
                     "count": count, "cases": cases})
@@ -221,3 +223,16 @@ def status_counts(session: Session, user: User) -> list[tuple[str, str, int]]:
         stmt = stmt.where(scope)
     counts = dict(session.execute(stmt).all())
     return [(s, label, counts.get(s, 0)) for s, label in STATUS_LABELS.items()]
+
+
+# --- indexes the office's queue counts need at 100,000 cases (migration 0017) -----------------
+# Partial: each holds only the rows its count reads, so the count is an index-only scan.
+_OPEN = text("status IN ('assigned', 'in_progress', 'reported', 'verified')")
+Index("ix_cases_open_status_deadline", Case.status, Case.deadline, Case.overdue,
+      postgresql_where=_OPEN, sqlite_where=_OPEN)
+Index("ix_cases_extension_pending_true", Case.id,
+      postgresql_where=text("extension_pending IS true"),
+      sqlite_where=text("extension_pending IS true"))
+Index("ix_cases_supervised_open", Case.status, postgresql_where=text("supervision_level > 0"),
+      sqlite_where=text("supervision_level > 0"))
+
