@@ -255,12 +255,12 @@ def run_locust(base: str, users: int, seconds: int, tmp: Path) -> Path:
     prefix = tmp / "locust"
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "_load_users.py"), "--headless",
            "-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--host", base,
-           "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--exit-code-on-error", "0",
+           "--csv", str(prefix), "--only-summary", "--stop-timeout", "60", "--exit-code-on-error", "0",
            "--loglevel", "WARNING"]
     env = {**os.environ, "LOAD_ACCOUNTS": str(OUT / "load_accounts.json"),
            "LOAD_LOG": str(tmp / "transitions.jsonl")}
     with open(tmp / "locust.log", "wb") as log:
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, timeout=seconds + 120, stdout=log,
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, timeout=seconds + 180, stdout=log,
                        stderr=subprocess.STDOUT)
     return Path(f"{prefix}_stats.csv")
 
