@@ -163,3 +163,17 @@ def scheduled_sweep(database_url: str | None = None, today: str | None = None) -
         return result.to_dict()
     finally:
         engine.dispose()
+
+
+def evidence_orphans() -> dict:
+    """RQ cron entry point (deploy/rq_cron.py): delete evidence files no row names, older than
+    an hour — what an upload killed between its file and its commit leaves behind."""
+    from blueprints import create_app  # cycle: create_app registers pages that import jobs
+    from workflow.core.storage_check import check_storage
+
+    app = create_app()
+    with app.app_context():
+        report = check_storage(db.session, storage(), delete_orphans=True)
+        db.session.rollback()
+    return {"files": report.files, "deleted": report.deleted, "missing": report.missing}
+
