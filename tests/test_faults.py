@@ -365,6 +365,52 @@ def test_sigkill_in_the_middle_of_a_batch_export(stack, district):
     assert len([n for n in names if n.endswith(".pdf")]) == 6 and "清单.csv" in names
 
 
+def test_sigkill_of_the_gunicorn_worker_running_an_export_without_redis(stack, district):
+    """Without Redis an export runs in a thread of the gunicorn worker that took the request:
+    killing that worker kills the export, which then says so and runs again."""
+    port = _free_port()
+    env = {**stack.env, "REDIS_URL": "", "WEB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
+    log = open(stack.tmp / "web-threads.log", "ab")
+    stack.logs.append(log)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+                            "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    stack.procs["web-threads"] = web
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _connects(port), "the second gunicorn")
+        for _ in range(6):
+            district.case_at("closed")
+        headers = district.headers("office_director")
+        district.session.rollback()
+        today = local_today().isoformat()
+        body = {"from": today, "to": today, "scope": "closed"}
+        job = requests.post(base + "/api/v1/exports", headers=headers, json=body,
+                            timeout=DEADLINE).json()["id"]
+        def status():
+            try:
+                return requests.get(f"{base}/api/v1/exports/{job}", headers=headers,
+                                    timeout=DEADLINE).json()
+            except requests.ConnectionError:  # the master is starting the new worker
+                return {"status": None, "done": 0}
+
+        _wait(lambda: status()["done"] >= 1, "the export half done", timeout=60)
+        worker = psutil.Process(web.pid).children()[0]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(DEADLINE)
+        failed = _wait(lambda: (b := status())["status"] == "failed" and b,
+                       "the job reported failed")
+        assert "重新提交" in failed["error"]
+        again = requests.post(base + "/api/v1/exports", headers=headers, json=body,
+                              timeout=DEADLINE).json()["id"]
+        done = _wait(lambda: (b := requests.get(f"{base}/api/v1/exports/{again}", headers=headers,
+                                                timeout=DEADLINE).json())["status"] == "done" and b,
+                     "the re-run export", timeout=120)
+        assert done["done"] == done["total"] >= 6
+    finally:
+        stack.stop("web-threads")
+
+
 def _outage(stack: Stack, seconds: float) -> str:
     if os.environ.get("FAULTS_RESTART_POSTGRES") == "1":
         version = sorted(os.listdir("/etc/postgresql"))[-1]
