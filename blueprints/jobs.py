@@ -86,8 +86,13 @@ def _lock_path(directory: Path, job_id: int) -> Path:
 
 @contextlib.contextmanager
 def runner_lock(directory: Path, job_id: int):
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    with open(_lock_path(directory, job_id), "a+b") as fh:
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        fh = open(_lock_path(directory, job_id), "a+b")
+    except OSError:  # an unusable export directory: the export itself fails and says why
+        yield
+        return
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
