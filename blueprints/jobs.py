@@ -97,6 +97,9 @@ def runner_lock(directory: Path, job_id: int):
         try:
             yield
         finally:
+            # the job is done or failed by now: the file goes (a reader finding none reaps
+            # nothing), then the lock
+            _lock_path(directory, job_id).unlink(missing_ok=True)
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
@@ -104,8 +107,8 @@ def _runner_alive(directory: Path, job_id: int) -> bool:
     path = _lock_path(directory, job_id)
     try:
         fh = open(path, "rb")
-    except FileNotFoundError:
-        return False
+    except OSError:
+        return True  # no lock file: not started under a lock, or already finished; never reaped
     with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
