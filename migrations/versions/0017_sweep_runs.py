@@ -1,7 +1,7 @@
 """sweep runs (read by GET /healthz); partial indexes for the office's queue counts
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0015
 One row per committed sweep run. Older databases start with no rows: the health check
 reports the sweep as never run until the next one. Three partial indexes make the home page's
 queue counts (overdue, extension requests, escalated) index-only scans at 100,000 cases.
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
