@@ -50,6 +50,7 @@ def _enqueue(today: str | None) -> None:
     from redis import Redis  # deferred: Redis and RQ load only when a job is queued
     from rq import Queue
 
-    job = Queue(connection=Redis.from_url(url)).enqueue(
+    # the queue the worker (`flask worker`) and RQ's cron listen on, not RQ's "default"
+    job = Queue(current_app.config["RQ_QUEUE"], connection=Redis.from_url(url)).enqueue(
         "blueprints.jobs.scheduled_sweep", current_app.config["DATABASE_URL"], today)
     click.echo(f"已放入队列：{job.id}")
