@@ -33,7 +33,7 @@ def parse_items(items) -> list[tuple[int, int]]:
     """``[{"id", "version"}]`` → [(id, version)]; a case named twice is tried twice (the
     second finds the version the first left: 409)."""
     if not isinstance(items, list) or not items:
-        raise InvalidInput("items 须为非空数组：[{\"id\": 案件编号, \"version\": 版本号}]", field="items")
+        raise InvalidInput("items 须为非空数组：[{\"id\": 事项编号, \"version\": 版本号}]", field="items")
     if len(items) > MAX_ITEMS:
         raise InvalidInput(f"一次最多处理 {MAX_ITEMS} 件", field="items")
     out = []
@@ -67,7 +67,7 @@ def _apply_one(session: Session, actor: User, trigger: str, case_id: int, versio
         raise policy.refuse_role(policy.OFFICE_ROLES, "审批延期", actor)
     case = service.get_case(session, case_id, actor, for_update=True)
     if case.version != version:
-        raise Conflict(f"案件已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
+        raise Conflict(f"事项已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
                        current_version=case.version, status=case.status)
     if trigger == "urge":
         supervision.manual_alert(session, case_id, actor, "urge", comment)
