@@ -383,10 +383,10 @@ def test_case_page_and_list_link_the_records(client, world):
         resp = client.get(url)
         assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     listing = client.get(f"/cases?department_id={world.dept.id}&status=assigned").get_data(as_text=True)
-    assert "/api/v1/ledger.xlsx?" in listing and f"department_id={world.dept.id}" in listing
+    assert "/cases/ledger.xlsx?" in listing and f"department_id={world.dept.id}" in listing
     import re
 
-    xlsx = re.search(r'href="(/api/v1/ledger\.xlsx\?[^"]+)"', listing).group(1).replace("&amp;", "&")
+    xlsx = re.search(r'href="(/cases/ledger\.xlsx\?[^"]+)"', listing).group(1).replace("&amp;", "&")
     resp = client.get(xlsx)
     assert resp.status_code == 200 and resp.data[:2] == b"PK"
     pdf = re.search(r'href="(/api/v1/ledger\.pdf\?[^"]+)"', listing).group(1).replace("&amp;", "&")

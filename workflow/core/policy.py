@@ -66,7 +66,7 @@ def refuse_role(roles, what: str, actor: User, rules=("role_required",)) -> Forb
 
 
 def _status_conflict(case: Case, what: str) -> Conflict:
-    return Conflict(f"该事项当前状态“{case.status_label}”{what}",
+    return Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”{what}",
                     current_version=case.version, status=case.status)
 
 

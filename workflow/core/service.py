@@ -79,7 +79,7 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = session.scalar(stmt)
     if case is None or (user is not None and not case.can_view(user)):
-        raise NotFound(f"事项 {case_id} 不存在或无权查看")
+        raise NotFound("该事项不存在或您无权查看")
     return case
 
 
@@ -115,14 +115,14 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if refusal and "department_scope" not in refusal.rules:
         raise refusal
     if not case.can_view(actor):
-        raise NotFound(f"事项 {case_id} 不存在或无权查看")
+        raise NotFound("该事项不存在或您无权查看")
     if refusal:
         raise refusal
     if version != case.version:
-        raise Conflict(f"事项已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
+        raise Conflict(f"事项 {case.display_number} 已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
                        current_version=case.version, status=case.status)
     if not machine.can_fire(case.status, trigger):
-        raise Conflict(f"该事项当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
                        current_version=case.version, status=case.status)
     failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
                                                                      comment, data)
