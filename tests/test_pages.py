@@ -55,7 +55,7 @@ def test_register_form_keeps_input_and_names_the_field(pages, world, session):
     resp = office.post("/cases/new", _form(world, title="", responsible_unit="某商场",
                                            then="save"))
     assert resp.status_code == 400
-    assert re.search(r'id="err-case-title">标题（title）为必填项<', resp.text)
+    assert re.search(r'id="err-case-title">标题为必填项<', resp.text)
     assert 'value="某商场"' in resp.text and "配电室内堆放纸箱等可燃物" in resp.text
     resp = office.post("/cases/new", _form(world, deadline="2024-13-40", then="save"))
     assert resp.status_code == 400 and 'id="err-case-deadline"' in resp.text

@@ -278,7 +278,7 @@ def test_bad_input_comes_back_beside_the_field(open_as, world, app):
     page.select_option("#f-source", "routine")
     with page.expect_navigation():
         page.click("button[name=then][value=save]")
-    assert page.locator("#err-case-title").inner_text() == "标题（title）为必填项"
+    assert page.locator("#err-case-title").inner_text() == "标题为必填项"
     assert page.locator("#f-description").input_value() == "消防通道被堵塞"
     assert page.locator("#f-responsible_unit").input_value() == "某商场"
     assert page.locator("#f-source").input_value() == "routine"

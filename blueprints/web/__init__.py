@@ -10,6 +10,7 @@ visitor goes to the login page with ``next=`` pointing back.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from flask import Blueprint, request
@@ -74,13 +75,29 @@ class FormErrors:
         return self.fields.get(name)
 
 
+RULE_FIELDS = {"opinion_required": "comment"}
+# "标题（title）", "(deadline_working_days)": a field's code after its Chinese label
+_FIELD_CODE = re.compile(r"\s*[（(][A-Za-z_][A-Za-z0-9_]*[）)]")
+
+
+def plain(message: str) -> str:
+    """A message as users read it: Chinese labels only, no field codes."""
+    return _FIELD_CODE.sub("", message or "")
+
+
 def errors_from(exc: DomainError, form: str, field_names=()) -> FormErrors:
-    """Place a domain error: beside its field when the form has it, else at the top."""
+    """Place a domain error: beside its field when the form has it, else at the top.
+
+    Messages name fields by their Chinese labels only (the API keeps ``field`` apart)."""
     if isinstance(exc, InvalidInput) and exc.field in field_names:
-        return FormErrors(form, {exc.field: exc.message})
+        return FormErrors(form, {exc.field: plain(exc.message)})
     if isinstance(exc, RuleFailed) and all(c in RULE_MESSAGES for c in exc.rules):
-        return FormErrors(form, top=[RULE_MESSAGES[c] for c in exc.rules])
-    return FormErrors(form, top=[exc.message])
+        # a rule about one box of the form (意见, 理由, 说明) is shown beside that box
+        fields = {RULE_FIELDS[c]: plain(RULE_MESSAGES[c]) for c in exc.rules
+                  if RULE_FIELDS.get(c) in field_names}
+        top = [plain(RULE_MESSAGES[c]) for c in exc.rules if RULE_FIELDS.get(c) not in field_names]
+        return FormErrors(form, fields, top)
+    return FormErrors(form, top=[plain(exc.message)])
 
 
 @bp.app_template_filter("local_dt")
@@ -113,6 +130,7 @@ def _vocab():
 
 from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     admin,
+    approval,
     batches,
     calendar_page,
     case_complaint,

@@ -37,6 +37,7 @@ from workflow.platform.vocab import (
     OFFICE_EVIDENCE_CATEGORIES,
     PLAN_ALIASES,
     PLAN_ELEMENTS,
+    REGISTRATION_PHOTO_CATEGORIES,
     TRIGGER_LABELS,
     is_choice,
 )
@@ -100,8 +101,12 @@ def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
 
 def transition(session: Session, case_id: int, trigger: str, actor: User, *, version: int,
                comment: str | None = None, data: dict | None = None,
-               settings: Settings | None = None, now: datetime | None = None) -> Case:
-    """Fire ``trigger`` on a case and append its audit event (flushes, no commit)."""
+               settings: Settings | None = None, now: datetime | None = None,
+               require_opinion: bool = False) -> Case:
+    """Fire ``trigger`` on a case and append its audit event (flushes, no commit).
+
+    ``require_opinion``: the step comes from a page, where 上报/核查/销号 need the 意见
+    (``opinion_required``) the 审批表 prints."""
     data = dict(data or {})
     settings = settings or Settings()
     if trigger not in machine.TRIGGERS:
@@ -126,6 +131,8 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
                        current_version=case.version, status=case.status)
     failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
                                                                      comment, data)
+    if require_opinion and (refusal := policy.opinion_refusal(trigger, comment)):
+        failed += refusal.rules
     if failed:
         raise RuleFailed(failed)
 
@@ -250,12 +257,19 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                     settings: Settings, storage: Storage | None = None) -> Evidence:
     """Store a file for the case's current round and record it in the chain."""
     case = lock_for_record(session, case_id, actor)
-    if refusal := policy.evidence_refusal(case, actor):
-        raise refusal
     category = category or "other"
+    # 整改前/现场照片 of the registrar (draft and 挂号), else the department's own material
+    registering = (category in REGISTRATION_PHOTO_CATEGORIES
+                   and policy.registration_photo_refusal(case, actor) is None)
+    if not registering and (refusal := policy.evidence_refusal(case, actor)):
+        if policy.registration_photo_refusal(case, actor) is None:
+            labels = "、".join(EVIDENCE_CATEGORIES[k] for k in REGISTRATION_PHOTO_CATEGORIES)
+            raise InvalidInput(f"登记时只能上传{labels}", field="category")
+        raise refusal
     if not is_choice(category, EVIDENCE_CATEGORIES) or category in OFFICE_EVIDENCE_CATEGORIES:
-        allowed = [k for k in EVIDENCE_CATEGORIES if k not in OFFICE_EVIDENCE_CATEGORIES]
-        raise InvalidInput(f"材料类别须为：{', '.join(allowed)}", field="category")
+        allowed = [EVIDENCE_CATEGORIES[k] for k in EVIDENCE_CATEGORIES
+                   if k not in OFFICE_EVIDENCE_CATEGORIES]
+        raise InvalidInput(f"材料类别须为：{'、'.join(allowed)}", field="category")
     name, mime, digest = store_upload(data, filename, settings, storage)
     ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,
                   content_type=mime, size=len(data), sha256=digest, note=note,

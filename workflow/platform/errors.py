@@ -45,6 +45,8 @@ RULE_MESSAGES = {
     # task list
     "target_required": "该事项不是带量化目标的目标任务，无需登记完成次数",
 }
+# an office's working day: approvals from the pages carry the approver's 意见
+RULE_MESSAGES["opinion_required"] = "上报、核查和销号（办结）须填写审批意见（可选用常用语）"
 
 
 def rule_messages(codes) -> list[str]:
