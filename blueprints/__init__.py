@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     # Blueprint modules import blueprints.extensions: load them once this package is initialised
-    from blueprints import api, errors, inputs, seclog, security, web
+    from blueprints import api, errors, inputs, jobs, seclog, security, web
     from blueprints.cli.admin import register_cli
     from blueprints.web import (
         auth,
@@ -62,4 +62,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(kpis.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
+    jobs.register_delivery(app)  # messages out of the app, after each request commits
     return app

@@ -139,6 +139,7 @@ from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     case_page,
     evidence,
     home,
+    messages,
     notifications,
     register,
 )

@@ -431,3 +431,20 @@ def opinion_refusal(trigger: str, comment: str | None) -> RuleFailed | None:
     if trigger in OPINION_TRIGGERS and not (comment or "").strip():
         return RuleFailed(["opinion_required"])
     return None
+
+
+# --- messages out of the app ------------------------------------------------------------------
+DELIVERY_LOG_READERS = frozenset({ADMIN, AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # 发送记录
+WEBHOOK_EDITORS = frozenset({ADMIN})  # a unit's own group robot
+
+
+def delivery_log_refusal(user: User) -> Forbidden | None:
+    if user.role in DELIVERY_LOG_READERS:
+        return None
+    return refuse_role(DELIVERY_LOG_READERS, "查看消息发送记录", user)
+
+
+def webhook_refusal(user: User) -> Forbidden | None:
+    if user.role in WEBHOOK_EDITORS:
+        return None
+    return refuse_role(WEBHOOK_EDITORS, "设置单位工作群机器人", user)

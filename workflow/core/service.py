@@ -19,10 +19,11 @@ from workflow.core.audit import append_event
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
-from workflow.core.notifications import notify_for_transition
+from workflow.core.notifications import notify_for_transition, notify_to_report
 from workflow.core.numbering import case_number
 from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import User
+from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import (
     Conflict,
@@ -294,6 +295,8 @@ def draft_statement(session: Session, case_id: int, actor: User, statement: str)
     case.rectification_statement = statement
     record(session, case, actor, "statement", payload={"statement": statement})
     session.flush()
+    if actor.role != DEPT_HEAD:
+        notify_to_report(session, case, actor)
     return case
 
 
