@@ -186,3 +186,35 @@
     if (summary) { setupSummary(summary); }
   });
 }());
+
+/* the leader's dashboard: sortable ranked tables, units without cases on demand */
+(function () {
+  "use strict";
+  function sortTable(table, key, button) {
+    var index = Array.prototype.indexOf.call(button.closest("tr").children, button.closest("th"));
+    var desc = button.getAttribute("aria-sort") !== "descending";
+    Array.prototype.forEach.call(table.querySelectorAll("th button"), function (b) {
+      b.removeAttribute("aria-sort");
+      b.textContent = b.textContent.replace(/ [▲▼]$/, "");
+    });
+    button.setAttribute("aria-sort", desc ? "descending" : "ascending");
+    button.textContent += desc ? " ▼" : " ▲";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = Number(a.cells[index].dataset.value), y = Number(b.cells[index].dataset.value);
+      return desc ? y - x : x - y;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable] th button[data-sort]"), function (button) {
+      button.addEventListener("click", function () { sortTable(button.closest("table"), button.dataset.sort, button); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-show-zero]"), function (box) {
+      box.addEventListener("change", function () {
+        document.getElementById(box.dataset.showZero).classList.toggle("show-zero", box.checked);
+      });
+    });
+  });
+}());
