@@ -118,6 +118,7 @@ def _keep_photos() -> None:
         return
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     for upload in uploads[:MAX_PHOTOS - len(kept)]:
+        upload.stream.seek(0)  # read once already by the refused try
         try:
             name, _mime, sha = service.store_upload(upload.read(limit + 1), upload.filename,
                                                     settings(), storage())
