@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context, request
-
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 

@@ -102,7 +102,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     head, _ = open_as("dept_head")
     head.goto(case_path)
     assert "report" in offered(head)
-    act(head, "report", statement="已清理超量物料并设置限量标识")
+    act(head, "report", statement="已清理超量物料并设置限量标识", comment="已按要求整改到位，请予核查")
     assert badge(head) == "已上报(待核查)"
     assert offered(head) == []
 
@@ -123,7 +123,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     upload_photo(officer, png_bytes((200, 200, 20), (64, 48)), "对比照片.png")
     assert officer.locator("#evidence h3").all_inner_texts() == ["第 2 轮（本轮）", "第 1 轮"]
     head.goto(case_path)
-    act(head, "report", statement="已补充整改前后对比照片")
+    act(head, "report", statement="已补充整改前后对比照片", comment="已补充，请予核查")
     assert badge(head) == "已上报(待核查)"
 
     # 经办人 verifies; the same person may not also close (segregation of duties)

@@ -13,8 +13,8 @@ from workflow.core.queries import SORTS, filtered_cases, page, parse_sort
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import KINDS
-from workflow.records.ledger_xlsx import ledger_filename, write_ledger
 from workflow.problems.queues import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
+from workflow.records.ledger_xlsx import ledger_filename, write_ledger
 
 PAGE_SIZE = 50
 FILTERS = ("kind", "status", "department_id", "source", "grade", "overdue", "year", "q", "queue")
