@@ -94,7 +94,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     upload_photo(officer, photo, "整改后.png")
     assert officer.locator(".flash").inner_text().startswith("已上传 1 个文件")
     item = officer.locator("#evidence .evidence-item").first
-    assert hashlib.sha256(photo).hexdigest() in item.inner_text()
+    assert hashlib.sha256(photo).hexdigest() in item.text_content()  # behind 核验
     assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
     assert timeline(officer)[-2:] == ["accept", "evidence"]
 
@@ -387,7 +387,7 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
     assert unread(office) == 2
     assert office.locator("[data-queue=disputes] .count").inner_text() == "1"
     office.click("[data-queue=disputes]")
-    office.click(f"a[href='/cases/{other.id}']")
+    office.click(f"a[href='/cases/{other.id}?queue=disputes']")  # opened from the queue
     decide = office.locator("#form-dispute-decision")
     assert decide.locator("input[value=transfer]").is_checked()
     assert decide.locator("[name=department_id]").input_value() == str(world.other_dept.id)
@@ -409,11 +409,12 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
         office.click("#form-read-all button")
     assert unread(office) == 0 and office.locator("li.note.unread").count() == 0
 
-    # the new department sees the case; the old one no longer does
+    # the new department sees the case; the old one reads it only (its dispute was upheld)
     other_officer, _ = open_as("other_officer")
     assert unread(other_officer) == 1  # 转办交办
     assert other_officer.goto(f"/cases/{other.id}").status == 200
-    assert officer.goto(f"/cases/{other.id}").status == 404
+    assert officer.goto(f"/cases/{other.id}").status == 200
+    assert officer.locator("#readonly-notice").is_visible() and officer.locator("form.action").count() == 0
 
 
 def test_listing_proposed_by_the_director_and_approved_by_the_leader(open_as, world):

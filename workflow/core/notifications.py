@@ -77,6 +77,7 @@ def _label(case) -> str:
 
 def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
     """Tell the people concerned by a state change (called inside the transition)."""
+    settle(session, case.id, trigger)  # the requests this step answered, before new ones
     dept = lambda: department_user_ids(session, case.department_id)  # noqa: E731
     label = _label(case)
     deadline = case.deadline.isoformat() if case.deadline else "未定"
@@ -100,7 +101,6 @@ def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
         who, kind, title, body = messages[trigger]
         notify(session, who(), kind, title, body, case_id=case.id, skip=actor.id)
     tell_registrar(session, case, trigger, actor)
-    settle(session, case.id, trigger)
 
 
 # --- an office's working day: the 登记人 hears of 挂号 and 销号; acted-on messages close ----

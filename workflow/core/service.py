@@ -81,7 +81,7 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = session.scalar(stmt)
     if case is None or (user is not None and not case.can_view(user)):
-        raise NotFound("该事项不存在或您无权查看")
+        raise NotFound("该事项不存在或无权查看")
     return case
 
 
@@ -121,7 +121,7 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if refusal and "department_scope" not in refusal.rules:
         raise refusal
     if not case.can_view(actor):
-        raise NotFound("该事项不存在或您无权查看")
+        raise NotFound("该事项不存在或无权查看")
     if refusal:
         raise refusal
     if version != case.version:
