@@ -188,3 +188,18 @@ def test_robot_errcode_is_a_failure(app, session, world, receivers):
     delivery.attempt(session, row.id, delivery.Transport())
     session.commit()
     assert row.status == "failed" and "310000" in row.last_error
+
+
+def test_pending_messages_of_the_sweep_go_out_from_the_command_line(app, world, session, runner,
+                                                                    smtp_server):
+    controller, inbox = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+    delivery.set_preferences(session, world.users["dept_head"], email="head@example.gov.cn",
+                             muted=set(), kinds={"assigned"})
+    session.commit()
+    world.case_at("assigned")  # the domain queues the e-mail; no request sends it
+    session.rollback()
+    result = runner.invoke(args=["messages", "send"])
+    assert result.exit_code == 0 and "已发送 1 条" in result.output
+    (rcpts, mail), = inbox.messages
+    assert rcpts == ["head@example.gov.cn"] and "新交办" in mail["Subject"]
