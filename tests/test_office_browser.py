@@ -198,3 +198,23 @@ def test_export_of_a_filtered_queue_matches_the_screen(open_as, world, session):
                if r[0]]
     assert sorted(in_file) == sorted(on_screen)
     assert watch.page_errors == []
+
+
+def test_typed_text_survives_another_forms_submission(open_as, world, session):
+    case = world.case_at("in_progress")
+    case_id = case.id
+    session.rollback()
+    page, watch = open_as("dept_officer", viewport=DESK)
+    page.goto(f"/cases/{case_id}")
+    page.fill("#statement-text", "已清理通道，正在补拍照片")
+    page.set_input_files("#evidence-files", files=photos(1))
+    page.wait_for_selector("[data-previews] img")
+    page.click("#form-evidence button[type=submit]")
+    page.wait_for_selector(".flash:has-text('已上传')")
+    assert page.locator("#statement-text").input_value() == "已清理通道，正在补拍照片"
+    with page.expect_navigation():
+        page.click("#form-statement button[type=submit]")
+    assert "整改情况说明已保存" in page.locator(".flash").inner_text()
+    page.reload()  # saved: the draft kept in the browser is gone, the page shows the saved text
+    assert page.locator("#statement-text").input_value() == "已清理通道，正在补拍照片"
+    assert watch.page_errors == []
