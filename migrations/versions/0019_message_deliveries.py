@@ -1,7 +1,7 @@
 """messages out of the app: users' addresses and muted kinds, unit robots, the delivery log
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0015
 New tables only; existing users have no address (nothing is sent to them by e-mail until
 they enter one) and no muted kinds, and units use the district's robot.
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
