@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     # Blueprint modules import blueprints.extensions: load them once this package is initialised
-    from blueprints import api, errors, inputs, seclog, security, web
+    from blueprints import api, errors, inputs, jobs, seclog, security, web
     from blueprints.cli.admin import register_cli
     from blueprints.web import (
         auth,
@@ -65,4 +65,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     from blueprints import health  # /healthz, /readyz, 503 while PostgreSQL or Redis is down
 
     health.register(app)
+    jobs.register_delivery(app)  # messages out of the app, after each request commits
     return app

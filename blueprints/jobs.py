@@ -9,13 +9,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context, request
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 
 from blueprints.extensions import db, storage
 from config import Config
+from workflow.core.delivery import MessageDelivery, Outbox, Transport, attempt
 from workflow.platform.db import make_engine, make_sessionmaker
 from workflow.platform.errors import DomainError
 from workflow.problems.sweep import SweepSettings, run_sweep
@@ -185,3 +189,93 @@ def evidence_orphans() -> dict:
         db.session.rollback()
     return {"files": report.files, "deleted": report.deleted, "missing": report.missing}
 
+
+# --- messages out of the app (workflow/core/delivery.py) -----------------------------------
+def transport(app: Flask) -> Transport:
+    c = app.config
+    return Transport(smtp_host=c.get("SMTP_HOST"), smtp_port=int(c.get("SMTP_PORT") or 25),
+                     smtp_from=c.get("SMTP_FROM") or "safeloop@localhost",
+                     public_url=c.get("PUBLIC_URL") or "http://127.0.0.1:5000")
+
+
+def outbox(app: Flask) -> Outbox:
+    return Outbox(webhook_url=app.config.get("NOTIFY_WEBHOOK_URL"),
+                  webhook_secret=app.config.get("NOTIFY_WEBHOOK_SECRET"))
+
+
+def deliver_with_retries(app: Flask, delivery_id: int) -> None:
+    """Thread mode: try, then retry after each of NOTIFY_RETRY_DELAYS; every try is logged."""
+    delays = list(app.config.get("NOTIFY_RETRY_DELAYS") or [])
+    with app.app_context():
+        for wait in [0.0, *delays]:
+            if wait:
+                time.sleep(wait)
+            try:
+                row = attempt(db.session, delivery_id, transport(app))
+                db.session.commit()
+            except Exception:  # the database itself: give up this round, keep the row pending
+                db.session.rollback()
+                app.logger.exception("delivery %s", delivery_id)
+                return
+            if row is None or row.status == "sent":
+                return
+
+
+def deliver_job(delivery_id: int) -> str:
+    """The RQ entry point: one try; raising makes RQ retry it (``Retry`` set at enqueue)."""
+    global _worker_app
+    if has_app_context():
+        app = current_app._get_current_object()
+    else:
+        if _worker_app is None:
+            from blueprints import create_app  # cycle: create_app registers pages that import jobs
+
+            _worker_app = create_app()
+        app = _worker_app
+    with app.app_context():
+        row = attempt(db.session, delivery_id, transport(app))
+        db.session.commit()
+        if row is not None and row.status == "failed":
+            raise RuntimeError(f"delivery {delivery_id}: {row.last_error}")
+        return row.status if row is not None else "missing"
+
+
+def dispatch(app: Flask, ids: list[int]) -> None:
+    """Send committed deliveries in the background: RQ with retries, else one thread each."""
+    if not ids:
+        return
+    if app.config.get("REDIS_URL"):
+        from rq import Retry  # deferred like _queue: RQ loads only where REDIS_URL is set
+
+        delays = [int(d) for d in app.config.get("NOTIFY_RETRY_DELAYS") or []]
+        queue = _queue(app)
+        for delivery_id in ids:
+            queue.enqueue(deliver_job, delivery_id, retry=Retry(max=len(delays), interval=delays)
+                          if delays else None, description=f"delivery {delivery_id}")
+        return
+    for delivery_id in ids:
+        threading.Thread(target=deliver_with_retries, args=(app, delivery_id),
+                         name=f"delivery-{delivery_id}", daemon=True).start()
+
+
+def register_delivery(app: Flask) -> None:
+    """Every request knows the district robot; what it committed is sent after it, never in it."""
+    @app.before_request
+    def _outbox():
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            db.session.info["outbox"] = outbox(app)
+
+    @app.after_request
+    def _dispatch(response):
+        session = g.get("db_session")
+        rows = session.info.pop("new_deliveries", []) if session is not None else []
+        ids = [r.id for r in rows if sa_inspect(r).persistent and r.id is not None]
+        if ids:
+            try:
+                committed = list(db.session.scalars(select(MessageDelivery.id).where(
+                    MessageDelivery.id.in_(ids), MessageDelivery.status == "pending")))
+                db.session.rollback()  # end the read; the view has committed its work
+                dispatch(app, committed)
+            except Exception:  # a queue that cannot be reached leaves the rows pending
+                app.logger.exception("cannot dispatch deliveries %s", ids)
+        return response

@@ -99,6 +99,21 @@ class Config:
     VERIFY_MAX_STAMPS = _int("VERIFY_MAX_STAMPS", 2000)
     VERIFY_MAX_PAGES = _int("VERIFY_MAX_PAGES", 500)
 
+    # Messages out of the app (workflow/core/delivery.py): e-mail over SMTP, the district's
+    # 政务钉钉/企业微信 group robot (units may have their own), retry delays in seconds,
+    # the address links in messages point to
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "safeloop@localhost")
+    NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL") or None
+    NOTIFY_WEBHOOK_SECRET = os.environ.get("NOTIFY_WEBHOOK_SECRET") or None
+    NOTIFY_RETRY_DELAYS = [float(x) for x in
+                           os.environ.get("NOTIFY_RETRY_DELAYS", "30,120,600").split(",") if x]
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # 考核看板: a unit's 逾期率 at or above these (percent) is shown red / amber
+    DASHBOARD_RED_PERCENT = _int("DASHBOARD_RED_PERCENT", 20)
+    DASHBOARD_AMBER_PERCENT = _int("DASHBOARD_AMBER_PERCENT", 10)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Cookies are Secure (and HSTS is sent) unless the app runs in debug or testing, or

@@ -45,7 +45,7 @@ def queue_cases(pages) -> tuple[int, list[int]]:
     director = pages("office_director")
     count = re.search(r'data-queue="interview"[^>]*>\s*<span class="count">(\d+)<',
                       director.get("/").text).group(1)
-    listed = re.findall(r'href="/cases/(\d+)"', director.get("/cases?queue=interview").text)
+    listed = re.findall(r'href="/cases/(\d+)(?:\?queue=[a-z_]+)?"', director.get("/cases?queue=interview").text)
     return int(count), sorted({int(i) for i in listed})
 
 

@@ -119,7 +119,7 @@ def test_major_hazard_walked_to_closure_by_each_person(open_as, world, live_serv
     plan_text = head.locator("#fields").inner_text()
     assert all(text in plan_text for text in PLAN.values())
     assert "report" in offered(head)
-    act(head, "report", statement="已更换全部报警器并完成联锁测试")
+    act(head, "report", statement="已更换全部报警器并完成联锁测试", comment="已按要求整改到位，请予核查")
     assert badge(head) == "已上报(待核查)"
     assert timeline(head)[-4:] == ["plan", "evidence", "plan", "report"]
 
@@ -151,7 +151,7 @@ def test_major_hazard_walked_to_closure_by_each_person(open_as, world, live_serv
     upload(officer, png_bytes((3, 3, 90), (60, 80)), "验收评估报告.png", "acceptance_report")
     upload(officer, png_bytes((90, 3, 3), (60, 80)), "复产申请.png", "resumption_request")
     head.goto(case_path)
-    act(head, "report", statement="已更换全部报警器，验收合格，申请复产")
+    act(head, "report", statement="已更换全部报警器，验收合格，申请复产", comment="验收合格，申请销号")
     assert badge(head) == "已上报(待核查)"
 
     # 经办人: the round-1 record does not cover round 2; a new one, then 核查通过

@@ -13,8 +13,10 @@ def test_notifications_unread_first_and_only_own(api, world):
     api.fire(cid, "report", "dept_head", statement="已整改")
     api.fire(cid, "return", "office_staff", comment="补充照片")
     got = api.notes("dept_officer")
-    assert got["unread_count"] == 2
+    # the 新交办 was answered by the report: it closed for everyone, the 退回 is unread
+    assert got["unread_count"] == 1
     assert [n["kind"] for n in got["items"]] == ["returned", "assigned"]
+    assert [n["read"] for n in got["items"]] == [False, True]
     # the actor is not told about their own step; office staff hear about the report
     assert [n["kind"] for n in api.notes("office_staff")["items"]] == ["reported"]
     assert api.notes("other_officer")["items"] == []
@@ -22,11 +24,11 @@ def test_notifications_unread_first_and_only_own(api, world):
     newest, older = got["items"]
     assert api.post(f"/notifications/{newest['id']}/read", "other_officer").status_code == 404
     resp = api.post(f"/notifications/{newest['id']}/read", "dept_officer")
-    assert resp.status_code == 200 and resp.json["read"] and resp.json["unread_count"] == 1
+    assert resp.status_code == 200 and resp.json["read"] and resp.json["unread_count"] == 0
     got = api.notes("dept_officer")
-    assert [n["id"] for n in got["items"]] == [older["id"], newest["id"]]  # unread first
-    assert got["unread_count"] == 1
-    assert [n["id"] for n in api.notes("dept_officer", limit=1)["items"]] == [older["id"]]
+    assert [n["id"] for n in got["items"]] == [newest["id"], older["id"]]  # all read: newest first
+    assert got["unread_count"] == 0
+    assert [n["id"] for n in api.notes("dept_officer", limit=1)["items"]] == [newest["id"]]
     assert api.get("/notifications?limit=0", "dept_officer").status_code == 400
     assert api.get("/notifications?page=2", "dept_officer").status_code == 400
     assert api.post("/notifications/999999/read", "dept_officer").status_code == 404

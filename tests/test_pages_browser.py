@@ -94,7 +94,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     upload_photo(officer, photo, "整改后.png")
     assert officer.locator(".flash").inner_text().startswith("已上传 1 个文件")
     item = officer.locator("#evidence .evidence-item").first
-    assert hashlib.sha256(photo).hexdigest() in item.inner_text()
+    assert hashlib.sha256(photo).hexdigest() in item.text_content()  # behind 核验
     assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
     assert timeline(officer)[-2:] == ["accept", "evidence"]
 
@@ -102,7 +102,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     head, _ = open_as("dept_head")
     head.goto(case_path)
     assert "report" in offered(head)
-    act(head, "report", statement="已清理超量物料并设置限量标识")
+    act(head, "report", statement="已清理超量物料并设置限量标识", comment="已按要求整改到位，请予核查")
     assert badge(head) == "已上报(待核查)"
     assert offered(head) == []
 
@@ -123,7 +123,7 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     upload_photo(officer, png_bytes((200, 200, 20), (64, 48)), "对比照片.png")
     assert officer.locator("#evidence h3").all_inner_texts() == ["第 2 轮（本轮）", "第 1 轮"]
     head.goto(case_path)
-    act(head, "report", statement="已补充整改前后对比照片")
+    act(head, "report", statement="已补充整改前后对比照片", comment="已补充，请予核查")
     assert badge(head) == "已上报(待核查)"
 
     # 经办人 verifies; the same person may not also close (segregation of duties)
@@ -278,7 +278,7 @@ def test_bad_input_comes_back_beside_the_field(open_as, world, app):
     page.select_option("#f-source", "routine")
     with page.expect_navigation():
         page.click("button[name=then][value=save]")
-    assert page.locator("#err-case-title").inner_text() == "标题（title）为必填项"
+    assert page.locator("#err-case-title").inner_text() == "标题为必填项"
     assert page.locator("#f-description").input_value() == "消防通道被堵塞"
     assert page.locator("#f-responsible_unit").input_value() == "某商场"
     assert page.locator("#f-source").input_value() == "routine"
@@ -387,7 +387,7 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
     assert unread(office) == 2
     assert office.locator("[data-queue=disputes] .count").inner_text() == "1"
     office.click("[data-queue=disputes]")
-    office.click(f"a[href='/cases/{other.id}']")
+    office.click(f"a[href='/cases/{other.id}?queue=disputes']")  # opened from the queue
     decide = office.locator("#form-dispute-decision")
     assert decide.locator("input[value=transfer]").is_checked()
     assert decide.locator("[name=department_id]").input_value() == str(world.other_dept.id)
@@ -409,11 +409,12 @@ def test_extension_and_dispute_through_the_pages_with_notifications(open_as, wor
         office.click("#form-read-all button")
     assert unread(office) == 0 and office.locator("li.note.unread").count() == 0
 
-    # the new department sees the case; the old one no longer does
+    # the new department sees the case; the old one reads it only (its dispute was upheld)
     other_officer, _ = open_as("other_officer")
     assert unread(other_officer) == 1  # 转办交办
     assert other_officer.goto(f"/cases/{other.id}").status == 200
-    assert officer.goto(f"/cases/{other.id}").status == 404
+    assert officer.goto(f"/cases/{other.id}").status == 200
+    assert officer.locator("#readonly-notice").is_visible() and officer.locator("form.action").count() == 0
 
 
 def test_listing_proposed_by_the_director_and_approved_by_the_leader(open_as, world):

@@ -4,6 +4,7 @@ from workflow.core import notifications  # noqa: F401,E402
 from workflow.core.audit import AuditEvent  # noqa: F401
 from workflow.core.cases import Case, OnsiteVerification, case_co_departments  # noqa: F401
 from workflow.core.complaints import ComplaintReply, ComplaintReward  # noqa: F401
+from workflow.core.delivery import MessageDelivery, MessageSettings, UnitWebhook  # noqa: F401
 from workflow.core.evidence import Evidence  # noqa: F401
 from workflow.core.numbering import NumberCounter  # noqa: F401
 from workflow.core.workdays import CalendarDay  # noqa: F401

@@ -30,7 +30,8 @@ class TooLarge(DomainError):
 def get_ledger():
     args = query_args(LIST_FILTERS - {"limit", "cursor"})
     stmt = filtered_cases(api_user(), args)
-    data = write_ledger(db.session, stmt.whereclause)
+    kinds = (args["kind"],) if args.get("kind") else None  # one kind: only its sheet
+    data = write_ledger(db.session, stmt.whereclause, kinds=kinds)
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=ledger_filename(local_today()))
 

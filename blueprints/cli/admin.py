@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from blueprints.cli import evidence as evidence_cli
+from blueprints.cli import messages as messages_cli
 from blueprints.cli import problems as problems_cli
 from blueprints.cli import records as records_cli
 from blueprints.cli.tasklist import register as register_plans_cli
@@ -33,6 +34,7 @@ def register_cli(app) -> None:
     problems_cli.register(app)
     evidence_cli.register(app)
     records_cli.register(app)
+    messages_cli.register(app)
 
     @app.cli.group("db")
     def db_group():

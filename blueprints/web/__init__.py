@@ -10,6 +10,7 @@ visitor goes to the login page with ``next=`` pointing back.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from flask import Blueprint, request
@@ -21,7 +22,9 @@ from workflow.core.workdays import calendar_for
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import local_today, to_local
 from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, RuleFailed
+from workflow.platform.parsing import FIELD_NAMES
 from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
+from workflow.problems.fields import FIELD_LABELS as PROBLEM_FIELDS
 from workflow.problems.queues import is_overdue
 
 ID = "int(max=2147483647)"
@@ -74,13 +77,32 @@ class FormErrors:
         return self.fields.get(name)
 
 
+RULE_FIELDS = {"opinion_required": "comment"}
+# "标题（title）", "(deadline_working_days)": a field's code after its Chinese label
+_FIELD_CODE = re.compile(r"\s*[（(]([A-Za-z_][A-Za-z0-9_]*)[）)]")
+KNOWN_FIELDS = frozenset(PROBLEM_FIELDS) | frozenset(FIELD_NAMES)
+
+
+def plain(message: str, fields=()) -> str:
+    """A message as users read it: Chinese labels only, no field codes (rule codes stay)."""
+    names = KNOWN_FIELDS | set(fields)
+    return _FIELD_CODE.sub(lambda m: "" if m.group(1) in names else m.group(0), message or "")
+
+
 def errors_from(exc: DomainError, form: str, field_names=()) -> FormErrors:
-    """Place a domain error: beside its field when the form has it, else at the top."""
+    """Place a domain error: beside its field when the form has it, else at the top.
+
+    Messages name fields by their Chinese labels only (the API keeps ``field`` apart)."""
+    fields = (*field_names, getattr(exc, "field", None) or "")
     if isinstance(exc, InvalidInput) and exc.field in field_names:
-        return FormErrors(form, {exc.field: exc.message})
+        return FormErrors(form, {exc.field: plain(exc.message, fields)})
     if isinstance(exc, RuleFailed) and all(c in RULE_MESSAGES for c in exc.rules):
-        return FormErrors(form, top=[RULE_MESSAGES[c] for c in exc.rules])
-    return FormErrors(form, top=[exc.message])
+        # a rule about one box of the form (意见, 理由, 说明) is shown beside that box
+        fields = {RULE_FIELDS[c]: plain(RULE_MESSAGES[c]) for c in exc.rules
+                  if RULE_FIELDS.get(c) in field_names}
+        top = [plain(RULE_MESSAGES[c]) for c in exc.rules if RULE_FIELDS.get(c) not in field_names]
+        return FormErrors(form, fields, top)
+    return FormErrors(form, top=[plain(exc.message, fields)])
 
 
 @bp.app_template_filter("local_dt")
@@ -113,6 +135,7 @@ def _vocab():
 
 from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     admin,
+    approval,
     batches,
     bulk,
     calendar_page,
@@ -122,6 +145,7 @@ from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     case_page,
     evidence,
     home,
+    messages,
     notifications,
     register,
 )

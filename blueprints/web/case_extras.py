@@ -250,7 +250,7 @@ def case_target(case_id: int):
         service.get_case(db.session, case_id, actor())  # 404 for a case the user cannot read
         item = item_of_case(db.session, case_id)
         if item is None:
-            raise NotFound(f"事项 {case_id} 不是目标任务清单的任务")
+            raise NotFound("该事项不是目标任务清单的任务")
         count = _optional_int("target_count", "目标次数", 1, 999)
         period = _optional_int("target_period", "目标周期", 1, 10)
         item = set_target(db.session, item.id, actor(), target_count=count, period_years=period)

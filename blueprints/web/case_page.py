@@ -7,6 +7,8 @@ from sqlalchemy import select
 from blueprints.extensions import db, settings, storage
 from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_calendar
 from blueprints.web.case_panels import complaint_panel, panels
+from blueprints.web.case_readonly import former_holder_view
+from blueprints.web.formstate import navigating, refuse_to, take
 from workflow.core import machine, policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import ONSITE_PURPOSES, Case, OnsiteVerification
@@ -15,24 +17,26 @@ from workflow.core.policy import available_work
 from workflow.org.models import Department
 from workflow.org.names import usernames
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
-from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput
+from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import (
     ACTION_LABELS,
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
     PLAN_ELEMENTS,
+    REGISTRATION_PHOTO_CATEGORIES,
     TRIGGER_LABELS,
 )
-from workflow.problems.queues import deadline_info
+from workflow.problems.queues import QUEUES, ROLE_QUEUES, deadline_info
 
 # What each step's comment box is called, and whether it is required
 COMMENT_LABELS = {
-    "register": ("交办意见", False), "accept": ("签收备注", False), "report": ("上报备注", False),
-    "return": ("退回意见", True), "verify": ("核查意见", False), "reject": ("不通过理由", True),
-    "close": ("销号意见", False), "reopen": ("重新整改理由", True), "cancel": ("撤销说明", True),
+    "register": ("交办意见", False), "accept": ("签收备注", False), "report": ("上报意见", True),
+    "return": ("退回意见", True), "verify": ("核查意见", True), "reject": ("不通过理由", True),
+    "close": ("销号意见", True), "reopen": ("重新整改理由", True), "cancel": ("撤销说明", True),
     "transfer": ("转办理由", True), "dismiss": ("办结意见", False),
 }
+APPROVAL_STEPS = ("report", "verify", "close", "dismiss", "return", "reject")
 ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version",
                  "verification_record")
 
@@ -99,6 +103,9 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     actions, work = action_forms(case, user), available_work(case, user)
     x = panels(case, user, today())
     x["complaint"] = complaint_panel(case, user, reporter)
+    queue = request.args.get("queue") or None
+    if queue not in ROLE_QUEUES.get(user.role, ()):
+        queue = None
     return render_template(
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
         actions=actions, work=work, shown_forms=shown_forms(actions, work, x),
@@ -110,21 +117,48 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
         EVIDENCE_CATEGORIES={k: v for k, v in EVIDENCE_CATEGORIES.items()
                              if k not in OFFICE_EVIDENCE_CATEGORIES},
         CANCEL_REASONS=service.CANCEL_REASONS,
-        ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=x), status
+        ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=x, queue=queue,
+        queue_label=QUEUES[queue].label if queue else None,
+        approval_offered=any(a["allowed"] and a["trigger"] in APPROVAL_STEPS for a in actions),
+        photo_only=not policy.can_upload_evidence(case, user)
+        and policy.can_attach_registration_photos(case, user),
+        PHOTO_CATEGORIES={k: EVIDENCE_CATEGORIES[k] for k in REGISTRATION_PHOTO_CATEGORIES},
+        ), status
 
 
 def refused(case_id: int, exc: DomainError, form: str, field_names=()):
-    """Re-render the case page with the refused form's message and the user's input kept."""
+    """The refused form's message and the user's input, on the case page.
+
+    A browser goes back to the page the form was on (the case page, or the approval
+    view it came from) with a 303 — never left on the POST URL; other clients get the
+    case page with the error's status right away."""
     db.session.rollback()
     case = service.get_case(db.session, case_id, actor())
-    return render_case(case, errors=errors_from(exc, form, field_names),
-                       values={form: request.form}, status=exc.status)
+    errors = errors_from(exc, form, field_names)
+    if navigating():
+        back = _return_page(case_id)
+        return refuse_to(back, back.split("?")[0], errors)
+    return render_case(case, errors=errors, values={form: request.form}, status=exc.status)
+
+
+def _return_page(case_id: int) -> str:
+    """Where a refused form goes back to: the approval view it came from, else the case."""
+    queue = request.form.get("queue") or None
+    if request.form.get("from") == "approval":
+        return url_for("pages.case_approval", case_id=case_id, queue=queue)
+    return url_for("pages.case_view", case_id=case_id, queue=queue)
 
 
 @bp.get(f"/cases/<{ID}:case_id>")
 def case_view(case_id: int):
-    case = service.get_case(db.session, case_id, actor())
-    return render_case(case)
+    try:
+        case = service.get_case(db.session, case_id, actor())
+    except NotFound:
+        if (former := former_holder_view(case_id)) is not None:
+            return former
+        raise
+    errors, values, _extra = take(request.path)
+    return render_case(case, errors=errors, values=values)
 
 
 def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
@@ -155,18 +189,22 @@ def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
 def case_action(case_id: int, trigger: str):
     if trigger not in machine.TRIGGERS:
         return redirect(url_for("pages.case_view", case_id=case_id))
-    form_name = f"action-{trigger}"
+    form_name = "approval" if request.form.get("from") == "approval" else f"action-{trigger}"
     try:
         version, comment, data = _action_data(trigger, request.form)
         case = service.transition(db.session, case_id, trigger, actor(), version=version,
-                                  comment=comment, data=data, settings=settings())
+                                  comment=comment, data=data, settings=settings(),
+                                  require_opinion=True)
         db.session.commit()
     except DomainError as exc:
         if exc.status == 404:
             raise
         return refused(case_id, exc, form_name, ACTION_FIELDS)
     flash(f"已{TRIGGER_LABELS[trigger]}：{case.display_number}，当前状态：{case.status_label}")
-    return redirect(url_for("pages.case_view", case_id=case_id))
+    queue = request.form.get("queue") or None
+    if request.form.get("next") == "1" and queue:
+        return redirect(url_for("pages.queue_next", key=queue, after=case_id))
+    return redirect(url_for("pages.case_view", case_id=case_id, queue=queue))
 
 
 @bp.post(f"/cases/<{ID}:case_id>/statement")

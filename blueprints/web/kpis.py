@@ -10,30 +10,57 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.extensions import db
-from blueprints.web import require_login
+from blueprints.web import FormErrors, plain, require_login
 from blueprints.web.charts import PALETTE, bucket_chart, hbar_chart, pct, trend_chart
-from workflow.assessment import drilldown, figures, periods
+from workflow.assessment import drilldown, figures, leader, periods
 from workflow.assessment.snapshots import figures_for, freeze, snapshot_for
 from workflow.core.cases import Case
 from workflow.org.roles import OFFICE_DIRECTOR
 from workflow.platform.base import local_today
-from workflow.platform.errors import DomainError
+from workflow.platform.errors import DomainError, InvalidInput
 
 bp = Blueprint("kpis", __name__)
 require_login(bp)
 
 
+def _default_period() -> str:
+    return f"{local_today().year}Q{(local_today().month - 1) // 3 + 1}"
+
+
 def _args():
     args = request.args
-    period = args.get("period") or f"{local_today().year}Q{(local_today().month - 1) // 3 + 1}"
+    picked = leader.period_key(args.get("year"), args.get("part"))
+    period = args.get("period") or picked or _default_period()
     return period, args.get("scope") or "department", args.get("cutoff") or None
+
+
+def _window(period_key: str, cutoff):
+    """The window asked for; text that is no period is a form error, not a bare 400."""
+    errors = None
+    try:
+        if request.args.get("year") and not request.args.get("year", "").isdigit():
+            raise InvalidInput(f"年份“{request.args['year'][:20]}”无效，请从列表中选择",
+                               field="year")
+        if request.args.get("part", "") not in leader.PERIOD_PARTS:
+            raise InvalidInput("期间无效，请从列表中选择", field="part")
+        period = periods.parse_period(period_key, start=None, end=None)
+        w = periods.make_window(period, cutoff,
+                                accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
+    except InvalidInput as exc:
+        field = exc.field if exc.field in ("year", "part", "cutoff") else "year"
+        errors = FormErrors("period", {field: plain(exc.message)})
+        period = periods.parse_period(_default_period())
+        w = periods.make_window(period, None,
+                                accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
+        cutoff = None
+    return w, cutoff, errors
 
 
 @bp.get("/kpis")
 def dashboard():
     period_key, scope, cutoff = _args()
-    period = periods.parse_period(period_key, start=None, end=None)
-    w = periods.make_window(period, cutoff, accept_working_days=current_app.config["ACCEPT_WORKING_DAYS"])
+    w, cutoff, errors = _window(period_key, cutoff)
+    period = w.period
     table = figures_for(db.session, current_user, scope, w, explicit_cutoff=cutoff is not None)
     restrict = figures.kpi_restriction(current_user, "department")
     trend_w = periods.make_window(periods.parse_period(str(period.start.year)), w.cutoff
@@ -43,8 +70,20 @@ def dashboard():
     district = {b: sum(r["overdue_buckets"][b] for r in table["items"]) for b in figures.BUCKETS}
     chart_rows = [r for r in table["items"] if r["registered"] or r["due"] or r["overdue_count"]]
     can_rank = restrict is None
+    dept_table = table if scope == "department" else figures_for(
+        db.session, current_user, "department", w, explicit_cutoff=cutoff is not None)
+    stages = leader.stage_counts(db.session, local_today(), restrict=restrict)
+    thresholds = leader.Thresholds(current_app.config["DASHBOARD_RED_PERCENT"],
+                                   current_app.config["DASHBOARD_AMBER_PERCENT"])
+    ranked = leader.ranked_tables(db.session, dept_table["items"], stages, thresholds)
+    year_now = local_today().year
     return render_template(
-        "kpis/dashboard.html", table=table, scope=scope, period=period, window=w,
+        "kpis/leader.html", errors=errors, headline=leader.headline(dept_table["items"], stages),
+        ranked=ranked, unit_kinds=leader.UNIT_KINDS, stage_labels=leader.STAGES,
+        thresholds=thresholds, years=list(range(year_now + 1, 2017, -1)),
+        period_parts=leader.PERIOD_PARTS, picked_year=str(period.start.year),
+        picked_part=_part_of(period),
+        table=table, scope=scope, period=period, window=w,
         scopes=figures.SCOPES, figures=figures.FIGURES, pct=pct, buckets=figures.BUCKETS,
         bars=hbar_chart(chart_rows, [("rectification_rate", "整改率", PALETTE["a"]),
                                      ("on_time_rate", "按期整改率（原期限）", PALETTE["b"])]),
@@ -52,6 +91,14 @@ def dashboard():
         district_buckets=district, can_rank=can_rank,
         can_freeze=current_user.role == OFFICE_DIRECTOR,
         snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS)
+
+
+def _part_of(period) -> str:
+    if period.kind == "quarter":
+        return period.key[-2:]
+    if period.kind == "month":
+        return period.key[-2:]
+    return ""
 
 
 @bp.get("/kpis/cases")

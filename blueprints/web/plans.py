@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from blueprints.extensions import db, settings
 from blueprints.web import require_login
-from workflow.org.roles import OFFICE_ROLES, OFFICE_STAFF
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, OFFICE_STAFF
 from workflow.platform.errors import DomainError, InvalidInput
 from workflow.tasklist.importer import import_tasklist
 from workflow.tasklist.models import (
@@ -24,8 +24,10 @@ from workflow.tasklist.models import (
     hierarchy,
     item_status,
     load_items,
+    matching_items,
     occurrence_counts,
     progress_text,
+    unit_role,
 )
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -117,6 +119,14 @@ def show(plan_id: int):
     items = load_items(db.session, plan)
     counts = occurrence_counts(db.session, [link.case_id for i in items for link in i.case_links])
     by_id = {i.id: i for i in items}
+    dept_id = current_user.department_id if current_user.role in DEPARTMENT_ROLES else None
+    mine = request.args.get("mine", "both" if dept_id else "")
+    if mine not in ("", "lead", "co", "both") or (mine and dept_id is None):
+        mine = ""
+    query = (request.args.get("q") or "").strip()[:100]
+    shown = matching_items(items, department_id=dept_id, mine=mine, query=query)
     return render_template("plans/show.html", plan=plan, projects=hierarchy(items), items=by_id,
                            counts=counts, item_status=item_status, labels=ITEM_STATUS_LABELS,
-                           progress_text=progress_text)
+                           progress_text=progress_text, shown=shown, mine=mine, q=query,
+                           dept_id=dept_id, unit_role=unit_role,
+                           filtered=bool(mine or query))

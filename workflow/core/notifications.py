@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workflow.core.delivery import queue_for
 from workflow.org.models import User
-from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import NotFound
 
@@ -66,6 +67,7 @@ def notify(session: Session, user_ids, kind: str, title: str, body: str = "", *,
     session.execute(insert(Notification), [
         {"user_id": u, "case_id": case_id, "kind": kind, "title": title[:200], "body": body,
          "created_at": now} for u in ids])
+    queue_for(session, ids, kind, title, body, case_id=case_id)  # e-mail and robot, if wanted
     return len(ids)
 
 
@@ -75,6 +77,7 @@ def _label(case) -> str:
 
 def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
     """Tell the people concerned by a state change (called inside the transition)."""
+    settle(session, case.id, trigger)  # the requests this step answered, before new ones
     dept = lambda: department_user_ids(session, case.department_id)  # noqa: E731
     label = _label(case)
     deadline = case.deadline.isoformat() if case.deadline else "未定"
@@ -97,6 +100,55 @@ def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
     if trigger in messages:
         who, kind, title, body = messages[trigger]
         notify(session, who(), kind, title, body, case_id=case.id, skip=actor.id)
+    tell_registrar(session, case, trigger, actor)
+
+
+# --- an office's working day: the 登记人 hears of 挂号 and 销号; acted-on messages close ----
+KINDS.update({"to_report": "待上报", "registered": "已挂号", "closed": "已销号"})
+# a request to act is settled for everyone once someone acted on the case
+SETTLED_BY = {
+    "accept": ("assigned",),
+    "report": ("assigned", "returned", "reopened", "to_report"),
+    "verify": ("reported",), "return": ("reported",),
+    "close": ("approved",), "reject": ("approved",),
+    "transfer": ("assigned",), "cancel": ("assigned", "to_report"), "dismiss": ("assigned",),
+}
+
+
+def tell_registrar(session: Session, case, trigger: str, actor) -> None:
+    """The one who recorded the problem hears that it was 挂号交办 and when it is 销号."""
+    if case.created_by_id is None or case.created_by_id == actor.id:
+        return
+    label = _label(case)
+    if trigger == "register":
+        dept = case.department.name if case.department else ""
+        notify(session, [case.created_by_id], "registered", f"您登记的问题已挂号：{label}",
+               f"已交办{dept}，整改期限 {case.deadline.isoformat() if case.deadline else '未定'}",
+               case_id=case.id)
+    elif trigger == "close":
+        notify(session, [case.created_by_id], "closed", f"您登记的问题已销号：{label}",
+               "整改已核查并销号", case_id=case.id)
+
+
+def settle(session: Session, case_id: int, trigger: str, now: datetime | None = None) -> int:
+    """Mark read, for everyone, the requests to act on this case that ``trigger`` answered."""
+    kinds = SETTLED_BY.get(trigger)
+    if not kinds:
+        return 0
+    result = session.execute(update(Notification).where(
+        Notification.case_id == case_id, Notification.kind.in_(kinds),
+        Notification.read_at.is_(None)).values(read_at=now or utcnow())
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def notify_to_report(session: Session, case, actor) -> None:
+    """The 联络员 drafted the statement: the unit's 负责人 has a case 待上报."""
+    from_roles = department_user_ids(session, case.department_id)
+    heads = list(session.scalars(select(User.id).where(User.id.in_(from_roles),
+                                                       User.role == DEPT_HEAD)))
+    notify(session, heads, "to_report", f"待上报：{_label(case)}",
+           f"{actor.display_name}已起草整改情况说明，请审核后上报", case_id=case.id, skip=actor.id)
 
 
 def list_for(session: Session, user: User, limit: int = 20) -> dict:

@@ -66,7 +66,7 @@ def refuse_role(roles, what: str, actor: User, rules=("role_required",)) -> Forb
 
 
 def _status_conflict(case: Case, what: str) -> Conflict:
-    return Conflict(f"该事项当前状态“{case.status_label}”{what}",
+    return Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”{what}",
                     current_version=case.version, status=case.status)
 
 
@@ -158,6 +158,22 @@ def can_upload_evidence(case: Case, user: User) -> bool:
     return evidence_refusal(case, user) is None
 
 
+def registration_photo_refusal(case: Case, user: User) -> DomainError | None:
+    """整改前/现场照片: the office, or the inspector (any registrar) who recorded the problem,
+    on the draft and at 挂号 — until the department signs for it."""
+    if not (user.role in OFFICE_ROLES
+            or (case.created_by_id == user.id and user.role in REGISTRARS)):
+        return Forbidden("整改前照片、现场照片由区安委办或登记人上传",
+                         needed_roles=sorted(OFFICE_ROLES | {INSPECTOR}), rules=["role_required"])
+    if case.status not in ("draft", "assigned"):
+        return _status_conflict(case, "不能再补充登记照片（责任单位已签收）")
+    return None
+
+
+def can_attach_registration_photos(case: Case, user: User) -> bool:
+    return registration_photo_refusal(case, user) is None
+
+
 def can_draft_statement(case: Case, user: User) -> bool:
     return statement_refusal(case, user) is None
 
@@ -195,7 +211,7 @@ def can_edit_draft(case: Case, user: User) -> bool:
 
 def available_work(case: Case, user: User) -> dict[str, bool]:
     """Which recorded operations the page offers this user on this case now."""
-    return {"evidence": can_upload_evidence(case, user),
+    return {"evidence": can_upload_evidence(case, user) or can_attach_registration_photos(case, user),
             "statement": can_draft_statement(case, user),
             "plan": can_edit_plan(case, user) and (case.is_major or bool(case.plan_json)),
             "onsite": case.is_major and (can_record_onsite(case, user) or (
@@ -404,3 +420,31 @@ def admin_log_refusal(user: User) -> Forbidden | None:
     if user.role in ADMIN_LOG_READERS:
         return None
     return refuse_role(ADMIN_LOG_READERS, "查看管理日志", user)
+
+
+# --- approvals on the pages: the approver's 意见 (printed in the 审批表's 审批意见 rows) ----------
+OPINION_TRIGGERS = ("report", "verify", "close")
+
+
+def opinion_refusal(trigger: str, comment: str | None) -> RuleFailed | None:
+    """上报、核查、销号/办结 taken on a page need the 意见 that the 审批表 prints."""
+    if trigger in OPINION_TRIGGERS and not (comment or "").strip():
+        return RuleFailed(["opinion_required"])
+    return None
+
+
+# --- messages out of the app ------------------------------------------------------------------
+DELIVERY_LOG_READERS = frozenset({ADMIN, AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # 发送记录
+WEBHOOK_EDITORS = frozenset({ADMIN})  # a unit's own group robot
+
+
+def delivery_log_refusal(user: User) -> Forbidden | None:
+    if user.role in DELIVERY_LOG_READERS:
+        return None
+    return refuse_role(DELIVERY_LOG_READERS, "查看消息发送记录", user)
+
+
+def webhook_refusal(user: User) -> Forbidden | None:
+    if user.role in WEBHOOK_EDITORS:
+        return None
+    return refuse_role(WEBHOOK_EDITORS, "设置单位工作群机器人", user)

@@ -63,6 +63,19 @@ def int_arg(args: Mapping, name: str, lo: int, hi: int) -> int | None:
     return int(value)
 
 
+def year_clause(year: int):
+    """The case's own year, not the record's: the year in its number (a task's plan year,
+    a problem's registration year) — a problem found in another year counts in the year
+    found; a draft without number or date counts in the year it was recorded."""
+    in_year = lambda col: and_(col >= date(year, 1, 1), col < date(year + 1, 1, 1))  # noqa: E731
+    return or_(
+        and_(Case.found_on.is_not(None), in_year(Case.found_on)),
+        and_(Case.found_on.is_(None), Case.number.like(f"%-{year}-%")),
+        and_(Case.found_on.is_(None), Case.number.is_(None),
+             Case.created_at >= datetime(year, 1, 1), Case.created_at < datetime(year + 1, 1, 1)),
+    )
+
+
 def filtered_cases(user, filters: Mapping) -> Select:
     """The cases ``user`` may see that match ``filters`` (string values, as typed in a query string)."""
     stmt = select(Case)
@@ -82,8 +95,7 @@ def filtered_cases(user, filters: Mapping) -> Select:
     if (overdue := choice_arg(filters, "overdue", ("true", "false"))) is not None:
         stmt = stmt.where(Case.overdue.is_(overdue == "true"))
     if (year := int_arg(filters, "year", 2000, 2100)) is not None:
-        stmt = stmt.where(Case.created_at >= datetime(year, 1, 1),
-                          Case.created_at < datetime(year + 1, 1, 1))
+        stmt = stmt.where(year_clause(year))
     if q := (filters.get("q") or "").strip():
         if len(q) > 100:
             raise InvalidInput("搜索词过长（最多 100 字）", field="q")

@@ -19,10 +19,11 @@ from workflow.core.audit import append_event
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
-from workflow.core.notifications import notify_for_transition
+from workflow.core.notifications import notify_for_transition, notify_to_report
 from workflow.core.numbering import case_number
 from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import User
+from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import (
     Conflict,
@@ -37,6 +38,7 @@ from workflow.platform.vocab import (
     OFFICE_EVIDENCE_CATEGORIES,
     PLAN_ALIASES,
     PLAN_ELEMENTS,
+    REGISTRATION_PHOTO_CATEGORIES,
     TRIGGER_LABELS,
     is_choice,
 )
@@ -79,7 +81,7 @@ def get_case(session: Session, case_id: int, user: User | None = None, *,
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     case = session.scalar(stmt)
     if case is None or (user is not None and not case.can_view(user)):
-        raise NotFound(f"事项 {case_id} 不存在或无权查看")
+        raise NotFound("该事项不存在或无权查看")
     return case
 
 
@@ -100,8 +102,12 @@ def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
 
 def transition(session: Session, case_id: int, trigger: str, actor: User, *, version: int,
                comment: str | None = None, data: dict | None = None,
-               settings: Settings | None = None, now: datetime | None = None) -> Case:
-    """Fire ``trigger`` on a case and append its audit event (flushes, no commit)."""
+               settings: Settings | None = None, now: datetime | None = None,
+               require_opinion: bool = False) -> Case:
+    """Fire ``trigger`` on a case and append its audit event (flushes, no commit).
+
+    ``require_opinion``: the step comes from a page, where 上报/核查/销号 need the 意见
+    (``opinion_required``) the 审批表 prints."""
     data = dict(data or {})
     settings = settings or Settings()
     if trigger not in machine.TRIGGERS:
@@ -115,17 +121,19 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if refusal and "department_scope" not in refusal.rules:
         raise refusal
     if not case.can_view(actor):
-        raise NotFound(f"事项 {case_id} 不存在或无权查看")
+        raise NotFound("该事项不存在或无权查看")
     if refusal:
         raise refusal
     if version != case.version:
-        raise Conflict(f"事项已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
+        raise Conflict(f"事项 {case.display_number} 已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
                        current_version=case.version, status=case.status)
     if not machine.can_fire(case.status, trigger):
-        raise Conflict(f"该事项当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
                        current_version=case.version, status=case.status)
     failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
                                                                      comment, data)
+    if require_opinion and (refusal := policy.opinion_refusal(trigger, comment)):
+        failed += refusal.rules
     if failed:
         raise RuleFailed(failed)
 
@@ -250,12 +258,19 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                     settings: Settings, storage: Storage | None = None) -> Evidence:
     """Store a file for the case's current round and record it in the chain."""
     case = lock_for_record(session, case_id, actor)
-    if refusal := policy.evidence_refusal(case, actor):
-        raise refusal
     category = category or "other"
+    # 整改前/现场照片 of the registrar (draft and 挂号), else the department's own material
+    registering = (category in REGISTRATION_PHOTO_CATEGORIES
+                   and policy.registration_photo_refusal(case, actor) is None)
+    if not registering and (refusal := policy.evidence_refusal(case, actor)):
+        if policy.registration_photo_refusal(case, actor) is None:
+            labels = "、".join(EVIDENCE_CATEGORIES[k] for k in REGISTRATION_PHOTO_CATEGORIES)
+            raise InvalidInput(f"登记时只能上传{labels}", field="category")
+        raise refusal
     if not is_choice(category, EVIDENCE_CATEGORIES) or category in OFFICE_EVIDENCE_CATEGORIES:
-        allowed = [k for k in EVIDENCE_CATEGORIES if k not in OFFICE_EVIDENCE_CATEGORIES]
-        raise InvalidInput(f"材料类别须为：{', '.join(allowed)}", field="category")
+        allowed = [EVIDENCE_CATEGORIES[k] for k in EVIDENCE_CATEGORIES
+                   if k not in OFFICE_EVIDENCE_CATEGORIES]
+        raise InvalidInput(f"材料类别须为：{'、'.join(allowed)}", field="category")
     name, mime, digest = store_upload(data, filename, settings, storage)
     ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,
                   content_type=mime, size=len(data), sha256=digest, note=note,
@@ -280,6 +295,8 @@ def draft_statement(session: Session, case_id: int, actor: User, statement: str)
     case.rectification_statement = statement
     record(session, case, actor, "statement", payload={"statement": statement})
     session.flush()
+    if actor.role != DEPT_HEAD:
+        notify_to_report(session, case, actor)
     return case
 
 

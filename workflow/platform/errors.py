@@ -47,6 +47,8 @@ RULE_MESSAGES = {
     # bulk actions
     "extension_pending_required": "该事项没有待审批的延期申请",
 }
+# an office's working day: approvals from the pages carry the approver's 意见
+RULE_MESSAGES["opinion_required"] = "上报、核查和销号（办结）须填写审批意见（可选用常用语）"
 
 
 def rule_messages(codes) -> list[str]:

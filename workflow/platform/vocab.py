@@ -176,3 +176,17 @@ ISSUER_LEVELS = {"state": "国务院", "province": "省", "city": "市", "distri
 ISSUER_SOURCES = {"state": "state_council", "province": "province_inspection",
                   "city": "city_inspection", "district": "superior"}
 ACTION_LABELS.update({"batch_item": "列入交办批次"})
+
+# --- an office's working day: photos at registration, 常用语 for approvals -------------------
+EVIDENCE_CATEGORIES["site"] = "现场照片"
+# what inspectors and office staff attach to a draft and at 挂号 (not the department's work)
+REGISTRATION_PHOTO_CATEGORIES = ("before", "site")
+# 常用语 offered beside each approval step's 意见 (the official picks one or types his own)
+COMMON_OPINIONS = {
+    "report": ("已按要求整改到位，请予核查", "整改完成，佐证材料齐全，申请销号"),
+    "verify": ("经现场核查，情况属实，整改到位", "佐证材料齐全，同意核查通过"),
+    "return": ("佐证材料不全，请补充整改前后对比照片", "整改不到位，请继续整改后重新上报"),
+    "close": ("情况属实，同意销号", "经核查整改到位，同意销号"),
+    "reject": ("整改不到位，不同意销号", "佐证材料不足，请补充后重新上报"),
+    "dismiss": ("经核实举报不属实，同意办结",),
+}

@@ -143,6 +143,11 @@ def decide_dispute(session: Session, dispute_id: int, actor: User, *, decision: 
                                settings=settings, now=now)
         dispute.status = "transferred"
         dispute.to_department_id = department_id
+        to_name = session.get(Department, department_id).name if department_id else ""
+        notify(session, department_user_ids(session, dispute.department_id), "dispute",
+               f"管辖异议成立，已转办{to_name}：{case.display_number}",
+               comment or "区安委办已将该事项转交新的责任单位，本单位可查看办理结果",
+               case_id=case.id, now=now)
         service.record(session, case, actor, "dispute_decision", comment=comment or None,
                        payload={"dispute_id": dispute.id, "decision": "transferred",
                                 "to_department_id": department_id}, now=now)
@@ -162,3 +167,12 @@ def disputes_for_office(session: Session, status: str | None = "open") -> list[D
 def disputes_of(session: Session, case: Case) -> list[Dispute]:
     return list(session.scalars(select(Dispute).where(Dispute.case_id == case.id)
                                 .order_by(Dispute.id)))
+
+
+def former_holder_disputes(session: Session, case_id: int, department_id: int | None) -> list[Dispute]:
+    """Decided disputes the department raised on a case (it may no longer hold the case)."""
+    if department_id is None:
+        return []
+    return list(session.scalars(select(Dispute).where(
+        Dispute.case_id == case_id, Dispute.department_id == department_id,
+        Dispute.status != "open").order_by(Dispute.id)))

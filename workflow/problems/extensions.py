@@ -133,7 +133,7 @@ def decide_extension(session: Session, extension_id: int, actor: User, *, approv
     if not approve and not comment:
         raise RuleFailed(["comment_required"])
     if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"该事项当前状态“{case.status_label}”不能再调整期限",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能再调整期限",
                        current_version=case.version, status=case.status)
     ext.status = "approved" if approve else "rejected"
     ext.decided_by_id, ext.decided_at, ext.decision_comment = actor.id, now, comment

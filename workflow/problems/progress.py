@@ -29,7 +29,7 @@ def add_progress(session: Session, case_id: int, actor: User, *, text, percent=N
     if refusal := policy.department_member_refusal(case, actor, allow_co=True):
         raise refusal
     if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"该事项当前状态“{case.status_label}”不能报告进展",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能报告进展",
                        current_version=case.version, status=case.status)
     event = record(session, case, actor, "progress", comment=text.strip(),
                    payload={"percent": percent}, now=now)

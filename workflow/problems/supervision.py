@@ -121,7 +121,7 @@ def manual_alert(session: Session, case_id: int, actor: User, kind: str, comment
     if actor.role not in SUPERVISION_ROLES[kind]:
         raise _refuse_role(SUPERVISION_ROLES[kind], ALERT_KINDS[kind][0], actor)
     if case.status not in OPEN_STATUSES:
-        raise Conflict(f"该事项当前状态“{case.status_label}”不需要{ALERT_KINDS[kind][0]}",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不需要{ALERT_KINDS[kind][0]}",
                        current_version=case.version, status=case.status)
     level = ALERT_KINDS[kind][1]
     alert = CaseAlert(case_id=case.id, kind=kind, level=level, on_date=local_today(now),

@@ -31,6 +31,18 @@ def approval_rows(case: Case) -> list[tuple]:
             ("销号审批", person_label(case.closed_by), case.closed_at)]
 
 
+# the steps whose 意见 the 审批意见 section prints, with the name of the step
+OPINION_STEPS = {"report": "上报意见（责任单位）", "return": "退回意见（区安委办）",
+                 "verify": "核查意见（区安委办）", "reject": "审批不通过意见",
+                 "close": "销号意见", "dismiss": "办结意见"}
+
+
+def opinion_rows(events) -> list[tuple]:
+    """(step, 意见, name, date) of every approval step taken, in order, every round."""
+    return [(OPINION_STEPS[ev.action], ev.comment or "", ev.actor_name, ev.at)
+            for ev in events if ev.action in OPINION_STEPS]
+
+
 def closure_html(session: Session, case: Case, *, storage: Storage | None,
                  issuer: str = DEFAULT_ISSUER) -> tuple[str, ChainStamp, object]:
     """The report's HTML, the chain stamp it prints and the instant it is dated."""
@@ -43,7 +55,7 @@ def closure_html(session: Session, case: Case, *, storage: Storage | None,
         texts=case_texts(case), plan=plan_rows(case), major=major_rows(session, case),
         onsite=onsite_rows(session, case),
         evidence=evidence_rows(session, case, storage), timeline=timeline(session, events),
-        approvals=approval_rows(case), stamp=stamp, as_of=as_of)
+        approvals=approval_rows(case), opinions=opinion_rows(events), stamp=stamp, as_of=as_of)
     return html, stamp, as_of
 
 

@@ -110,8 +110,10 @@ def _plain(ws, value, kind: str):
     return value
 
 
-def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账") -> bytes:
-    """The ledger workbook of the cases matching ``where``: a sheet per kind."""
+def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账",
+                 kinds=None) -> bytes:
+    """The ledger workbook of the cases matching ``where``: a sheet per kind (``kinds``:
+    only those kinds' sheets, e.g. a task-only list gives one 目标任务台账 sheet)."""
     wb = Workbook(write_only=True)
     thin = Side(style="thin", color="999999")
     head_font = Font(bold=True)
@@ -119,6 +121,8 @@ def write_ledger(session: Session, where=None, *, title: str = "安全生产问�
     head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
     head_border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for kind, sheet_name in SHEETS:
+        if kinds is not None and kind not in kinds:
+            continue
         ws = wb.create_sheet(sheet_name)
         for i, (_h, _k, width, _t) in enumerate(COLUMNS, 1):
             ws.column_dimensions[get_column_letter(i)].width = width

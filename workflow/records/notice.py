@@ -29,7 +29,7 @@ def render_notice(session: Session, case: Case, *, issuer: str = DEFAULT_ISSUER,
                   warnings: list | None = None) -> bytes:
     """Render the notice of a registered case (Conflict for drafts)."""
     if case.registered_at is None or not case.number:
-        raise Conflict(f"该事项当前状态“{case.status_label}”尚未挂号交办，没有交办单",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”尚未挂号交办，没有整改通知书",
                        current_version=case.version, status=case.status)
     events = events_of(session, case)
     register = last_of(events, "register") or first_event(events, "register")

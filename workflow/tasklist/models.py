@@ -298,3 +298,34 @@ def hierarchy(items: list[PlanItem]) -> list[dict]:
 
 def _counts() -> dict:
     return {"items": 0, "cases": 0, "closed_items": 0, "unassigned_items": 0, "with_target": 0}
+
+
+# --- the plan page for departments: 只看本单位 (牵头 / 配合) and search ----------------------
+def unit_role(item: PlanItem, department_id: int | None) -> str | None:
+    """"lead" or "co" when the unit (or a group it belongs to) is named on the item."""
+    if department_id is None:
+        return None
+    if any(d.id == department_id for d in item.lead_departments) or any(
+            m.id == department_id for g in item.lead_groups for m in g.members):
+        return "lead"
+    if any(d.id == department_id for d in item.co_departments) or any(
+            m.id == department_id for g in item.co_groups for m in g.members):
+        return "co"
+    return None
+
+
+def matching_items(items: list[PlanItem], *, department_id: int | None, mine: str,
+                   query: str) -> set[int]:
+    """Ids of the items shown: the unit's own (``mine``: lead, co, both) and the search text."""
+    words = [w for w in (query or "").split() if w]
+    shown = set()
+    for item in items:
+        if mine in ("lead", "co", "both"):
+            role = unit_role(item, department_id)
+            if role is None or (mine != "both" and role != mine):
+                continue
+        text = " ".join([item.project or "", item.task or "", item.content or "",
+                         item.remark or "", *[c.display_number for c in item.cases]])
+        if all(w in text for w in words):
+            shown.add(item.id)
+    return shown

@@ -39,7 +39,7 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
     if item is None or not item.target_count:
         raise RuleFailed(["target_required"])
     if case.status not in HELD_BY_DEPARTMENT:
-        raise Conflict(f"该事项当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
+        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
                        current_version=case.version, status=case.status)
     note = (note or "").strip()
     if not note:
