@@ -5,14 +5,26 @@ Prints, for SQLite and (if reachable) PostgreSQL, the rate of `accept` transitio
 workflow.core.service.transition (role, scope, guards, row lock, version, audit event, one commit
 each) and of the floor: `UPDATE cases SET status, version=version+1 WHERE id AND version`
 plus one `INSERT INTO audit_events`, one commit each, on the same database in the same run.
+The two alternate in chunks of 50, so a neighbour's load on a shared machine falls on both.
+
+Beside them, when Django and django-fsm-2 are importable, the peer doing the same guarded,
+locked, audited `accept` (django-fsm-2 with ConcurrentTransitionMixin; the script named by
+``--peer`` / ``PEER_SCRIPT``, by default ``shared/peers/django_fsm_peer.py`` next to the
+checkout), run twice in its own process between our halves. Goal: ratio >= 0.5 and ahead of
+the peer on both databases.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -55,6 +67,7 @@ def prepare(url: str, n: int):
 
 
 def bench_service(maker, officer_id, cases) -> float:
+    """Seconds for ``cases`` through the service."""
     # one session, as a worker holds it; the actor is loaded once (a request's login
     # does that before it reaches the service). Each transition commits on its own.
     s = maker()
@@ -63,12 +76,13 @@ def bench_service(maker, officer_id, cases) -> float:
     for case_id, version in cases:
         service.transition(s, case_id, "accept", actor, version=version)
         s.commit()
-    rate = len(cases) / (time.perf_counter() - start)
+    took = time.perf_counter() - start
     s.close()
-    return rate
+    return took
 
 
 def bench_floor(engine, officer_id, cases) -> float:
+    """Seconds for ``cases`` through the bare guarded UPDATE + INSERT."""
     start = time.perf_counter()
     for case_id, version in cases:
         with engine.begin() as conn:
@@ -81,32 +95,85 @@ def bench_floor(engine, officer_id, cases) -> float:
                 "from_status, to_status, payload_json, prev_hash, hash) VALUES "
                 "(:c, 1000, CURRENT_TIMESTAMP, :a, '联络员', 'dept_officer', 'accept', 'assigned', "
                 "'in_progress', '{}', :h, :h)"), {"c": case_id, "a": officer_id, "h": "0" * 64})
-    return len(cases) / (time.perf_counter() - start)
+    return time.perf_counter() - start
 
 
-def run(label: str, url: str, n: int) -> None:
+def peer_script(explicit: str | None) -> Path | None:
+    """The django-fsm-2 peer, when it and Django are there."""
+    if importlib.util.find_spec("django") is None or importlib.util.find_spec("django_fsm") is None:
+        return None
+    root = Path(__file__).resolve().parent.parent
+    candidates = [explicit, os.environ.get("PEER_SCRIPT"),
+                  root.parent / "shared/peers/django_fsm_peer.py",
+                  root.parent.parent / "shared/peers/django_fsm_peer.py"]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    return None
+
+
+def run_peer(script: Path, pg_url=None) -> float | None:
+    """One run of the peer in its own process (a fresh database each time); its rate."""
+    env = dict(os.environ)
+    admin = None
+    if pg_url is not None:
+        name = f"{pg_url.database}_peer"
+        admin = create_engine(pg_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        env["PEER_PG_DB"] = name
+    try:
+        out = subprocess.run([sys.executable, str(script), "pg" if pg_url is not None else "sqlite"],
+                             capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+    found = re.search(r"(\d+) transitions/s", out.stdout)
+    if not found:
+        print(f"  peer failed: {(out.stderr or out.stdout).strip().splitlines()[-1:]}")
+        return None
+    return float(found.group(1))
+
+
+def run(label: str, url: str, n: int, peer: Path | None = None, pg_url=None) -> None:
     engine, maker, officer_id, ids = prepare(url, n)
     service_cases, floor_cases = ids[0::2], ids[1::2]
-    # alternate halves so neither side profits from a warmer cache
-    rate_floor = bench_floor(engine, officer_id, floor_cases[: n // 2])
-    rate_service = bench_service(maker, officer_id, service_cases[: n // 2])
-    rate_floor2 = bench_floor(engine, officer_id, floor_cases[n // 2:])
-    rate_service2 = bench_service(maker, officer_id, service_cases[n // 2:])
-    floor = (rate_floor + rate_floor2) / 2
-    svc = (rate_service + rate_service2) / 2
+    # alternate chunks so neither side profits from a warmer cache or a quieter moment
+    t_floor = t_service = 0.0
+    peer_rates = []
+    chunk = 50
+    for k in range(0, n, chunk):
+        t_floor += bench_floor(engine, officer_id, floor_cases[k:k + chunk])
+        t_service += bench_service(maker, officer_id, service_cases[k:k + chunk])
+        if peer is not None and k in (0, n // 2):
+            rate = run_peer(peer, pg_url)
+            if rate:
+                peer_rates.append(rate)
+    floor, svc = n / t_floor, n / t_service
     print(f"{label:<11} service {svc:8.0f} transitions/s   floor (UPDATE+INSERT) {floor:8.0f}/s   "
-          f"ratio {svc / floor:.2f}   (n={n})")
+          f"ratio {svc / floor:.2f} (goal >= 0.50)   (n={n})")
+    if peer_rates:
+        p = sum(peer_rates) / len(peer_rates)
+        print(f"{'':<11} peer django-fsm-2 {p:8.0f} transitions/s   service/peer {svc / p:.2f} "
+              f"(goal > 1.00)   (peer runs: {', '.join(f'{r:.0f}' for r in peer_rates)})")
+    elif peer is None:
+        print(f"{'':<11} peer not measured: Django / django-fsm-2 or the peer script not found")
     engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--peer", default=None, help="path of django_fsm_peer.py")
     parser.add_argument("--pg", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/safeloop_bench"))
     args = parser.parse_args()
+    peer = peer_script(args.peer)
     with tempfile.TemporaryDirectory() as tmp:
-        run("SQLite", f"sqlite:///{tmp}/bench.db", args.n)
+        run("SQLite", f"sqlite:///{tmp}/bench.db", args.n, peer)
     url = make_url(normalise_url(args.pg))
     try:
         admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -118,7 +185,7 @@ def main() -> None:
     except Exception as exc:  # no server: say so plainly
         print(f"PostgreSQL  not measured: {exc.__class__.__name__} connecting to {url.host}")
         return
-    run("PostgreSQL", url.render_as_string(hide_password=False), args.n)
+    run("PostgreSQL", url.render_as_string(hide_password=False), args.n, peer, url)
 
 
 if __name__ == "__main__":

@@ -163,22 +163,59 @@ for _ddl in SQLITE_TRIGGERS:
 def append_event(session: Session, case, actor, action: str, *, from_status=None,
                  to_status=None, comment=None, payload=None, at=None) -> AuditEvent:
     """Append one event to ``case``'s chain; the caller holds the case lock."""
-    seq = (case.audit_seq or 0) + 1
-    event = AuditEvent(
-        case_id=case.id, seq=seq, at=at or utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "display_name", None) or "系统",
-        actor_role=getattr(actor, "role", None) or "system",
-        actor_department=(actor.department.name if getattr(actor, "department", None) else None),
-        action=action, from_status=from_status, to_status=to_status, comment=comment,
-        payload_json=canonical_json(payload or {}),
-        prev_hash=case.audit_head or GENESIS,
-    )
-    event.seal()
-    case.audit_seq = seq
-    case.audit_head = event.hash
+    event = AuditEvent(**event_row(case, actor, action, from_status=from_status,
+                                   to_status=to_status, comment=comment, payload=payload, at=at))
     session.add(event)
     return event
+
+
+def event_row(case, actor, action: str, *, from_status=None, to_status=None, comment=None,
+              payload=None, at=None) -> dict:
+    """The next event of ``case``'s chain as column values, sealed with the current key.
+
+    Advances ``case.audit_seq`` / ``case.audit_head``; the caller writes the row (as an
+    ``AuditEvent`` or a bulk insert) in the same transaction as the case.
+    """
+    seq = (case.audit_seq or 0) + 1
+    payload_json = canonical_json(payload or {})
+    row = {
+        "case_id": case.id, "seq": seq, "at": at or utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": getattr(actor, "display_name", None) or "系统",
+        "actor_role": getattr(actor, "role", None) or "system",
+        "actor_department": (actor.department.name if getattr(actor, "department", None)
+                             else None),
+        "action": action, "from_status": from_status, "to_status": to_status,
+        "comment": comment, "payload_json": payload_json,
+        "prev_hash": case.audit_head or GENESIS, "key_id": AuditKeys.current,
+    }
+    # the same canonical text AuditEvent.canonical() gives for the stored row
+    fields = {"case_id": row["case_id"], "seq": seq, "at": iso_utc(row["at"]),
+              "actor_id": row["actor_id"], "actor_name": row["actor_name"],
+              "actor_role": row["actor_role"], "actor_department": row["actor_department"],
+              "action": action, "from": from_status, "to": to_status, "comment": comment,
+              "payload": json.loads(payload_json)}
+    if row["key_id"] is not None:
+        fields["key_id"] = row["key_id"]
+    key = AuditKeys.keys[row["key_id"]] if row["key_id"] is not None else None
+    row["hash"] = chain_digest(row["prev_hash"], canonical_json(fields), key)
+    case.audit_seq = seq
+    case.audit_head = row["hash"]
+    return row
+
+
+# one prepared INSERT (its compiled form is cached), executed with one or many rows
+INSERT_EVENTS = AuditEvent.__table__.insert()
+
+
+def insert_events(session: Session, rows: list[dict]) -> None:
+    """Write sealed ``event_row`` rows in one statement (executemany), bypassing the ORM.
+
+    For cases already in the database (persistent): the rows do not pass through the unit
+    of work, so nothing is reloaded or re-flushed after the insert.
+    """
+    if rows:
+        session.connection().execute(INSERT_EVENTS, rows)
 
 
 @dataclass

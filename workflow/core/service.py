@@ -10,12 +10,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.core import machine, photo_checks, policy
-from workflow.core.audit import append_event
+from workflow.core.audit import append_event, event_row, insert_events
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
@@ -72,14 +74,17 @@ class Settings:
                                                    photo_checks.DEFAULT_MATCH_DISTANCE))
 
 
+_CASE = select(Case).where(Case.id == bindparam("case_id"))
+# PostgreSQL row lock; SQLite already holds the write lock (BEGIN IMMEDIATE). The whole row
+# is what the guards read (role, scope, version, status, the rules' fields): one statement.
+_LOCKED_CASE = _CASE.with_for_update().execution_options(populate_existing=True)
+
+
 def get_case(session: Session, case_id: int, user: User | None = None, *,
              for_update: bool = False) -> Case:
     """Load a case (404 when missing or not visible to ``user``)."""
-    stmt = select(Case).where(Case.id == case_id)
-    if for_update:
-        # PostgreSQL row lock; SQLite already holds the write lock (BEGIN IMMEDIATE).
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    case = session.scalar(stmt)
+    # prepared statements: built once, their cache keys and compiled forms reused
+    case = session.scalar(_LOCKED_CASE if for_update else _CASE, {"case_id": case_id})
     if case is None or (user is not None and not case.can_view(user)):
         raise NotFound("该事项不存在或无权查看")
     return case
@@ -141,16 +146,62 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     before = case.status
     payload = _apply(session, case, trigger, actor, comment, data, settings, now)
     machine.fire(case, trigger)
-    append_event(session, case, actor, trigger, from_status=before, to_status=case.status,
-                 comment=(comment or "").strip() or None, payload=payload, at=now)
+    row = event_row(case, actor, trigger, from_status=before, to_status=case.status,
+                    comment=(comment or "").strip() or None, payload=payload, at=now)
+    if not _write_locked_case(session, case):
+        session.rollback()
+        raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
+    insert_events(session, [row])
     try:
-        session.flush()
+        session.flush()  # what _apply touched besides the case row (evidence flags)
     except StaleDataError as exc:
         session.rollback()
         raise Conflict("该事项已被他人同时更新，请刷新后重试", current_version=None,
                        status=None) from exc
     notify_for_transition(session, case, trigger, actor)
     return case
+
+
+_CASE_COLUMNS = {prop.key: prop.columns[0] for prop in sa_inspect(Case).column_attrs
+                 if len(prop.columns) == 1}
+_UPDATES: dict[tuple[str, ...], object] = {}
+
+
+def _write_locked_case(session: Session, case: Case) -> bool:
+    """Write the changed columns of the locked case and bump its version in one UPDATE.
+
+    ``UPDATE cases SET <changed>, version = version + 1 WHERE id = :id AND version = :v``,
+    a prepared statement per set of changed columns, then the new values are marked as
+    the committed state: the ORM neither flushes the row again nor reloads it. Returns
+    False when the version no longer matches (a lost race). Anything other than plain
+    column changes (a relationship, a collection) goes through the ORM flush as before.
+    """
+    state = sa_inspect(case)
+    # the version in the database now: a query inside _apply may have autoflushed the row
+    # (the ORM bumps the version on each flush of it, and so does this UPDATE)
+    version = case.version
+    keys = tuple(sorted(k for k in state.committed_state if k != "version"))
+    if not all(k in _CASE_COLUMNS for k in keys):
+        session.flush()
+        return True
+    stmt = _UPDATES.get(keys)
+    if stmt is None:
+        table = Case.__table__
+        stmt = (table.update()
+                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_old"))
+                .values({**{_CASE_COLUMNS[k].name: bindparam(k) for k in keys},
+                         "version": bindparam("_new")}))
+        _UPDATES[keys] = stmt
+    values = {k: getattr(case, k) for k in keys}
+    done = session.connection().execute(
+        stmt, {**values, "_id": case.id, "_old": version, "_new": version + 1}).rowcount
+    if done != 1:
+        return False
+    set_committed_value(case, "version", version + 1)
+    # every change of the row is now in the database: mark the instance clean, exactly as
+    # the unit of work does after its own flush (so the next flush skips it)
+    state._commit_all(state.dict, session.identity_map)
+    return True
 
 
 def _apply(session, case: Case, trigger, actor, comment, data, settings, now) -> dict:
