@@ -21,8 +21,8 @@ from workflow.core.audit import append_event, event_row, insert_events
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
-from workflow.core.notifications import notify_for_transition, notify_to_report
-from workflow.core.numbering import case_number
+from workflow.core.notifications import notify_for_transition, notify_registered, notify_to_report
+from workflow.core.numbering import case_number, case_numbers
 from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import User
 from workflow.org.roles import DEPT_HEAD
@@ -184,6 +184,18 @@ def _write_locked_case(session: Session, case: Case) -> bool:
     if not all(k in _CASE_COLUMNS for k in keys):
         session.flush()
         return True
+    values = {k: getattr(case, k) for k in keys}
+    done = session.connection().execute(
+        _case_update(keys), {**values, "_id": case.id, "_old": version, "_new": version + 1}
+    ).rowcount
+    if done != 1:
+        return False
+    _mark_written(session, case, version + 1)
+    return True
+
+
+def _case_update(keys: tuple[str, ...]):
+    """``UPDATE cases SET <keys>, version = :_new WHERE id = :_id AND version = :_old``."""
     stmt = _UPDATES.get(keys)
     if stmt is None:
         table = Case.__table__
@@ -192,16 +204,78 @@ def _write_locked_case(session: Session, case: Case) -> bool:
                 .values({**{_CASE_COLUMNS[k].name: bindparam(k) for k in keys},
                          "version": bindparam("_new")}))
         _UPDATES[keys] = stmt
-    values = {k: getattr(case, k) for k in keys}
-    done = session.connection().execute(
-        stmt, {**values, "_id": case.id, "_old": version, "_new": version + 1}).rowcount
-    if done != 1:
-        return False
-    set_committed_value(case, "version", version + 1)
-    # every change of the row is now in the database: mark the instance clean, exactly as
-    # the unit of work does after its own flush (so the next flush skips it)
+    return stmt
+
+
+def _mark_written(session: Session, case: Case, version: int) -> None:
+    """Every change of the row is in the database now: mark the instance clean, exactly as
+    the unit of work does after its own flush (so the next flush skips it, nothing reloads)."""
+    set_committed_value(case, "version", version)
+    state = sa_inspect(case)
     state._commit_all(state.dict, session.identity_map)
-    return True
+
+
+_REGISTER_KEYS = ("audit_head", "audit_seq", "number", "original_deadline", "registered_at",
+                  "status")
+
+
+def create_registered(session: Session, cases: list[Case], actor: User, *,
+                      create_payload, number_year: int | None = None,
+                      settings: Settings | None = None, now: datetime | None = None) -> list[Case]:
+    """Create new draft cases and 挂号交办 them, in bulk (a task-list import).
+
+    Per case, exactly what ``record(create)`` then ``transition(register)`` write: the same
+    guards (role, state, the register rules), the ``create`` and ``register`` events of its
+    chain, its number and its notices. Written as one batched INSERT of the cases, one block
+    of numbers, one executemany UPDATE of the registered rows and one executemany INSERT of
+    the events. ``create_payload(case)`` gives the ``create`` event's payload once the case
+    has its id; ``number_year`` numbers the cases in that year (default: today's).
+    """
+    settings = settings or Settings()
+    now = now or utcnow()
+    for case in cases:
+        if case.status != "draft":
+            raise Conflict("只有草稿可以挂号交办", current_version=case.version, status=case.status)
+        if refusal := policy.role_refusal("register", case, actor):
+            raise refusal
+        failed = state_rules(session, case, "register", actor) + input_rules(
+            session, case, "register", None, {})
+        if failed:
+            raise RuleFailed(failed)
+    session.add_all(cases)
+    session.flush()  # one batched INSERT; the cases have their ids
+    year = number_year or local_today(now).year
+    by_source: dict[str, list[Case]] = {}
+    for case in cases:
+        if not case.number:
+            by_source.setdefault(case.source, []).append(case)
+    # every block is taken before any case changes (a query would autoflush half of them)
+    blocks = {source: case_numbers(session, settings.region, year, source, len(group))
+              for source, group in by_source.items()}
+    for source, group in by_source.items():
+        for case, number in zip(group, blocks[source], strict=True):
+            case.number = number
+    events, updates = [], []
+    for case in cases:
+        events.append(event_row(case, actor, "create", from_status=case.status,
+                                to_status=case.status, payload=create_payload(case), at=now))
+        before = case.status
+        payload = _apply(session, case, "register", actor, None, {}, settings, now)
+        machine.fire(case, "register")
+        events.append(event_row(case, actor, "register", from_status=before,
+                                to_status=case.status, payload=payload, at=now))
+        updates.append({**{k: getattr(case, k) for k in _REGISTER_KEYS},
+                        "_id": case.id, "_old": case.version, "_new": case.version + 1})
+    if updates:
+        conn = session.connection()
+        done = conn.execute(_case_update(_REGISTER_KEYS), updates).rowcount
+        if conn.dialect.supports_sane_multi_rowcount and done != len(updates):
+            raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
+        for case, row in zip(cases, updates, strict=True):
+            _mark_written(session, case, row["_new"])
+        insert_events(session, events)
+        notify_registered(session, cases, actor, now)
+    return cases
 
 
 def _apply(session, case: Case, trigger, actor, comment, data, settings, now) -> dict:

@@ -21,11 +21,11 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.core import service
 from workflow.core.cases import Case
 from workflow.core.evidence import clean_filename
-from workflow.core.numbering import case_number
 from workflow.core.policy import importer_refusal
 from workflow.org.models import Department, User, ensure_department, ensure_group
 from workflow.org.roles import OFFICE_STAFF
@@ -149,13 +149,13 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
     result.plan_id = plan.id
 
     rows = {(r["seq"], canonical_name(r["department"])): r for r in result.cases}
+    to_open: list[tuple[PlanItem, Department, list[Department]]] = []
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "added":
             item = PlanItem(plan=plan, seq=p.seq)
             _fill_item(item, w, names, plan.year)
-            session.add(item)
-            session.flush()
+            session.add(item)  # flushed with the others before their cases open
         elif kind == "changed":
             before = item.fingerprint
             _fill_item(item, w, names, plan.year)
@@ -171,7 +171,8 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
         co = names.co(p)
         for _, dept in leads:
             if dept.id not in have:
-                _open_case(session, plan, item, dept, co, actor, settings, now, rows)
+                to_open.append((item, dept, co))
+    _open_cases(session, plan, to_open, actor, settings, now, rows)
     for item in removed:
         item.withdrawn_at = now
         _record_on_cases(session, item, actor, "plan_item_withdrawn", now, {
@@ -201,10 +202,47 @@ def _description(item: PlanItem) -> str:
     return "\n".join(lines)
 
 
-def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
-               co: list[Department], actor: User, settings, now: datetime,
-               rows: dict[tuple[int, str], dict]) -> Case:
-    """One task case for ``dept``: created, numbered, then 挂号交办 through the service."""
+def _open_cases(session: Session, plan: Plan, to_open, actor: User, settings, now: datetime,
+                rows: dict[tuple[int, str], dict]) -> list[Case]:
+    """One task case per (item, lead department): created, numbered and 挂号交办 through the
+    service in bulk (``service.create_registered``: per case its own create and register
+    events, numbers in list order), then linked to its item."""
+    session.flush()  # the new items get their ids, named in each case's create event
+    cases, where = [], {}
+    for item, dept, co in to_open:
+        case = _new_case(plan, item, dept, co, actor, now)
+        cases.append(case)
+        where[id(case)] = (item, dept)
+
+    def create_payload(case: Case) -> dict:
+        item, dept = where[id(case)]
+        return {"plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
+                "department_id": dept.id,
+                "co_department_ids": [d.id for d in case.co_departments],
+                "deadline": case.deadline.isoformat(), "source": "task_list"}
+
+    service.create_registered(session, cases, actor, create_payload=create_payload,
+                              number_year=plan.year, settings=settings, now=now)
+    links: dict[int, tuple[PlanItem, list[PlanItemCase]]] = {}
+    for case in cases:
+        item, dept = where[id(case)]
+        link = PlanItemCase(item_id=item.id, case_id=case.id, department_id=dept.id)
+        # a new item's links were reset by its INSERT (it has none); an existing item's
+        # were loaded by the comparison above
+        links.setdefault(item.id, (item, list(item.__dict__.get("case_links", ()))))[1].append(link)
+        row = rows.get((item.seq, canonical_name(dept.name)))
+        if row is not None:
+            row.update(case_id=case.id, number=case.number)
+    for item, item_links in links.values():
+        session.add_all(item_links[len(item.__dict__.get("case_links", ())):])
+        # the item's collection as it now is, without a history for the flush to walk
+        # (the links carry their item_id) and without reloading it per item
+        set_committed_value(item, "case_links", item_links)
+    return cases
+
+
+def _new_case(plan: Plan, item: PlanItem, dept: Department, co: list[Department],
+              actor: User, now: datetime) -> Case:
     content = "".join(item.content.split("\n"))
     case = Case(kind="task", source="task_list", grade="general", status="draft",
                 title=content if len(content) <= 100 else content[:99] + "…",
@@ -213,20 +251,6 @@ def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
                 original_number=f"{plan.year}年清单第{item.seq}项",
                 created_by_id=actor.id, created_at=now)
     case.co_departments = [d for d in co if d.id != dept.id]
-    session.add(case)
-    session.flush()
-    item.case_links.append(PlanItemCase(case_id=case.id, department_id=dept.id))
-    service.record(session, case, actor, "create", now=now, payload={
-        "plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
-        "department_id": dept.id, "co_department_ids": [d.id for d in case.co_departments],
-        "deadline": case.deadline.isoformat(), "source": "task_list"})
-    case.number = case_number(session, settings.region, plan.year, "task_list")
-    session.flush()
-    service.transition(session, case.id, "register", actor, version=case.version,
-                       settings=settings, now=now)
-    row = rows.get((item.seq, canonical_name(dept.name)))
-    if row is not None:
-        row.update(case_id=case.id, number=case.number)
     return case
 
 
