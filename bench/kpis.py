@@ -32,7 +32,7 @@ from workflow.models import Base
 from workflow.platform.db import make_engine, make_sessionmaker, normalise_url
 from workflow.records.ledger_xlsx import write_ledger
 
-DB = "h_kpis_bench"
+DB = os.environ.get("KPIS_BENCH_DB", "h_kpis_bench")  # the database this bench creates and drops
 DEPTS = 60
 YEARS = (2015, 2024)
 SOURCES = ["state_council", "patrol", "routine", "complaint", "covert", "campaign"]

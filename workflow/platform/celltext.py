@@ -43,4 +43,4 @@ def csv_text(value):
     return value
 
 
-__all__ = ["CSV_FORMULA_STARTS", "csv_text", "excel_text", "xlsx_text"]
+__all__ = ["CSV_FORMULA_STARTS", "ILLEGAL_CHARACTERS_RE", "csv_text", "excel_text", "xlsx_text"]

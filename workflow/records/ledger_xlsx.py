@@ -1,25 +1,25 @@
 """台账 (ledger) export to Excel: the columns of the domain brief §5, one sheet per kind.
 
-The rows are streamed from one joined query (no per-case lookups) into an
-openpyxl write-only workbook, so memory stays flat however many cases match.
+The rows are streamed from one joined query (no per-case lookups) into an xlsxwriter
+workbook in ``constant_memory`` mode, so memory stays flat however many cases match; a
+whole-register export runs as a background job (``workflow.records.exports``).
 """
 from __future__ import annotations
 
 import io
 from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.base import to_local
-from workflow.platform.celltext import xlsx_text
+from workflow.platform.celltext import ILLEGAL_CHARACTERS_RE
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
 
@@ -38,7 +38,7 @@ COLUMNS = [
     ("隐患等级", "grade", 9, "text"),
     ("判定依据", "basis", 30, "text"),
     ("整改措施/要求", "measures_required", 36, "text"),
-    ("责任单位", "department", 18, "text"),
+    ("整改责任单位", "department", 18, "text"),
     ("责任人", "responsible_person", 10, "text"),
     ("电话", "responsible_phone", 14, "text"),
     ("整改期限", "deadline", 12, "date"),
@@ -87,62 +87,158 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
             .execution_options(yield_per=batch))
     if where is not None:
         stmt = stmt.where(where)
-    for row in session.execute(stmt):
-        r = row._mapping
-        yield {**r, "source": SOURCES[r["source"]][0] if r["source"] in SOURCES else r["source"],
-               "grade": GRADES.get(r["grade"], r["grade"]),
-               "status": (DISMISSED_LABEL if r["status"] == "closed" and r["dismissed_at"]
-                          else STATUS_LABELS.get(r["status"], r["status"])),
-               "reporter_name": mask_name(r["reporter_name"]),
-               "reporter_contact": mask_contact(r["reporter_contact"]),
-               "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
+    # the query's columns in COLUMNS order, each with how its value is shown
+    pos = {name: i for i, name in enumerate(stmt.selected_columns.keys())}
+    grade, status, closed, dismissed = pos["grade"], pos["status"], pos["closed_at"], pos["dismissed_at"]
+    source, funds, suspended = pos["source"], pos["funds"], pos["suspended"]
+    rname, rcontact = pos["reporter_name"], pos["reporter_contact"]
+    plain = [pos.get(key) for _h, key, _w, _t in COLUMNS]
+    sources = {k: v[0] for k, v in SOURCES.items()}
+    for row in session.execute(stmt).tuples():
+        values = [row[i] if i is not None else None for i in plain]
+        for i, col in _SPECIAL:
+            if col == "source":
+                values[i] = sources.get(row[source], row[source])
+            elif col == "grade":
+                values[i] = GRADES.get(row[grade], row[grade])
+            elif col == "status":
+                values[i] = (DISMISSED_LABEL if row[status] == "closed" and row[dismissed]
+                             else STATUS_LABELS.get(row[status], row[status]))
+            elif col == "funds":
+                values[i] = float(row[funds]) if row[funds] is not None else None
+            elif col == "suspended":
+                values[i] = None if row[suspended] is None else ("是" if row[suspended] else "否")
+            elif col == "reporter_name":
+                values[i] = mask_name(row[rname])
+            elif col == "reporter_contact":
+                values[i] = mask_contact(row[rcontact])
+            elif col == "closed_on":
+                values[i] = to_local(row[closed]).date() if row[closed] else None
+        yield values
 
 
-def _plain(ws, value, kind: str):
-    if value is None:
-        return None
-    if kind == "money":
-        return float(value)
-    if kind == "bool":
-        return "是" if value else "否"
-    if isinstance(value, str):
-        return xlsx_text(ws, value)  # user text: a string cell, never a formula
-    return value
+_SPECIAL = [(i, key) for i, (_h, key, _w, _t) in enumerate(COLUMNS)
+            if key in ("source", "grade", "status", "funds", "suspended", "reporter_name",
+                       "reporter_contact", "closed_on")]
+
+
+# xlsxwriter, streaming: each row goes to the sheet's temporary file as it is written
+# (constant_memory), so memory stays flat however many rows. Every user text is written as a
+# string cell (no formula, number or URL guessing), which is the formula-injection rule of
+# workflow.platform.celltext; control characters illegal in the file are dropped.
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False,
+                    "strings_to_numbers": False, "strings_to_urls": False,
+                    "default_date_format": "yyyy-mm-dd", "remove_timezone": True}
+
+
+class _LedgerSheet(Worksheet):
+    """A worksheet whose inline strings read back exactly as written.
+
+    The text reaching it has no control characters but tab, LF and CR (``excel_text``).
+    xlsxwriter would write a CR (and any literal ``_xHHHH_``) as an ``_xHHHH_`` escape, which
+    Excel decodes but openpyxl, and so the ledger import, does not; here a CR is the XML
+    character reference ``&#13;`` that every reader decodes, as openpyxl used to write it.
+    """
+
+    @staticmethod
+    def _escape_control_characters(data):
+        return data
+
+    def _escape_data(self, data):
+        data = super()._escape_data(data)
+        return data.translate(_CR) if isinstance(data, str) else data
+
+    def write_plain_row(self, row: int, values: list) -> None:
+        """Write one data row straight to the sheet's stream (constant_memory only).
+
+        The same cells ``write_row`` gives with the workbook's options, written as one piece
+        instead of one buffered cell object per value (xlsxwriter's per-cell path is most of
+        an export's time): text as an inline string, a date with the default date format,
+        a number as it is; None and empty text are left out.
+        """
+        if self.table:  # the header row xlsxwriter still holds
+            self._write_single_row(row)
+        self.previous_row = row
+        if self._check_dimensions(row, 0) or self._check_dimensions(row, len(values) - 1):
+            raise ValueError(f"row {row} outside the sheet")
+        r = str(row + 1)
+        parts = [f'<row r="{r}">']
+        add, names, text_table, date_xf = parts.append, _COLUMN_NAMES, _XML_TEXT, None
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            kind = type(value)
+            if kind is str:
+                if value[0].isspace() or value[-1].isspace():
+                    add(f'<c r="{names[col]}{r}" t="inlineStr"><is><t xml:space="preserve">'
+                        f'{value.translate(text_table)}</t></is></c>')
+                else:
+                    add(f'<c r="{names[col]}{r}" t="inlineStr"><is><t>'
+                        f'{value.translate(text_table)}</t></is></c>')
+            elif kind is date or isinstance(value, date):
+                if date_xf is None:
+                    date_xf = self.default_date_format._get_xf_index()
+                # a day (all the ledger's dates, after 1900-03-01) is its ordinal from Excel's epoch
+                serial = (value.toordinal() - _EXCEL_EPOCH if kind is date
+                          else self._convert_date_time(value))
+                add(f'<c r="{names[col]}{r}" s="{date_xf}"><v>{serial:.16G}</v></c>')
+            else:
+                add(f'<c r="{names[col]}{r}"><v>{value:.16G}</v></c>')
+        parts.append("</row>")
+        self.fh.write("".join(parts))
+
+
+_CR = str.maketrans({"\r": "&#13;"})
+# one pass over a text: XML escapes, CR as a character reference, and the control characters
+# an .xlsx cannot hold dropped (the rule of celltext.excel_text)
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;",
+                           **{c: None for c in range(32) if ILLEGAL_CHARACTERS_RE.match(chr(c))}})
+_EXCEL_EPOCH = date(1899, 12, 30).toordinal()
+_COLUMN_NAMES = [xl_col_to_name(i) for i in range(len(COLUMNS))]
+
+
+def write_ledger_to(target, session: Session, where=None, *,
+                    title: str = "安全生产问题隐患整改台账", progress=None, kinds=None) -> int:
+    """Write the ledger workbook of the cases matching ``where`` to ``target`` (a path or a
+    binary file object): a sheet per kind (``kinds``: only those kinds' sheets, e.g. a
+    task-only list gives one 目标任务台账 sheet). Returns the number of rows; ``progress(rows)``
+    is called every 5,000 rows (a background job records it)."""
+    wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
+    head = wb.add_format({"bold": True, "bg_color": "#DDE4EE", "align": "center",
+                          "valign": "vcenter", "text_wrap": True, "border": 1,
+                          "border_color": "#999999"})
+    done = 0
+    for kind, sheet_name in SHEETS:
+        if kinds is not None and kind not in kinds:
+            continue
+        ws = wb.add_worksheet(sheet_name, worksheet_class=_LedgerSheet)
+        for i, (_h, _k, width, _t) in enumerate(COLUMNS):
+            # xlsxwriter adds Excel's 5-pixel cell padding to the width it is given; take it
+            # off, so the file stores the width itself (as the ledger always has)
+            ws.set_column(i, i, width - 5 / 7)
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, HEADERS, head)
+        write_row = ws.write_plain_row
+        r = 0
+        for r, values in enumerate(_rows(session, where, kind), 1):
+            write_row(r, values)
+            if progress is not None and r % 5000 == 0:
+                progress(done + r)
+        done += r
+    # fixed timestamps: the same cases give the same workbook metadata
+    wb.set_properties({"title": title, "author": "SafeLoop", "created": datetime(2000, 1, 1)})
+    wb.close()
+    if progress is not None:
+        progress(done)
+    return done
 
 
 def write_ledger(session: Session, where=None, *, title: str = "安全生产问题隐患整改台账",
                  kinds=None) -> bytes:
     """The ledger workbook of the cases matching ``where``: a sheet per kind (``kinds``:
     only those kinds' sheets, e.g. a task-only list gives one 目标任务台账 sheet)."""
-    wb = Workbook(write_only=True)
-    thin = Side(style="thin", color="999999")
-    head_font = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="DDE4EE")
-    head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    head_border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for kind, sheet_name in SHEETS:
-        if kinds is not None and kind not in kinds:
-            continue
-        ws = wb.create_sheet(sheet_name)
-        for i, (_h, _k, width, _t) in enumerate(COLUMNS, 1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        ws.freeze_panes = "A2"
-        header = []
-        for h in HEADERS:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font, cell.fill, cell.alignment, cell.border = head_font, head_fill, head_align, head_border
-            header.append(cell)
-        ws.append(header)
-        for row in _rows(session, where, kind):
-            # plain values: openpyxl's write-only append formats dates itself and runs ~2x
-            # faster than one styled cell object per value
-            ws.append([_plain(ws, row[key], typ) for _h, key, _w, typ in COLUMNS])
-    wb.properties.title = title
-    wb.properties.creator = "SafeLoop"
-    # fixed timestamps: the same cases give the same workbook metadata
-    wb.properties.created = wb.properties.modified = datetime(2000, 1, 1)
     out = io.BytesIO()
-    wb.save(out)
+    write_ledger_to(out, session, where, title=title, kinds=kinds)
     return out.getvalue()
 
 
@@ -151,4 +247,5 @@ def ledger_filename(today: date) -> str:
 
 
 KIND_SHEETS = dict(SHEETS)
-__all__ = ["COLUMNS", "HEADERS", "KIND_SHEETS", "write_ledger", "ledger_filename"]
+__all__ = ["COLUMNS", "HEADERS", "KIND_SHEETS", "write_ledger", "write_ledger_to",
+           "ledger_filename"]
