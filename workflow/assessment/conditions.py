@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, and_, case, exists, literal, or_
+from sqlalchemy import DDL, DateTime, Index, and_, case, exists, func, literal, literal_column, or_
+from sqlalchemy import event as sa_event
 
 from workflow.assessment.periods import ONE_DAY, Window
 from workflow.core.audit import AuditEvent
@@ -25,6 +26,26 @@ Index("ix_cases_deadline", Case.deadline)
 Index("ix_cases_original_deadline", Case.original_deadline)
 Index("ix_cases_open_deadline", Case.deadline, postgresql_where=Case.closed_at.is_(None),
       sqlite_where=Case.closed_at.is_(None))
+# PostgreSQL: the time each case was open, [registered_at, closed_at) (open-ended while open;
+# empty if a record says it closed before it was registered), GiST-indexed. "Open at the
+# cut-off" is then one index probe that finds the cases open at that instant, however long
+# the register's history; as two ranges (registered before, closed after) either side reads
+# every case of the years before or after the cut-off. Migration 0018 creates it.
+OPEN_SPAN = func.tsrange(Case.registered_at,
+                         case((Case.closed_at < Case.registered_at, Case.registered_at),
+                              else_=Case.closed_at),
+                         literal_column("'[)'"))
+OPEN_SPAN_INDEX = """
+CREATE INDEX IF NOT EXISTS ix_cases_open_span ON cases USING gist (
+    tsrange(registered_at,
+            CASE WHEN closed_at < registered_at THEN registered_at ELSE closed_at END, '[)'))
+"""
+# DDL beside the table rather than an Index in the metadata: SQLite has no such index, and
+# schema comparison cannot reflect expression indexes on it
+sa_event.listen(Case.__table__, "after_create",
+                DDL(OPEN_SPAN_INDEX).execute_if(dialect="postgresql"))
+# indexes made by DDL, not declared in the metadata: name -> the dialect that has them
+DDL_INDEXES = {"ix_cases_open_span": "postgresql"}
 # case_id included: the period's report/return events are read from the index alone
 Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at, AuditEvent.case_id)
 
@@ -72,6 +93,14 @@ def on_time(w: Window, column):
 def overdue(w: Window):
     last = min(w.cutoff - ONE_DAY, w.period.end)
     return and_(Case.deadline <= last, Case.registered_at < w.cutoff_utc, NOT_CANCELLED)
+
+
+def open_at_cutoff(w: Window):
+    """Registered before the cut-off and not closed before it (PostgreSQL: through the
+    ``ix_cases_open_span`` index; the same cases as ``registered_at < cut-off AND (closed_at
+    IS NULL OR closed_at >= cut-off)``)."""
+    last_instant = literal(w.cutoff_utc - timedelta(microseconds=1), DateTime)
+    return OPEN_SPAN.op("@>")(last_instant)
 
 
 def bucket_conditions(w: Window) -> dict:

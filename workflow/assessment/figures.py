@@ -65,6 +65,7 @@ from workflow.assessment.conditions import (
     due,
     long_term_in,
     on_time,
+    open_at_cutoff,
     overdue,
     registered_in,
     task_pop,
@@ -167,7 +168,9 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
 
     # Overdue: open cases through the partial index, plus those closed after the cut-off.
     buckets = bucket_conditions(w)
-    for open_cond in (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for open_cond in ((open_at_cutoff(w),) if postgres else
+                      (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc)):
         stmt = select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
                                                                       *extra)
         for k, *counts in session.execute(_grouped(stmt, scope, key)):
@@ -177,14 +180,25 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
 
     # Events are few per period; their case's scope and status are read by primary key
     # (scalar subqueries) so the planner cannot pick a hash join over the whole case table.
-    def of_case(expr):
-        return select(expr).where(Case.id == AuditEvent.case_id).scalar_subquery()
+    in_period = (AuditEvent.action.in_(("report", "return")), AuditEvent.at >= w.start_utc,
+                 AuditEvent.at < w.wend_utc)
+    if postgres:
+        # one primary-key probe per event for all the case columns needed: a LATERAL
+        # subquery kept apart (OFFSET 0) so it stays a nested loop
+        of = (select(key.label("k"), Case.status.label("st"),
+                     *([case((restrict, 1), else_=0).label("r")] if extra else []))
+              .where(Case.id == AuditEvent.case_id).offset(0).lateral())
+        ev = (select(AuditEvent.action.label("action"), of.c.k, of.c.st,
+                     *([of.c.r] if extra else []))
+              .select_from(AuditEvent).join(of, literal(True)).where(*in_period).subquery())
+    else:
+        def of_case(expr):
+            return select(expr).where(Case.id == AuditEvent.case_id).scalar_subquery()
 
-    ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
-                 of_case(Case.status).label("st"),
-                 *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
-          .where(AuditEvent.action.in_(("report", "return")), AuditEvent.at >= w.start_utc,
-                 AuditEvent.at < w.wend_utc).subquery())
+        ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
+                     of_case(Case.status).label("st"),
+                     *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
+              .where(*in_period).subquery())
     stmt = select(ev.c.k, _n(ev.c.action == "report"), _n(ev.c.action == "return")).where(
         ev.c.st != "cancelled", *([ev.c.r == 1] if extra else [])).group_by(ev.c.k)
     for k, reports, returns in session.execute(stmt):

@@ -16,6 +16,7 @@ import qrcode
 import qrcode.image.svg
 from PIL import Image, UnidentifiedImageError
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from workflow.core.images import ImageLimits, check_image, make_renditions
@@ -56,9 +57,29 @@ class _ThreadWarnings(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-@lru_cache(maxsize=1)
+_fonts = threading.local()
+
+
+def font_config() -> FontConfiguration:
+    """This thread's WeasyPrint font configuration, made once.
+
+    Without one, every render builds a new Fontconfig configuration (and Pango font map)
+    and so loads and matches the system fonts again, and lays text out with cold caches.
+    Fontconfig objects are not shared between threads, so each thread keeps its own.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def _base_css() -> CSS:
-    return CSS(string=_CSS_PATH.read_text(encoding="utf-8"), url_fetcher=DataOnlyFetcher())
+    # parsed once per thread, with the thread's font configuration
+    css = getattr(_fonts, "css", None)
+    if css is None:
+        css = _fonts.css = CSS(string=_CSS_PATH.read_text(encoding="utf-8"),
+                               url_fetcher=DataOnlyFetcher(), font_config=font_config())
+    return css
 
 
 def _to_shanghai(value: datetime) -> datetime:
@@ -87,7 +108,7 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
     logger.addHandler(handler)
     try:
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-            stylesheets=[_base_css()])
+            stylesheets=[_base_css()], font_config=font_config())
         meta = document.metadata
         meta.title = title
         meta.created = _to_shanghai(created).isoformat(timespec="seconds")
