@@ -20,9 +20,10 @@ from workflow.platform.errors import Conflict, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date
 from workflow.problems.extensions import get_extension
 from workflow.records.closure import render_closure_report
-from workflow.records.exports import create_export, get_job
+from workflow.records.exports import create_export, create_ledger_export, get_job
 from workflow.records.extension import render_extension_decision
 from workflow.records.ledger import in_period, ledger_cases, period_text, render_ledger
+from workflow.records.ledger_xlsx import XLSX
 from workflow.records.notice import render_notice
 from workflow.records.verify import MAX_VERIFY_BYTES, verify_summary
 
@@ -129,6 +130,17 @@ def post_export():
     return jsonify({"id": job.id, **job.to_dict()}), 202
 
 
+@bp.post("/ledger-exports")
+@authed
+def post_ledger_export():
+    """The 台账 workbook of the filtered list as a background job (a whole register)."""
+    args = query_args(LIST_FILTERS - {"limit", "cursor"})
+    job = create_ledger_export(db.session, api_user(), dict(args))
+    db.session.commit()
+    start_export(job)
+    return jsonify({"id": job.id, **job.to_dict()}), 202
+
+
 @bp.get(f"/exports/<{ID}:job_id>")
 @authed
 def get_export(job_id: int):
@@ -143,6 +155,9 @@ def export_file(job_id: int):
     job = get_job(db.session, job_id, api_user())
     if job.status != "done" or not job.file_path or not Path(job.file_path).is_file():
         raise NotFound(f"导出任务 {job_id} 尚未完成或文件已不存在")
+    if job.kind == "ledger":
+        return send_file(job.file_path, mimetype=XLSX, as_attachment=True,
+                         download_name=f"台账-导出{job.id}.xlsx", max_age=0)
     return send_file(job.file_path, mimetype="application/zip", as_attachment=True,
                      download_name=f"整改销号审批表-导出{job.id}.zip", max_age=0)
 
@@ -188,12 +203,18 @@ openapi.add_paths({
         "requestBody": {"required": True, **openapi.json_content(openapi.ref("ExportInput"))},
         "responses": openapi.responses("202", openapi.ref("ExportJob"), 400, 401, 403,
                                        desc="已排队")}},
+    "/ledger-exports": {"post": {
+        "summary": "台账 Excel 后台导出（整个台账；筛选条件同案件列表；进度与下载见 /exports/{job_id}）",
+        "parameters": [p for p in openapi.LIST_PARAMS if p["name"] not in ("limit", "cursor")],
+        "responses": openapi.responses("202", openapi.ref("ExportJob"), 400, 401,
+                                       desc="已排队")}},
     "/exports/{job_id}": {"parameters": [{**openapi.ID_PARAM, "name": "job_id"}], "get": {
         "summary": "导出任务进度", "responses": openapi.responses("200", openapi.ref("ExportJob"),
                                                               401, 404)}},
     "/exports/{job_id}/file": {"parameters": [{**openapi.ID_PARAM, "name": "job_id"}], "get": {
-        "summary": "下载导出的 zip",
-        "responses": {"200": {"description": "zip", "content": {"application/zip": {
+        "summary": "下载导出的文件（整改销号审批表 zip，或台账 xlsx）",
+        "responses": {"200": {"description": "zip 或 xlsx", "content": {"application/zip": {
+            "schema": {"type": "string", "format": "binary"}}, XLSX: {
             "schema": {"type": "string", "format": "binary"}}}},
             **errors(401, 404)}}},
 }, {
@@ -216,6 +237,7 @@ openapi.add_paths({
                                        {"type": "string", "enum": ["closed", "registered"]})}},
     "ExportJob": {"type": "object", "required": ["id", "status", "total", "done"], "properties": {
         "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["closure", "ledger"]},
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
         "total": {"type": "integer"}, "done": {"type": "integer"},
         "percent": {"type": "integer"}, "error": {"type": ["string", "null"]},

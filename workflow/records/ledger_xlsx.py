@@ -58,6 +58,7 @@ COLUMNS = [
     ("举报人联系方式（已脱敏）", "reporter_contact", 16, "text"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
 
 
