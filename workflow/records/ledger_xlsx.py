@@ -7,7 +7,7 @@ whole-register export runs as a background job (``workflow.records.exports``).
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import xlsxwriter
 from sqlalchemy import and_, func, select
@@ -18,7 +18,6 @@ from xlsxwriter.worksheet import Worksheet
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.org.models import Department, User
-from workflow.platform.base import to_local
 from workflow.platform.celltext import ILLEGAL_CHARACTERS_RE
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
@@ -88,39 +87,36 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
             .execution_options(yield_per=batch))
     if where is not None:
         stmt = stmt.where(where)
-    # the query's columns in COLUMNS order, each with how its value is shown
+    # the query's columns in COLUMNS order; the columns shown otherwise than stored get a
+    # function of the row
     pos = {name: i for i, name in enumerate(stmt.selected_columns.keys())}
-    grade, status, closed, dismissed = pos["grade"], pos["status"], pos["closed_at"], pos["dismissed_at"]
-    source, funds, suspended = pos["source"], pos["funds"], pos["suspended"]
-    rname, rcontact = pos["reporter_name"], pos["reporter_contact"]
-    plain = [pos.get(key) for _h, key, _w, _t in COLUMNS]
     sources = {k: v[0] for k, v in SOURCES.items()}
-    for row in session.execute(stmt).tuples():
+    src, grade, status, dismissed = pos["source"], pos["grade"], pos["status"], pos["dismissed_at"]
+    funds, suspended, closed = pos["funds"], pos["suspended"], pos["closed_at"]
+    rname, rcontact = pos["reporter_name"], pos["reporter_contact"]
+    shown = {
+        "source": lambda r: sources.get(r[src], r[src]),
+        "grade": lambda r: GRADES.get(r[grade], r[grade]),
+        "status": lambda r: (DISMISSED_LABEL if r[status] == "closed" and r[dismissed]
+                             else STATUS_LABELS.get(r[status], r[status])),
+        "funds": lambda r: float(r[funds]) if r[funds] is not None else None,
+        "suspended": lambda r: None if r[suspended] is None else ("是" if r[suspended] else "否"),
+        "reporter_name": lambda r: mask_name(r[rname]),
+        "reporter_contact": lambda r: mask_contact(r[rcontact]),
+        # Asia/Shanghai has kept UTC+8 all year since 1991 (as the SQL month of sqltime)
+        "closed_on": lambda r: (r[closed] + _UTC8).date() if r[closed] else None,
+    }
+    plain = [pos.get(key) for _h, key, _w, _t in COLUMNS]
+    special = [(i, shown[key]) for i, (_h, key, _w, _t) in enumerate(COLUMNS) if key in shown]
+    # Core execution (no ORM result layer for plain columns), streamed in batches
+    for row in session.connection().execute(stmt):
         values = [row[i] if i is not None else None for i in plain]
-        for i, col in _SPECIAL:
-            if col == "source":
-                values[i] = sources.get(row[source], row[source])
-            elif col == "grade":
-                values[i] = GRADES.get(row[grade], row[grade])
-            elif col == "status":
-                values[i] = (DISMISSED_LABEL if row[status] == "closed" and row[dismissed]
-                             else STATUS_LABELS.get(row[status], row[status]))
-            elif col == "funds":
-                values[i] = float(row[funds]) if row[funds] is not None else None
-            elif col == "suspended":
-                values[i] = None if row[suspended] is None else ("是" if row[suspended] else "否")
-            elif col == "reporter_name":
-                values[i] = mask_name(row[rname])
-            elif col == "reporter_contact":
-                values[i] = mask_contact(row[rcontact])
-            elif col == "closed_on":
-                values[i] = to_local(row[closed]).date() if row[closed] else None
+        for i, fn in special:
+            values[i] = fn(row)
         yield values
 
 
-_SPECIAL = [(i, key) for i, (_h, key, _w, _t) in enumerate(COLUMNS)
-            if key in ("source", "grade", "status", "funds", "suspended", "reporter_name",
-                       "reporter_contact", "closed_on")]
+_UTC8 = timedelta(hours=8)
 
 
 # xlsxwriter, streaming: each row goes to the sheet's temporary file as it is written
