@@ -54,6 +54,7 @@ from datetime import date
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from workflow.assessment.conditions import (
     accept_due,
@@ -102,6 +103,10 @@ FIGURES = {
     "task_completion_rate": "目标任务完成率",
 }
 BUCKETS = ("1-7", "8-30", ">30")
+# what the overdue count reads of a case open at the cut-off: every scope's column and the
+# columns of its conditions (a restriction names the department)
+OPEN_COLUMNS = ("id", "department_id", "town", "source", "grade", "industry", "kind", "deadline",
+                "original_deadline", "registered_at", "status", "dismissed_at", "closed_at")
 BUCKET_LABELS = {"1-7": "逾期1–7天", "8-30": "逾期8–30天", ">30": "逾期30天以上"}
 NONE_LABEL = "（未填写）"
 
@@ -169,11 +174,27 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     # Overdue: open cases through the partial index, plus those closed after the cut-off.
     buckets = bucket_conditions(w)
     postgres = session.get_bind().dialect.name == "postgresql"
-    for open_cond in ((open_at_cutoff(w),) if postgres else
-                      (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc)):
-        stmt = select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
-                                                                      *extra)
-        for k, *counts in session.execute(_grouped(stmt, scope, key)):
+    if postgres:
+        # First the cases open at the cut-off, through the GiST index and nothing else (a
+        # materialised CTE, so the planner cannot trade it for a range over every earlier
+        # deadline), then the overdue conditions on those rows only.
+        opened = (select(*[Case.__table__.c[n] for n in OPEN_COLUMNS]).where(open_at_cutoff(w))
+                  .cte("open_at_cutoff").prefix_with("MATERIALIZED"))
+        adapter = ClauseAdapter(opened)
+
+        def on_open(expr):
+            clause = getattr(expr, "__clause_element__", None)  # an ORM attribute
+            return adapter.traverse(clause() if clause else expr)
+        stmts = [select(on_open(key), *[_n(on_open(c)) for c in buckets.values()])
+                 .select_from(opened).where(on_open(overdue(w)), *[on_open(e) for e in extra])]
+    else:
+        stmts = [select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
+                                                                        *extra)
+                 for open_cond in (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc)]
+    for stmt in stmts:
+        if SCOPES[scope][1] is not None:
+            stmt = stmt.group_by(*stmt.selected_columns[:1])
+        for k, *counts in session.execute(stmt):
             r = row(k)
             for name, n in zip(buckets, counts):
                 r["overdue_buckets"][name] += n
