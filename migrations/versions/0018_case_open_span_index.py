@@ -1,7 +1,7 @@
 """GiST index on the time each case was open (PostgreSQL)
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0019
 The dashboard's overdue count asks which cases were open at the cut-off. With this index that
 is one probe returning the cases open at that instant, however many years the register holds.
 PostgreSQL only (SQLite has no GiST; it keeps its B-tree ranges). Rows are not touched.
@@ -9,7 +9,7 @@ PostgreSQL only (SQLite has no GiST; it keeps its B-tree ranges). Rows are not t
 from alembic import op
 
 revision = '0018'
-down_revision = '0011'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -37,7 +37,7 @@ COLUMNS = [
     ("隐患等级", "grade", 9, "text"),
     ("判定依据", "basis", 30, "text"),
     ("整改措施/要求", "measures_required", 36, "text"),
-    ("整改责任单位", "department", 18, "text"),
+    ("责任单位", "department", 18, "text"),
     ("责任人", "responsible_person", 10, "text"),
     ("电话", "responsible_phone", 14, "text"),
     ("整改期限", "deadline", 12, "date"),
