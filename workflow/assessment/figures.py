@@ -181,12 +181,13 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         return select(expr).where(Case.id == AuditEvent.case_id).scalar_subquery()
 
     ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
-                 of_case(Case.status).label("st"),
+                 of_case(Case.status).label("st"), of_case(Case.kind).label("knd"),
                  *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
           .where(AuditEvent.action.in_(("report", "return")), AuditEvent.at >= w.start_utc,
                  AuditEvent.at < w.wend_utc).subquery())
     stmt = select(ev.c.k, _n(ev.c.action == "report"), _n(ev.c.action == "return")).where(
-        ev.c.st != "cancelled", *([ev.c.r == 1] if extra else [])).group_by(ev.c.k)
+        ev.c.st != "cancelled", ev.c.knd != "task", *([ev.c.r == 1] if extra else [])
+    ).group_by(ev.c.k)
     for k, reports, returns in session.execute(stmt):
         row(k).update(reports=reports, returns=returns)
 

@@ -21,7 +21,8 @@ from workflow.org.models import Department, User
 from workflow.platform.base import to_local
 from workflow.platform.celltext import xlsx_text
 from workflow.platform.masking import mask_contact, mask_name
-from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
+from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES
+from workflow.platform.wording import status_labels
 
 # (header, key, width, type) — key names the value in the row dict built below
 COLUMNS = [
@@ -59,6 +60,10 @@ COLUMNS = [
 ]
 HEADERS = [c[0] for c in COLUMNS]
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
+# the task sheet keeps the columns in the task list's words (完成时限, 办结, no 整改/销号)
+TASK_HEADERS = {"问题描述": "任务内容", "整改措施/要求": "工作要求", "整改责任单位": "责任单位",
+                "整改期限": "完成时限", "整改资金(万元)": "资金(万元)", "整改完成情况": "完成情况",
+                "复查人": "审核人", "复查意见": "审核意见", "销号时间": "办结时间"}
 
 
 def _rows(session: Session, where, kind: str, batch: int = 2000):
@@ -92,7 +97,7 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
         yield {**r, "source": SOURCES[r["source"]][0] if r["source"] in SOURCES else r["source"],
                "grade": GRADES.get(r["grade"], r["grade"]),
                "status": (DISMISSED_LABEL if r["status"] == "closed" and r["dismissed_at"]
-                          else STATUS_LABELS.get(r["status"], r["status"])),
+                          else status_labels(kind).get(r["status"], r["status"])),
                "reporter_name": mask_name(r["reporter_name"]),
                "reporter_contact": mask_contact(r["reporter_contact"]),
                "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
@@ -129,7 +134,7 @@ def write_ledger(session: Session, where=None, *, title: str = "安全生产问�
         ws.freeze_panes = "A2"
         header = []
         for h in HEADERS:
-            cell = WriteOnlyCell(ws, value=h)
+            cell = WriteOnlyCell(ws, value=TASK_HEADERS.get(h, h) if kind == "task" else h)
             cell.font, cell.fill, cell.alignment, cell.border = head_font, head_fill, head_align, head_border
             header.append(cell)
         ws.append(header)
