@@ -12,7 +12,7 @@ from blueprints.web.home import queue_context
 from workflow.core.queries import SORTS, filtered_cases, page, parse_sort
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
-from workflow.platform.vocab import KINDS
+from workflow.platform.vocab import KINDS, SOURCES
 from workflow.platform.wording import TASK_QUEUE_LABELS, status_labels
 from workflow.problems.queues import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
 from workflow.records.ledger_xlsx import ledger_filename, write_ledger
@@ -80,7 +80,9 @@ def case_list():
         sort_url=lambda col: sort_url(args, col, sort, descending), next_url=next_url,
         first_url=first_url, queues=queues, ledger_args=_ledger_args(base), list_args=base, queue_label=QUEUES[filters["queue"]].label
         if filters["queue"] in QUEUES else None,
-        STATUS_LABELS=status_labels(filters.get("kind"))), (400 if error else 200)
+        STATUS_LABELS=status_labels(filters.get("kind")),
+        **({"SOURCES": {k: v for k, v in SOURCES.items() if k == "task_list"}}
+           if filters.get("kind") == "task" else {})), (400 if error else 200)
 
 
 # the list filters that the ledger exports (API) take too
