@@ -1,7 +1,7 @@
 """task-list reporting: a plan's reporting rule, 工作进展 by period, reminder keys
 
 Revision ID: 0013
-Revises: 0017
+Revises: 0019
 New tables only; existing plans read the default rule (monthly by the 25th) until the office
 sets one, and existing 进展报告 events stay in the chain without a period row.
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0017'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
