@@ -176,7 +176,8 @@ def registration_photo_refusal(case: Case, user: User) -> DomainError | None:
 
 
 def can_attach_registration_photos(case: Case, user: User) -> bool:
-    return registration_photo_refusal(case, user) is None
+    # a task of the 目标任务清单 has no site to photograph at 交办: the page offers no such form
+    return not case.is_task and registration_photo_refusal(case, user) is None
 
 
 def can_draft_statement(case: Case, user: User) -> bool:
