@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from blueprints.web import records as records_pages
     from blueprints.web.plans import bp as plan_pages_bp
+    from blueprints.web.task_pages import bp as task_pages_bp
 
     seclog.register(app)
     errors.register(app)
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(plan_pages_bp)
+    app.register_blueprint(task_pages_bp)
     app.register_blueprint(records_pages.bp)
     app.register_blueprint(kpis.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens

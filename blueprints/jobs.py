@@ -24,6 +24,7 @@ from workflow.platform.db import make_engine, make_sessionmaker
 from workflow.platform.errors import DomainError
 from workflow.problems.sweep import SweepSettings, run_sweep
 from workflow.records.exports import run_export
+from workflow.tasklist.reporting import sweep_reporting
 
 _worker_app: Flask | None = None
 
@@ -169,10 +170,11 @@ def scheduled_sweep(database_url: str | None = None, today: str | None = None) -
     engine = make_engine(database_url or Config.DATABASE_URL)
     try:
         with make_sessionmaker(engine)() as session:
-            result = run_sweep(session, today=date.fromisoformat(today) if today else None,
-                               settings=SweepSettings.from_config(Config))
+            day = date.fromisoformat(today) if today else None
+            result = run_sweep(session, today=day, settings=SweepSettings.from_config(Config))
+            reports = sweep_reporting(session, today=day)
             session.commit()
-        return result.to_dict()
+        return {**result.to_dict(), "task_reports": reports}
     finally:
         engine.dispose()
 

@@ -40,6 +40,7 @@ STATE_FIELDS = {
     ("POST", "/cases/{case_id}/listing"): {"due_on", "document_date", "deadline"},
     ("POST", "/cases/{case_id}/verifications"): {"visited_on"},
     ("POST", "/cases/{case_id}/occurrences"): {"occurred_on", "evidence_ids"},
+    ("POST", "/cases/{case_id}/progress"): {"evidence_ids"},  # files of this case only
     ("POST", "/exports"): {"from", "to", "department_id"},
     **{("GET", p): {"from", "to", "period", "cutoff"} for p in (
         "/kpis", "/kpis/cases", "/kpis/trend", "/kpis/ranking", "/kpis/review.xlsx",

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from workflow.core.cases import Case
 from workflow.platform.base import local_today
-from workflow.records.ledger_xlsx import HEADERS
+from workflow.records.ledger_xlsx import HEADERS, TASK_HEADERS
 
 FUTURE = local_today() + timedelta(days=60)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,7 +86,8 @@ def test_ledger_layout_and_filter(client, world, session):
     assert row["复查人"].value == "王经办" and row["状态"].value == "已销号"
     assert row["整改完成情况"].value == "已更换全部报警器并联动测试"
     assert row["原编号"].value == "督导-2020-07"
-    assert [c.value for c in wb["目标任务台账"][1]] == HEADERS
+    # the task sheet: the same columns in the task list's words (完成时限, 办结 …)
+    assert [c.value for c in wb["目标任务台账"][1]] == [TASK_HEADERS.get(h, h) for h in HEADERS]
 
 
 def test_ledger_respects_what_the_user_may_see(client, world):

@@ -313,7 +313,7 @@ def test_target_occurrences_and_target_edit(pages, world, session, tasklists):
     officer = pages("dept_officer")
     page = officer.get(f"/cases/{case_id}")
     assert 'id="target-progress">0/1<' in page.text and 'id="form-occurrence"' in page.text
-    assert "请先在“整改工作”中上传本次的佐证材料" in page.text
+    assert "请先在“任务办理”中上传本次的佐证材料" in page.text  # a task speaks its own words
     resp = officer.post(f"/cases/{case_id}/evidence", {
         "files": [(io.BytesIO(png_bytes()), "研讨班照片.png")], "category": "report"},
         content_type="multipart/form-data")

@@ -13,6 +13,7 @@ from tests.htmlcheck import inline_scripts
 from tests.tasklist_builders import build_docx, build_xlsx, sample_bytes, sample_rows
 from workflow.core.audit import AuditEvent
 from workflow.org.models import Department
+from workflow.platform.base import local_today
 from workflow.tasklist.models import PlanItem
 
 
@@ -426,12 +427,16 @@ def test_director_previews_but_only_staff_confirm(client, world, session):
 
 
 def test_demo_loads_the_2020_list_once(runner, session):
+    # the real 2020 list is loaded as this year's plan, and says so (据2020年清单)
+    year = local_today().year
     out = runner.invoke(args=["demo"])
     assert out.exit_code == 0, out.output
-    assert "2020 年目标任务清单已导入：5 个目标项目、18 个目标任务、50 项具体内容" in out.output
+    assert (f"{year} 年目标任务清单（据2020年清单）已导入：5 个目标项目、18 个目标任务、50 项具体内容"
+            in out.output)
     first = row_counts(session)
     assert first["plans"] == 1 and first["plan_items"] == 50
     out = runner.invoke(args=["demo"])
-    assert "2020 年目标任务清单已存在" in out.output and "本次新交办任务 0 件" in out.output
+    assert f"{year} 年目标任务清单（据2020年清单）已存在" in out.output
+    assert "本次新交办任务 0 件" in out.output
     assert row_counts(session) == first
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0

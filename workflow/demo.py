@@ -1,8 +1,10 @@
 """Demo data: users for every role, departments and sample cases (``flask demo``)."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+from PIL import Image
 from sqlalchemy import select
 
 from workflow.core import service
@@ -73,7 +75,12 @@ def _sample_cases(session, config, depts) -> None:
         ("某化工企业储罐区可燃气体报警器失效", "patrol", "general", "区应急管理局", "assigned"),
         ("建筑工地塔吊限位装置缺失", "routine", "general", "区住建局", "in_progress"),
         ("液氨储罐区未设置泄漏检测报警", "state_council", "major", "区应急管理局", "draft"),
+        # a register part-way through the year: some hazards at every later step too
+        ("粉尘作业场所除尘系统未接地", "routine", "general", "区应急管理局", "reported"),
+        ("商场疏散通道堆放杂物", "patrol", "general", "区住建局", "verified"),
+        ("加油站卸油区静电接地报警器损坏", "covert", "general", "区应急管理局", "closed"),
     ]
+    steps = ("assigned", "in_progress", "reported", "verified", "closed")
     for title, source, grade, dept, target in samples:
         case = create_problem(session, users["inspector"], {
             "title": title, "description": title + "，现场检查发现。", "source": source,
@@ -84,10 +91,25 @@ def _sample_cases(session, config, depts) -> None:
             continue
         service.transition(session, case.id, "register", users["office"], version=case.version,
                            settings=settings)
-        if target == "in_progress":
-            head = users["head2"] if dept == "区住建局" else users["head"]
+        head = users["head2"] if dept == "区住建局" else users["head"]
+        if steps.index(target) >= 1:
             service.transition(session, case.id, "accept", head, version=case.version)
+        if steps.index(target) >= 2:
+            service.upload_evidence(session, case.id, head, data=_demo_png(), filename="整改后.png",
+                                    category="after", settings=settings)
+            service.transition(session, case.id, "report", head, version=case.version,
+                               data={"statement": "已按要求整改到位，整改后照片附后"})
+        if steps.index(target) >= 3:
+            service.transition(session, case.id, "verify", users["office"], version=case.version)
+        if target == "closed":
+            service.transition(session, case.id, "close", users["director"], version=case.version)
+
+
+def _demo_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (90, 140, 90)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _task_list_lines(session, config) -> list[str]:
-    return load_demo_plan(session, config)
+    return load_demo_plan(session, config, password=DEMO_PASSWORD)

@@ -24,3 +24,6 @@ from workflow.problems import (  # noqa: F401,E402
 from workflow.problems.batches import AssignmentBatch, BatchItem  # noqa: F401,E402
 from workflow.records.exports import ExportJob  # noqa: F401
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
+
+# task-list reporting: plan rules, 工作进展 by period, reminder keys
+from workflow.tasklist.reporting import ProgressReport, ReportAlert, ReportingRule  # noqa: F401,E402

@@ -120,5 +120,6 @@ from blueprints.api import (  # noqa: E402,F401  (routes register on import)
     problems,
     records,
     rectification,
+    task_reporting,
     tokens,
 )

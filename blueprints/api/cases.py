@@ -12,9 +12,11 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.core.evidence import Evidence
 from workflow.core.queries import decode_id_cursor, encode_id_cursor, filtered_cases, int_arg
+from workflow.platform.base import local_today
 from workflow.platform.errors import InvalidInput, refuse_unknown
 from workflow.platform.parsing import parse_id
 from workflow.problems.registration import create_problem
+from workflow.tasklist import reporting
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
                 "cursor", "year"}
@@ -22,8 +24,22 @@ LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue",
 
 def case_payload(case: Case, user) -> dict:
     body = case.to_dict()
+    if case.kind == "task":
+        body.update(reporting.lagging_of(db.session, case))
     body["actions"] = service.available_actions(db.session, case, user)
     return body
+
+
+def with_lagging(cases: list[Case]) -> list[dict]:
+    """Each case as the API gives it; a task also says whether it is 滞后 and why."""
+    found = reporting.standings(db.session, cases, local_today())
+    out = []
+    for c in cases:
+        body = c.to_dict()
+        if c.id in found:
+            body.update(found[c.id].to_dict())
+        out.append(body)
+    return out
 
 
 @bp.post("/cases")
@@ -48,7 +64,7 @@ def list_cases():
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
-    return jsonify({"items": [c.to_dict() for c in items], "next_cursor": next_cursor})
+    return jsonify({"items": with_lagging(items), "next_cursor": next_cursor})
 
 
 @bp.get(f"/cases/<{ID}:case_id>")

@@ -11,6 +11,7 @@ from blueprints.extensions import db
 from workflow.assessment import drilldown, figures, periods
 from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
 from workflow.assessment.snapshots import KpiSnapshot, figures_for, freeze
+from workflow.assessment.task_figures import task_figures
 from workflow.core.cases import Case
 from workflow.platform.errors import InvalidInput
 
@@ -28,10 +29,27 @@ def weights() -> dict:
 @bp.get("/kpis")
 @authed
 def get_kpis():
-    args = query_args(WINDOW_ARGS | {"scope"})
-    return jsonify(figures_for(db.session, api_user(), figures.parse_scope(args.get("scope")),
-                               window_from(args),
-                               explicit_cutoff=args.get("cutoff") not in (None, "")))
+    args = query_args(WINDOW_ARGS | {"scope", "kind"})
+    kind = args.get("kind") or "problem"
+    if kind not in KPI_KINDS:
+        raise InvalidInput("kind 须为 problem（问题隐患）或 task（目标任务）", field="kind")
+    scope = figures.parse_scope(args.get("scope"))
+    if kind == "task":
+        # 目标任务: 完成率, 按期完成率, 报送及时率, 滞后数 per unit (towns and departments apart)
+        restrict = figures.kpi_restriction(api_user(), "department")
+        w = window_from(args)
+        body = task_figures(db.session, w, restrict=restrict)
+        return jsonify({**body, "kind": "task", "kind_label": KPI_KINDS[kind],
+                        "period": {"key": w.period.key, "label": w.period.label,
+                                   "start": w.period.start.isoformat(),
+                                   "end": w.period.end.isoformat()},
+                        "cutoff": w.cutoff.isoformat()})
+    body = figures_for(db.session, api_user(), scope, window_from(args),
+                       explicit_cutoff=args.get("cutoff") not in (None, ""))
+    return jsonify({**body, "kind": "problem", "kind_label": KPI_KINDS["problem"]})
+
+
+KPI_KINDS = {"problem": "问题隐患（不含目标任务）", "task": "目标任务"}
 
 
 @bp.get("/kpis/cases")
@@ -136,13 +154,23 @@ _W = [openapi.empty_ok({"name": "period", "in": "query", "schema": PERIOD,
 _SCOPE = {"name": "scope", "in": "query", "schema": {"type": "string", "enum": list(figures.SCOPES)}}
 ERRORS = {k: v for k, v in openapi.responses("200", {}, 400, 401, 403).items() if k != "200"}
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_TASK_ROW = {"department_id": {"type": ["integer", "null"]}, "department": {"type": "string"},
+             "unit_kind": {"type": "string", "enum": ["town", "department", "district"]},
+             **{k: {"type": "integer", "minimum": 0} for k in (
+                 "tasks", "completed", "due", "on_time", "periods_due", "periods_on_time",
+                 "lagging_count")},
+             **{k: _RATE for k in ("completion_rate", "on_time_rate", "reporting_rate")}}
 _XLSX = {"200": {"description": "Excel 文件", "content": {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
         "schema": {"type": "string", "format": "binary"}}}}}
 openapi.add_paths({
-    "/kpis": {"get": {"summary": "考核指标（按部门/属地/来源/等级/行业/类别，含冻结数据的变化）",
-                      "parameters": [_SCOPE, *_W],
-                      "responses": openapi.responses("200", openapi.ref("KpiTable"), 400, 401, 403)}},
+    "/kpis": {"get": {"summary": "考核指标：kind=problem（默认，隐患整改指标，不含目标任务）按部门/属地/来源/等级/行业/类别；"
+                                 "kind=task 目标任务完成率、按期完成率、报送及时率、滞后数（按单位，属地与部门分列）",
+                      "parameters": [_SCOPE, *_W, openapi.empty_ok({
+                          "name": "kind", "in": "query",
+                          "schema": {"type": "string", "enum": list(KPI_KINDS)}})],
+                      "responses": openapi.responses("200", {"anyOf": [
+                          openapi.ref("KpiTable"), openapi.ref("TaskKpiTable")]}, 400, 401, 403)}},
     "/kpis/cases": {"get": {"summary": "指标背后的事项清单", "parameters": [
         _SCOPE, *_W, {"name": "figure", "in": "query", "required": True,
                       "schema": {"type": "string", "enum": list(drilldown.DRILL_FIGURES)}},
@@ -178,4 +206,10 @@ openapi.add_paths({
             b: {"type": "integer"} for b in figures.BUCKETS}},
         "avg_days_to_close": {"type": ["number", "null"]},
         "changes": {"type": "object"}}}},
-    "frozen": {"type": ["object", "null"]}, "cutoff": {"type": "string"}}}})
+    "frozen": {"type": ["object", "null"]}, "cutoff": {"type": "string"}}},
+    "TaskKpiTable": {"type": "object", "required": ["items", "kind", "district"], "properties": {
+        "kind": {"type": "string", "enum": ["task"]},
+        **{k: {"type": "array", "items": {"type": "object", "properties": _TASK_ROW}}
+           for k in ("items", "towns", "departments")},
+        "district": {"type": "object", "properties": _TASK_ROW},
+        "figures": {"type": "object"}, "cutoff": {"type": "string"}}}})

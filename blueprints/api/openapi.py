@@ -148,6 +148,8 @@ SCHEMAS: dict = {
         "source": {"type": ["string", "null"]}, "grade": {"type": ["string", "null"]},
         "department_id": {"type": ["integer", "null"]}, "deadline": {"type": ["string", "null"]},
         "flags": {"type": "object"},
+        # tasks of the 目标任务清单 only (issue 11): behind on 工作进展 or past the 完成时限
+        "lagging": {"type": "boolean"}, "lagging_reason": {"type": ["string", "null"]},
         "reporter_name": {"type": ["string", "null"], "description": "举报人，始终脱敏（如 张*）"},
         "reporter_contact": {"type": ["string", "null"],
                              "description": "举报人联系方式，始终脱敏（如 138****1234）"},

@@ -17,6 +17,7 @@ from workflow.platform.vocab import LISTING_LEVELS
 from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
 from workflow.problems.supervision import CaseListing
 from workflow.records.listing import render_listing_notice
+from workflow.tasklist import reporting
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 OVERSIGHT = OFFICE | {LEADER, AUDITOR}
@@ -87,9 +88,20 @@ def post_dispute_decision(dispute_id: int):
 @bp.post(f"/cases/<{ID}:case_id>/progress")
 @authed
 def post_progress(case_id: int):
-    data = json_body({"text", "percent"}, required=("text",))
+    data = json_body({"text", "percent", "count", "evidence_ids"}, required=("text",))
+    case = _case(case_id)
+    if case.kind == "task":
+        # a task's 工作进展 is placed in its reporting period (报送及时率, 滞后)
+        event, report = reporting.file_progress(
+            db.session, case_id, api_user(), text=data["text"], percent=data.get("percent"),
+            count=data.get("count"), evidence_ids=data.get("evidence_ids"))
+        body = {**event.to_dict(), "report": report.to_dict(),
+                **reporting.lagging_of(db.session, case)}
+        db.session.commit()
+        return jsonify(body), 201
     event = progress.add_progress(db.session, case_id, api_user(), text=data["text"],
-                                  percent=data.get("percent"))
+                                  percent=data.get("percent"), count=data.get("count"),
+                                  evidence_ids=data.get("evidence_ids"))
     db.session.commit()
     return jsonify(event.to_dict()), 201
 
@@ -97,8 +109,13 @@ def post_progress(case_id: int):
 @bp.get(f"/cases/<{ID}:case_id>/progress")
 @authed
 def list_progress(case_id: int):
-    rows = progress.progress_of(db.session, _case(case_id))
-    return jsonify({"items": [e.to_dict() for e in rows]})
+    case = _case(case_id)
+    rows = progress.progress_of(db.session, case)
+    body = {"items": [e.to_dict() for e in rows]}
+    if case.kind == "task":
+        body["reports"] = [r.to_dict() for r in reporting.reports_of(db.session, case.id)]
+        body["standing"] = reporting.lagging_of(db.session, case)
+    return jsonify(body)
 
 
 # --- 延期 ------------------------------------------------------------------
@@ -326,10 +343,15 @@ add_paths({
         "responses": responses("200", ref("Dispute"), 400, 401, 403, 404, 409, 422)}},
     "/cases/{case_id}/progress": {"parameters": [CASE_ID],
         "get": {"summary": "进展报告列表", "responses": responses("200", LIST, 401, 404)},
-        "post": {"summary": "进展报告（部门联络员或负责人）",
+        "post": {"summary": "进展报告 / 工作进展（责任单位；目标任务计入本报送周期）",
                  "requestBody": _body({"type": "object", "required": ["text"], "properties": {
                      "text": text(5000, required=True),
-                     "percent": {"type": "integer", "minimum": 0, "maximum": 100}}}),
+                     "percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
+                     "count": {"type": ["integer", "null"], "minimum": 0, "maximum": 9999,
+                               "description": "已开展次数（如会议、检查）"},
+                     "evidence_ids": {"type": ["array", "null"], "maxItems": 100, "items": {
+                         "type": "integer", "minimum": 1, "maximum": 2147483647},
+                         "description": "本案已上传的佐证材料编号"}}}),
                  "responses": responses("201", ref("Event"), 400, 401, 403, 404, 409)}},
     "/cases/{case_id}/extensions": {"parameters": [CASE_ID],
         "get": {"summary": "延期申请历史", "responses": responses("200", LIST, 401, 404)},

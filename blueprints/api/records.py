@@ -19,7 +19,7 @@ from workflow.org.roles import DEPARTMENT_ROLES
 from workflow.platform.errors import Conflict, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date
 from workflow.problems.extensions import get_extension
-from workflow.records.closure import render_closure_report
+from workflow.records.closure import record_title, render_closure_report
 from workflow.records.exports import create_export, create_ledger_export, get_job
 from workflow.records.extension import render_extension_decision
 from workflow.records.ledger import in_period, ledger_cases, period_text, render_ledger
@@ -50,7 +50,7 @@ def issuer() -> str:
 def closure_report(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
     pdf = render_closure_report(db.session, case, storage=storage(), issuer=issuer())
-    return pdf_response(pdf, f"整改销号审批表-{case.display_number}.pdf")
+    return pdf_response(pdf, f"{record_title(case)}-{case.display_number}.pdf")
 
 
 @bp.get(f"/cases/<{ID}:case_id>/notice.pdf")

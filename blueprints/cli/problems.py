@@ -10,6 +10,7 @@ from flask import current_app
 from blueprints.extensions import db
 from workflow.problems.supervision import alert_label
 from workflow.problems.sweep import SweepSettings, run_sweep
+from workflow.tasklist.reporting import sweep_reporting
 
 
 def register(app) -> None:
@@ -31,6 +32,7 @@ def register(app) -> None:
             return
         result = run_sweep(db.session, today=day,
                            settings=SweepSettings.from_config(current_app.config))
+        reports = sweep_reporting(db.session, today=day)
         db.session.commit()
         r = result.to_dict()
         click.echo(f"{r['today']} 巡检完成：新标记逾期 {r['overdue_marked']} 件，解除逾期 "
@@ -39,6 +41,8 @@ def register(app) -> None:
                                           for k, v in r["reminders"].items()))
         click.echo("逐级督办：" + "，".join(f"{alert_label(k)} {v} 件"
                                           for k, v in r["escalations"].items()))
+        click.echo(f"目标任务工作进展：报送提醒 {reports['report_due']} 件，滞后提示 "
+                   f"{reports['report_late']} 件（目标任务不逐级督办）")
         click.echo(f"站内消息 {r['notifications']} 条")
 
 

@@ -20,6 +20,7 @@ from workflow.core.cases import Case
 from workflow.platform.errors import DomainError, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.problems import disputes, extensions, listings, lookback, progress, supervision
+from workflow.tasklist import reporting
 from workflow.tasklist.models import item_of_case
 from workflow.tasklist.occurrences import record_occurrence, set_target
 
@@ -81,10 +82,20 @@ def _readable(row, what: str, row_id: int):
 def case_progress(case_id: int):
     def work():
         percent = _optional_int("percent", "完成比例", 0, 100)
+        case = service.get_case(db.session, case_id, actor())
+        if case.kind == "task":
+            ids = [parse_id(v, "evidence_ids") for v in request.form.getlist("evidence_ids")]
+            _, report = reporting.file_progress(
+                db.session, case_id, actor(), text=request.form.get("text") or "",
+                percent=percent, count=_optional_int("count", "已开展次数", 0, 9999),
+                evidence_ids=ids)
+            late = "" if report.on_time else "（已超过报送日，计为逾时报送）"
+            return f"{report.to_dict()['period_label']}工作进展已报送{late}"
         progress.add_progress(db.session, case_id, actor(), text=request.form.get("text") or "",
                               percent=percent)
         return "进展报告已提交"
-    return _attempt(case_id, "progress", ("text", "percent"), work, "panel-progress")
+    return _attempt(case_id, "progress", ("text", "percent", "count", "evidence_ids"), work,
+                    "panel-progress")
 
 
 # --- 延期申请 / 审批 -------------------------------------------------------------------------

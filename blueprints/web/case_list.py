@@ -12,7 +12,8 @@ from blueprints.web.home import queue_context
 from workflow.core.queries import SORTS, filtered_cases, page, parse_sort
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
-from workflow.platform.vocab import KINDS
+from workflow.platform.vocab import KINDS, SOURCES
+from workflow.platform.wording import TASK_QUEUE_LABELS, status_labels
 from workflow.problems.queues import QUEUES, ROLE_QUEUES, overdue_clause, queue_clause
 from workflow.records.ledger_xlsx import ledger_filename, write_ledger
 
@@ -69,12 +70,19 @@ def case_list():
         if next_cursor else None
     first_url = url_for("pages.case_list", **base, sort=current_sort) if args.get("after") else None
     queues = [(k, QUEUES[k].label) for k in ROLE_QUEUES.get(user.role, [])]
+    if filters.get("kind") == "task":  # a list of tasks names its queues in their words
+        queues = [(k, TASK_QUEUE_LABELS.get(k, label)) for k, label in queues
+                  if k not in ("major", "lookbacks_due", "reopen_pending", "major_extensions",
+                               "complaints_due", "drafts", "my_drafts")]
     return render_template(
         "pages/case_list.html", items=items, total=total, filters=filters, error=error,
         departments=departments, sort=sort, descending=descending, sorts=SORTS,
         sort_url=lambda col: sort_url(args, col, sort, descending), next_url=next_url,
         first_url=first_url, queues=queues, ledger_args=_ledger_args(base), list_args=base, queue_label=QUEUES[filters["queue"]].label
-        if filters["queue"] in QUEUES else None), (400 if error else 200)
+        if filters["queue"] in QUEUES else None,
+        STATUS_LABELS=status_labels(filters.get("kind")),
+        **({"SOURCES": {k: v for k, v in SOURCES.items() if k == "task_list"}}
+           if filters.get("kind") == "task" else {})), (400 if error else 200)
 
 
 # the list filters that the ledger exports (API) take too

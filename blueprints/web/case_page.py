@@ -17,15 +17,21 @@ from workflow.core.policy import available_work
 from workflow.org.models import Department
 from workflow.org.names import usernames
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
-from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, NotFound
+from workflow.platform.errors import DomainError, InvalidInput, NotFound
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import (
-    ACTION_LABELS,
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
     PLAN_ELEMENTS,
     REGISTRATION_PHOTO_CATEGORIES,
-    TRIGGER_LABELS,
+)
+from workflow.platform.wording import (
+    action_labels,
+    evidence_categories,
+    rule_message,
+    status_labels,
+    trigger_label,
+    words,
 )
 from workflow.problems.queues import QUEUES, ROLE_QUEUES, deadline_info
 
@@ -37,6 +43,14 @@ COMMENT_LABELS = {
     "transfer": ("转办理由", True), "dismiss": ("办结意见", False),
 }
 APPROVAL_STEPS = ("report", "verify", "close", "dismiss", "return", "reject")
+# The same boxes in the task list's words
+TASK_COMMENT_LABELS = {
+    **COMMENT_LABELS, "report": ("报送意见", COMMENT_LABELS["report"][1]),
+    "verify": ("审核意见", COMMENT_LABELS["verify"][1]), "reject": ("不予办结的理由", True),
+    "close": ("办结意见", COMMENT_LABELS["close"][1]), "reopen": ("重新办理的理由", True),
+}
+# evidence categories a task offers (no 整改前/后 photos of a hazard)
+TASK_CATEGORIES = ("report", "acceptance", "after", "other")
 ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version",
                  "verification_record")
 
@@ -58,9 +72,10 @@ def action_forms(case: Case, user) -> list[dict]:
         reasons = []
         if not item["allowed"]:
             refusal = policy.role_refusal(trigger, case, user)
-            reasons = [refusal.message] if refusal else [RULE_MESSAGES.get(c, c)
+            reasons = [refusal.message] if refusal else [rule_message(case.kind, c)
                                                         for c in item["reasons"]]
-        label, required = COMMENT_LABELS.get(trigger, ("意见", False))
+        label, required = (TASK_COMMENT_LABELS if case.is_task else COMMENT_LABELS).get(
+            trigger, ("意见", False))
         out.append({**item, "reasons": reasons, "comment_label": label,
                     "comment_required": required})
     return out
@@ -112,10 +127,14 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
         deadline=deadline_info(case, today(), work_calendar()), departments=departments,
         dept_names=dept_names, actor_usernames=actor_usernames,
         errors=errors or FormErrors(), values=values or {},
-        ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, PLAN_ELEMENTS=PLAN_ELEMENTS,
-        ONSITE_PURPOSES=ONSITE_PURPOSES,
-        EVIDENCE_CATEGORIES={k: v for k, v in EVIDENCE_CATEGORIES.items()
-                             if k not in OFFICE_EVIDENCE_CATEGORIES},
+        ACTION_LABELS=action_labels(case.kind), ROLE_LABELS=ROLE_LABELS,
+        PLAN_ELEMENTS=PLAN_ELEMENTS, ONSITE_PURPOSES=ONSITE_PURPOSES,
+        STATUS_LABELS=status_labels(case.kind), W=words(case.kind),
+        # the upload form's choices, and every category's name in the case's words
+        EVIDENCE_CATEGORIES={k: v for k, v in evidence_categories(case.kind).items()
+                             if k not in OFFICE_EVIDENCE_CATEGORIES
+                             and (not case.is_task or k in TASK_CATEGORIES)},
+        EVIDENCE_LABELS=evidence_categories(case.kind),
         CANCEL_REASONS=service.CANCEL_REASONS,
         ALLOWED_TYPES=ALLOWED_TYPES, today=today(), x=x, queue=queue,
         queue_label=QUEUES[queue].label if queue else None,
@@ -200,7 +219,7 @@ def case_action(case_id: int, trigger: str):
         if exc.status == 404:
             raise
         return refused(case_id, exc, form_name, ACTION_FIELDS)
-    flash(f"已{TRIGGER_LABELS[trigger]}：{case.display_number}，当前状态：{case.status_label}")
+    flash(f"已{trigger_label(case.kind, trigger)}：{case.display_number}，当前状态：{case.status_label}")
     queue = request.form.get("queue") or None
     if request.form.get("next") == "1" and queue:
         return redirect(url_for("pages.queue_next", key=queue, after=case_id))

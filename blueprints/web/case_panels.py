@@ -22,6 +22,7 @@ from workflow.problems import complaints, disputes, extensions, listings, progre
 from workflow.problems.lookback import RESULTS as LOOKBACK_RESULTS
 from workflow.problems.lookback import STATES as LOOKBACK_STATES
 from workflow.problems.lookback import LookBack
+from workflow.tasklist import reporting
 from workflow.tasklist.models import item_of_case, progress_text
 from workflow.tasklist.occurrences import occurrences_of
 
@@ -106,6 +107,18 @@ def _target_panel(case, user) -> dict | None:
             "can_edit_target": policy.can_edit_target(user)}
 
 
+def _reporting_panel(case, user, today) -> dict | None:
+    """A task's 工作进展 by period: the rule, where it stands (滞后), the reports, the form."""
+    if case.kind != "task":
+        return None
+    rule = reporting.rule_of(db.session, reporting.plan_id_of_case(db.session, case.id))
+    st = reporting.standings(db.session, [case], today)[case.id]
+    files = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
+                               .order_by(Evidence.id)).all()
+    return {"rule": rule, "standing": st, "reports": reporting.reports_of(db.session, case.id),
+            "files": files, "can_report": policy.can_report_progress(case, user)}
+
+
 def complaint_panel(case, user, reporter: dict | None = None) -> dict:
     """监督举报: the masked reporter (or the one just revealed), 答复, 奖励, 受理期限."""
     if not case.is_complaint:
@@ -139,6 +152,7 @@ def panels(case, user, today) -> dict:
         "supervision": _supervision_panel(case, user),
         "lookback": _lookback_panel(case, user),
         "target": _target_panel(case, user),
+        "reporting": _reporting_panel(case, user, today),
         "is_department": user.role in DEPARTMENT_ROLES,
         "SUPERVISION_LABELS": SUPERVISION_LABELS,
         "EXTENSION_STATUSES": extensions.STATUSES, "DISPUTE_STATUSES": disputes.STATUSES,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from blueprints.extensions import db
 from blueprints.web import FormErrors, plain, require_login
 from blueprints.web.charts import PALETTE, bucket_chart, hbar_chart, pct, trend_chart
+from blueprints.web.task_pages import task_figures_context
 from workflow.assessment import drilldown, figures, leader, periods
 from workflow.assessment.snapshots import figures_for, freeze, snapshot_for
 from workflow.core.cases import Case
@@ -90,7 +91,8 @@ def dashboard():
         trend=trend_chart(trend), trend_points=trend, bucket_svg=bucket_chart(district),
         district_buckets=district, can_rank=can_rank,
         can_freeze=current_user.role == OFFICE_DIRECTOR,
-        snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS)
+        snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS,
+        tf=task_figures_context(str(period.start.year), trend_w.cutoff))
 
 
 def _part_of(period) -> str:

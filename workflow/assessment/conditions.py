@@ -52,6 +52,9 @@ Index("ix_audit_events_action_at", AuditEvent.action, AuditEvent.at, AuditEvent.
 
 # Cancelled cases, and 举报 closed as 经核实不属实 (nothing to rectify), are no hazards to count
 NOT_CANCELLED = and_(Case.status != "cancelled", Case.dismissed_at.is_(None))
+# The hazard figures (整改率, 按期整改率, 逾期数, 签收及时率, 退回率 …) count problems only: a
+# task of the 目标任务清单 is measured by its own figures (workflow.assessment.task_figures)
+HAZARD = Case.kind != "task"
 
 
 def dismissed_in(w: Window):
@@ -67,7 +70,7 @@ def closed_by(w: Window):
 
 def registered_in(w: Window):
     return and_(Case.registered_at >= w.start_utc, Case.registered_at < w.wend_utc, NOT_CANCELLED,
-                NOT_OPEN_ENDED)
+                NOT_OPEN_ENDED, HAZARD)
 
 
 # 长期坚持 without an end date: no deadline to be on time for, nothing to 销号 by a date;
@@ -83,7 +86,7 @@ def long_term_in(w: Window):
 
 def due(w: Window, column):
     return and_(column >= w.period.start, column <= w.wend, Case.registered_at < w.cutoff_utc,
-                NOT_CANCELLED)
+                NOT_CANCELLED, HAZARD)
 
 
 def on_time(w: Window, column):
@@ -92,7 +95,7 @@ def on_time(w: Window, column):
 
 def overdue(w: Window):
     last = min(w.cutoff - ONE_DAY, w.period.end)
-    return and_(Case.deadline <= last, Case.registered_at < w.cutoff_utc, NOT_CANCELLED)
+    return and_(Case.deadline <= last, Case.registered_at < w.cutoff_utc, NOT_CANCELLED, HAZARD)
 
 
 def open_at_cutoff(w: Window):
@@ -156,5 +159,5 @@ def task_pop(w: Window):
 
 
 def events_in(w: Window, action: str):
-    return exists().where(AuditEvent.case_id == Case.id, AuditEvent.action == action,
+    return exists().where(AuditEvent.case_id == Case.id, AuditEvent.action == action, HAZARD,
                           AuditEvent.at >= w.start_utc, AuditEvent.at < w.wend_utc)

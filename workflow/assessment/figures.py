@@ -206,10 +206,10 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     if postgres:
         # one primary-key probe per event for all the case columns needed: a LATERAL
         # subquery kept apart (OFFSET 0) so it stays a nested loop
-        of = (select(key.label("k"), Case.status.label("st"),
+        of = (select(key.label("k"), Case.status.label("st"), Case.kind.label("knd"),
                      *([case((restrict, 1), else_=0).label("r")] if extra else []))
               .where(Case.id == AuditEvent.case_id).offset(0).lateral())
-        ev = (select(AuditEvent.action.label("action"), of.c.k, of.c.st,
+        ev = (select(AuditEvent.action.label("action"), of.c.k, of.c.st, of.c.knd,
                      *([of.c.r] if extra else []))
               .select_from(AuditEvent).join(of, literal(True)).where(*in_period).subquery())
     else:
@@ -217,11 +217,12 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
             return select(expr).where(Case.id == AuditEvent.case_id).scalar_subquery()
 
         ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
-                     of_case(Case.status).label("st"),
+                     of_case(Case.status).label("st"), of_case(Case.kind).label("knd"),
                      *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
               .where(*in_period).subquery())
     stmt = select(ev.c.k, _n(ev.c.action == "report"), _n(ev.c.action == "return")).where(
-        ev.c.st != "cancelled", *([ev.c.r == 1] if extra else [])).group_by(ev.c.k)
+        ev.c.st != "cancelled", ev.c.knd != "task", *([ev.c.r == 1] if extra else [])
+    ).group_by(ev.c.k)
     for k, reports, returns in session.execute(stmt):
         row(k).update(reports=reports, returns=returns)
 

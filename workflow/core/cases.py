@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.org.models import Department, User
-from workflow.org.roles import DEPARTMENT_ROLES, READ_ALL_ROLES
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_STAFF, READ_ALL_ROLES
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import (
@@ -35,8 +35,8 @@ from workflow.platform.vocab import (
     PLAN_ELEMENTS,
     SHUTDOWN,
     SOURCES,
-    STATUS_LABELS,
 )
+from workflow.platform.wording import status_labels
 
 case_co_departments = Table(
     "case_co_departments",
@@ -148,7 +148,16 @@ class Case(Base):
     def status_label(self) -> str:
         if self.is_dismissed:
             return DISMISSED_LABEL
-        return STATUS_LABELS.get(self.status, self.status)
+        return status_labels(self.kind).get(self.status, self.status)
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind == "task"
+
+    @property
+    def is_office_led(self) -> bool:
+        """A task the 区安委办 itself owes: its 经办人 carries the department side."""
+        return self.kind == "task" and self.department is not None and self.department.kind == "office"
 
     @property
     def is_complaint(self) -> bool:
@@ -193,7 +202,10 @@ class Case(Base):
 
     # --- permission predicates (next to the model, as the service uses them) --
     def in_scope_of(self, user: User) -> bool:
-        """Whether a department user belongs to the responsible department."""
+        """Whether a department user belongs to the responsible department (for a task the
+        office owes, its 经办人 stands in the department's place)."""
+        if user.role == OFFICE_STAFF and self.is_office_led:
+            return True
         return user.department_id is not None and user.department_id == self.department_id
 
     def is_co_department_of(self, user: User) -> bool:

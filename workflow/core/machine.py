@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transitions import Machine
 
-from workflow.org.roles import DEPT_HEAD, DEPT_OFFICER, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import DEPT_HEAD, DEPT_OFFICER, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.vocab import STATUSES
 
 TRANSITIONS = [
@@ -51,8 +51,22 @@ CASE_TRIGGERS = {"dismiss": lambda case: case.source == "complaint"}
 DEPARTMENT_SCOPED = frozenset({"accept", "report"})
 
 
+# A task the 区安委办 owes itself (issue 11): its 经办人 签收s and 报送s, the 主任 审核s
+# (or 退回s), a 区领导 办结s (or sends it back); nobody checks their own work.
+OFFICE_LED_ROLES: dict[str, frozenset[str]] = {
+    "accept": frozenset({OFFICE_STAFF}),
+    "report": frozenset({OFFICE_STAFF}),
+    "verify": frozenset({OFFICE_DIRECTOR}),
+    "return": frozenset({OFFICE_DIRECTOR}),
+    "close": frozenset({LEADER}),
+    "reject": frozenset({LEADER}),
+}
+
+
 def roles_for(trigger: str, case) -> frozenset[str]:
     """Roles allowed to fire ``trigger`` on this case."""
+    if trigger in OFFICE_LED_ROLES and getattr(case, "is_office_led", False):
+        return OFFICE_LED_ROLES[trigger]
     if trigger == "close" and case.needs_director_to_close:
         return frozenset({OFFICE_DIRECTOR})
     return TRIGGER_ROLES[trigger]

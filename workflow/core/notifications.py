@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workflow.core.delivery import queue_for
 from workflow.org.models import User
-from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.errors import NotFound
 
@@ -17,6 +17,8 @@ KINDS = {
     "reopened": "重新整改", "extension": "延期", "reminder": "期限提醒", "urge": "催办",
     "supervise": "督办", "interview": "约谈", "dispute": "职责异议", "listing": "挂牌督办",
     "lookback": "回头看",
+    # 目标任务清单: periodic 工作进展 reminders and missed periods
+    "report_due": "进展报送提醒", "report_late": "进展滞后",
 }
 
 
@@ -97,6 +99,9 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
 def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
     """Tell the people concerned by a state change (called inside the transition)."""
     settle(session, case.id, trigger)  # the requests this step answered, before new ones
+    if case.kind == "task":
+        _notify_task(session, case, trigger, actor)
+        return
     dept = lambda: department_user_ids(session, case.department_id)  # noqa: E731
     label = _label(case)
     deadline = case.deadline.isoformat() if case.deadline else "未定"
@@ -203,3 +208,36 @@ def unread_count(session: Session, user: User) -> int:
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
+
+
+def _notify_task(session: Session, case, trigger: str, actor) -> None:
+    """The same steps told in the task list's words (交办, 报送, 审核, 办结).
+
+    For a task the 区安委办 owes itself, its 经办人 hear what a department would, the 主任
+    is asked to 审核 and the 区领导 to 办结.
+    """
+    office_led = case.is_office_led
+    holders = ((lambda: role_user_ids(session, OFFICE_STAFF)) if office_led
+               else (lambda: department_user_ids(session, case.department_id)))
+    checkers = ((lambda: role_user_ids(session, OFFICE_DIRECTOR)) if office_led
+                else (lambda: role_user_ids(session, OFFICE_STAFF)))
+    label = _label(case)
+    deadline = case.deadline.isoformat() if case.deadline else "未定"
+    messages = {
+        "register": (holders, "assigned", f"新交办任务：{label}", f"请签收，并请于 {deadline} 前完成"),
+        "transfer": (holders, "assigned", f"转办任务：{label}", f"请签收，并请于 {deadline} 前完成"),
+        "return": (holders, "returned", f"完成情况被退回：{label}", "请按退回意见补充后重新报送"),
+        "reject": (holders, "returned", f"任务未予办结：{label}", "请按意见继续推进后重新报送"),
+        "reopen": (holders, "reopened", f"重新办理：{label}", "已办结的任务须重新办理"),
+        "verify": (holders, "approved", f"审核通过：{label}", "等待办结"),
+        "close": (holders, "approved", f"已办结：{label}", "任务完成情况已审核并办结"),
+        "report": (checkers, "reported", f"待审核：{label}", "责任单位已报送完成情况"),
+    }
+    if trigger == "verify":
+        closers = (role_user_ids(session, LEADER) if office_led
+                   else role_user_ids(session, OFFICE_STAFF, OFFICE_DIRECTOR))
+        notify(session, closers, "approved", f"待办结：{label}", "完成情况已审核，请办结",
+               case_id=case.id, skip=actor.id)
+    if trigger in messages:
+        who, kind, title, body = messages[trigger]
+        notify(session, who(), kind, title, body, case_id=case.id, skip=actor.id)

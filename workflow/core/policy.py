@@ -25,7 +25,8 @@ from workflow.org.roles import (
     ROLE_LABELS,
 )
 from workflow.platform.errors import RULE_MESSAGES, Conflict, DomainError, Forbidden, RuleFailed
-from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES, TRIGGER_LABELS
+from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES
+from workflow.platform.wording import trigger_label
 
 # --- role sets, each named once ------------------------------------------------------------
 # 登记问题: the office, inspectors, and department users (企业自查 / 部门检查)
@@ -66,7 +67,7 @@ def refuse_role(roles, what: str, actor: User, rules=("role_required",)) -> Forb
 
 
 def _status_conflict(case: Case, what: str) -> Conflict:
-    return Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”{what}",
+    return Conflict(f"{'任务' if case.is_task else '事项'} {case.display_number} 当前状态“{case.status_label}”{what}",
                     current_version=case.version, status=case.status)
 
 
@@ -76,9 +77,9 @@ def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
     allowed = machine.roles_for(trigger, case)
     if actor.role not in allowed:
         rules = ["role_required"]
-        if trigger == "close" and actor.role == OFFICE_STAFF:
+        if trigger == "close" and actor.role == OFFICE_STAFF and not case.is_office_led:
             rules = ["director_required"]
-        return refuse_role(allowed, TRIGGER_LABELS[trigger], actor, rules)
+        return refuse_role(allowed, trigger_label(case.kind, trigger), actor, rules)
     if trigger in machine.DEPARTMENT_SCOPED and not case.in_scope_of(actor):
         return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(allowed),
                          rules=["department_scope"])
@@ -87,7 +88,11 @@ def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
 
 # --- recorded work that keeps the status --------------------------------------------------------
 def department_member_refusal(case: Case, actor: User, *, allow_co: bool = False) -> Forbidden | None:
-    """Work only the responsible (or, with ``allow_co``, a co-responsible) department does."""
+    """Work only the responsible (or, with ``allow_co``, a co-responsible) department does.
+
+    For a task the 区安委办 owes itself, its 经办人 is that department."""
+    if case.is_office_led and actor.role == OFFICE_STAFF:
+        return None
     if actor.role not in DEPARTMENT_ROLES:
         return Forbidden(f"须由责任部门的{ROLE_LABELS[DEPT_OFFICER]}或{ROLE_LABELS[DEPT_HEAD]}办理",
                          needed_roles=sorted(DEPARTMENT_ROLES), rules=["role_required"])
@@ -171,7 +176,8 @@ def registration_photo_refusal(case: Case, user: User) -> DomainError | None:
 
 
 def can_attach_registration_photos(case: Case, user: User) -> bool:
-    return registration_photo_refusal(case, user) is None
+    # a task of the 目标任务清单 has no site to photograph at 交办: the page offers no such form
+    return not case.is_task and registration_photo_refusal(case, user) is None
 
 
 def can_draft_statement(case: Case, user: User) -> bool:

@@ -41,9 +41,9 @@ from workflow.platform.vocab import (
     PLAN_ALIASES,
     PLAN_ELEMENTS,
     REGISTRATION_PHOTO_CATEGORIES,
-    TRIGGER_LABELS,
     is_choice,
 )
+from workflow.platform.wording import rule_text, trigger_label
 
 # What each trigger accepts besides ``trigger``, ``version`` and ``comment``
 TRIGGER_FIELDS = {"report": {"statement"}, "transfer": {"department_id"},
@@ -96,7 +96,7 @@ def available_actions(session: Session, case: Case, actor: User) -> list[dict]:
     for trigger in machine.triggers_for(case):
         refusal = policy.role_refusal(trigger, case, actor)
         reasons = refusal.rules if refusal else state_rules(session, case, trigger, actor)
-        action = {"trigger": trigger, "label": TRIGGER_LABELS[trigger],
+        action = {"trigger": trigger, "label": trigger_label(case.kind, trigger),
                   "allowed": not reasons, "reasons": reasons}
         if trigger == "verify":
             # 以图销号: flagged photos are shown to the verifier, who decides (never a refusal)
@@ -133,14 +133,15 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
         raise Conflict(f"事项 {case.display_number} 已被他人更新（当前版本 {case.version}，提交的版本 {version}），请刷新后重试",
                        current_version=case.version, status=case.status)
     if not machine.can_fire(case.status, trigger):
-        raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能执行“{TRIGGER_LABELS[trigger]}”",
+        raise Conflict(f"{'任务' if case.is_task else '事项'} {case.display_number} 当前状态“{case.status_label}”"
+                       f"不能执行“{trigger_label(case.kind, trigger)}”",
                        current_version=case.version, status=case.status)
     failed = state_rules(session, case, trigger, actor) + input_rules(session, case, trigger,
                                                                      comment, data)
     if require_opinion and (refusal := policy.opinion_refusal(trigger, comment)):
         failed += refusal.rules
     if failed:
-        raise RuleFailed(failed)
+        raise RuleFailed(failed, rule_text(case.kind, failed))
 
     now = now or utcnow()
     before = case.status
@@ -380,7 +381,8 @@ def store_upload(data: bytes, filename: str | None, settings: Settings,
 
 def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                     filename: str | None, category: str | None, note: str | None = None,
-                    settings: Settings, storage: Storage | None = None) -> Evidence:
+                    settings: Settings, storage: Storage | None = None,
+                    now: datetime | None = None) -> Evidence:
     """Store a file for the case's current round and record it in the chain."""
     case = lock_for_record(session, case_id, actor)
     category = category or "other"
@@ -399,10 +401,10 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
     name, mime, digest = store_upload(data, filename, settings, storage)
     ev = Evidence(case_id=case.id, round=case.round, category=category, filename=name,
                   content_type=mime, size=len(data), sha256=digest, note=note,
-                  uploaded_by_id=actor.id)
+                  uploaded_by_id=actor.id, **({"uploaded_at": now} if now else {}))
     session.add(ev)
     photo = photo_checks.examine_upload(session, case, ev, data, settings.photo_match_distance)
-    record(session, case, actor, "evidence", payload={
+    record(session, case, actor, "evidence", now=now, payload={
         "filename": name, "sha256": digest, "size": len(data), "category": category,
         "round": case.round, **photo})
     session.flush()

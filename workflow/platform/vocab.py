@@ -190,3 +190,6 @@ COMMON_OPINIONS = {
     "reject": ("整改不到位，不同意销号", "佐证材料不足，请补充后重新上报"),
     "dismiss": ("经核实举报不属实，同意办结",),
 }
+
+# 目标任务清单 periodic reporting (the task words themselves: workflow.platform.wording)
+ACTION_LABELS.update({"reporting_rule": "修改报送要求"})

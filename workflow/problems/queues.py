@@ -15,7 +15,7 @@ from sqlalchemy import Index, and_, exists, false, func, not_, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.core.cases import Case, visible_cases_filter
-from workflow.org.models import User
+from workflow.org.models import Department, User
 from workflow.org.roles import (
     ADMIN,
     AUDITOR,
@@ -125,15 +125,16 @@ def _complaints_due(ctx: QueueContext):
 QUEUES: dict[str, Queue] = {q.key: q for q in [
     Queue("to_accept", "待签收", lambda c: and_(_own(c), Case.status == "assigned"),
           "已交办本部门、尚未签收"),
-    Queue("in_progress", "整改中", lambda c: and_(_own(c), Case.status == "in_progress"),
-          "已签收、正在整改"),
+    # the department's queues hold problems and tasks alike: their words fit both
+    Queue("in_progress", "办理中", lambda c: and_(_own(c), Case.status == "in_progress"),
+          "已签收、正在办理"),
     Queue("returned", "被退回", lambda c: and_(_own(c), Case.status == "in_progress", Case.round > 1),
-          "退回或审批不通过后须重新整改上报"),
+          "退回后须重新办理并再次上报（报送）"),
     Queue("due_soon", "即将到期",
           lambda c: and_(_own(c), Case.status.in_(HELD_BY_DEPARTMENT), Case.deadline >= c.today,
                          Case.deadline <= c.due_soon_limit),
           f"{DUE_SOON_WORKING_DAYS} 个工作日内到期"),
-    Queue("my_overdue", "已逾期", lambda c: and_(_own(c), overdue_clause(c.today)), "超过整改期限"),
+    Queue("my_overdue", "已逾期/滞后", lambda c: and_(_own(c), overdue_clause(c.today)), "超过期限"),
     Queue("review", "待核查", lambda c: Case.status == "reported", "部门已上报，等待核查或退回"),
     Queue("drafts", "待挂号", lambda c: Case.status == "draft", "登记的问题草稿，补全后挂号交办"),
     Queue("extension_requests", "延期申请", lambda c: _extensions_to_decide(c),
@@ -179,19 +180,34 @@ QUEUES: dict[str, Queue] = {q.key: q for q in [
           "被催办、督办或挂牌督办的本部门事项"),
 ]}
 
+# Tasks the 区安委办 owes itself (issue 11): its 经办人 签收/报送, the 主任 审核, a 区领导 办结
+def _office_led():
+    return and_(Case.kind == "task", Case.department_id.in_(
+        select(Department.id).where(Department.kind == "office")))
+
+
+QUEUES.update({q.key: q for q in [
+    Queue("office_tasks", "本办承担的任务", lambda c: and_(_office_led(), Case.status.in_(
+        HELD_BY_DEPARTMENT)), "区安委办自身承担的目标任务：签收、报送工作进展和完成情况"),
+    Queue("office_tasks_review", "本办任务待审核",
+          lambda c: and_(_office_led(), Case.status == "reported"), "区安委办自身承担、已报送的目标任务"),
+    Queue("office_tasks_close", "本办任务待办结",
+          lambda c: and_(_office_led(), Case.status == "verified"), "区安委办自身承担、主任已审核的目标任务"),
+]})
+
 ROLE_QUEUES: dict[str, list[str]] = {
     DEPT_OFFICER: ["to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
                    "my_drafts"],
     DEPT_HEAD: ["to_report", "to_accept", "in_progress", "returned", "due_soon", "my_overdue", "my_escalated",
                 "my_drafts"],
-    OFFICE_STAFF: ["review", "drafts", "complaints_due", "disputes", "extension_requests", "overdue", "escalated",
+    OFFICE_STAFF: ["office_tasks", "review", "drafts", "complaints_due", "disputes", "extension_requests", "overdue", "escalated",
                    "lookbacks_due", "closure"],
-    OFFICE_DIRECTOR: ["closure", "complaints_due", "major", "major_extensions", "listed", "interview",
+    OFFICE_DIRECTOR: ["office_tasks_review", "closure", "complaints_due", "major", "major_extensions", "listed", "interview",
                       "reopen_pending", "lookbacks_due", "overdue", "extension_requests",
                       "disputes"],
     INSPECTOR: ["my_drafts", "review", "major"],
     AUDITOR: ["closed", "overdue"],
-    LEADER: ["major", "overdue", "closed"],
+    LEADER: ["office_tasks_close", "major", "overdue", "closed"],
     ADMIN: [],
 }
 

@@ -19,8 +19,8 @@ from workflow.core.audit import GENESIS, AuditEvent, canonical_json
 from workflow.core.cases import Case
 from workflow.core.notifications import Notification
 from workflow.core.workdays import calendar_for
-from workflow.org.models import User
-from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR
+from workflow.org.models import Department, User
+from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.vocab import HELD_BY_DEPARTMENT, OPEN_STATUSES
 from workflow.problems import listings, sweep_runs
@@ -95,6 +95,10 @@ def run_sweep(session: Session, *, today: date | None = None,
         .values(overdue=False)).rowcount
 
     dept_users = _department_users(session)
+    # a task the 区安委办 owes itself is carried by its 经办人
+    office_ids = set(session.scalars(select(Department.id).where(Department.kind == "office")))
+    office_staff = list(session.scalars(select(User.id).where(
+        User.role == OFFICE_STAFF, User.active.is_(True)).order_by(User.id)))
     notes: list[dict] = []
 
     # Reminders: "n working days left" fires once per deadline, in the window
@@ -113,10 +117,13 @@ def run_sweep(session: Session, *, today: date | None = None,
         for row in _case_rows(session, ids):
             left = calendar.working_days_between(today, row.deadline)
             text = "今天到期" if left == 0 else f"还剩 {left} 个工作日"
-            for uid in dept_users.get(row.department_id, ()):
+            body = (f"完成时限 {row.deadline.isoformat()}，请于 {row.deadline.isoformat()} 前完成"
+                    if row.kind == "task" else f"整改期限 {row.deadline.isoformat()}")
+            who = (office_staff if row.kind == "task" and row.department_id in office_ids
+                   else dept_users.get(row.department_id, ()))
+            for uid in who:
                 notes.append(_note(uid, row, "reminder",
-                                   f"期限提醒：{row.number}《{row.title[:40]}》{text}",
-                                   f"整改期限 {row.deadline.isoformat()}", now))
+                                   f"期限提醒：{row.number}《{row.title[:40]}》{text}", body, now))
 
     # The ladder, top first: a case 30 days overdue that was never chased gets the
     # 约谈 step only, and a lower step never follows a higher one for that deadline.
@@ -125,8 +132,10 @@ def run_sweep(session: Session, *, today: date | None = None,
         higher = exists().where(CaseAlert.case_id == cases.c.id,
                                 CaseAlert.deadline == cases.c.deadline,
                                 CaseAlert.manual.is_(False), CaseAlert.level >= level)
+        # tasks of the 目标任务清单 never climb the ladder: an overdue task is 滞后
+        # (workflow.tasklist.reporting), and only a person lists its unit for 约谈
         ids = _alert(session, kind, level, today, now, [
-            cases.c.status.in_(HELD_BY_DEPARTMENT),
+            cases.c.status.in_(HELD_BY_DEPARTMENT), cases.c.kind != "task",
             cases.c.deadline <= today - timedelta(days=days), ~higher])
         rows = _escalate(session, ids, kind, level, today, now)
         result.escalations[kind] = len(rows)
@@ -172,7 +181,7 @@ def _case_rows(session: Session, ids: list[int], lock: bool = False):
     for part in _chunks(ids):
         stmt = select(cases.c.id, cases.c.number, cases.c.title, cases.c.department_id,
                       cases.c.deadline, cases.c.status, cases.c.audit_seq, cases.c.audit_head,
-                      cases.c.supervision_level).where(cases.c.id.in_(part)).order_by(cases.c.id)
+                      cases.c.supervision_level, cases.c.kind).where(cases.c.id.in_(part)).order_by(cases.c.id)
         if lock:
             stmt = stmt.with_for_update()
         yield from session.execute(stmt)

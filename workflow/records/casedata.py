@@ -24,6 +24,7 @@ from workflow.platform.vocab import (
     REPLY_CHANNELS,
     source_label,
 )
+from workflow.platform.wording import action_labels
 from workflow.records.render import format_cn_date, jpeg_data_uri
 
 DEFAULT_ISSUER = "常州市武进区安全生产委员会办公室"
@@ -177,11 +178,12 @@ class TimelineRow:
         return f"{self.actor}（{self.actor_username or '已删除'}，id {self.actor_id}）"
 
 
-def timeline(session: Session, events: list[AuditEvent]) -> list[TimelineRow]:
+def timeline(session: Session, events: list[AuditEvent], kind: str | None = None) -> list[TimelineRow]:
     departments = _department_names(session)
     names = usernames(session, (ev.actor_id for ev in events))
+    labels = action_labels(kind) if kind else ACTION_LABELS
     return [TimelineRow(ev.seq, ev.at, ev.actor_name, ROLE_LABELS.get(ev.actor_role, ev.actor_role),
-                        ev.actor_department or "", ACTION_LABELS.get(ev.action, ev.action),
+                        ev.actor_department or "", labels.get(ev.action, ev.action),
                         event_detail(ev, departments), names.get(ev.actor_id, ""), ev.actor_id)
             for ev in events]
 

@@ -20,6 +20,7 @@ from workflow.records.casedata import (
 )
 from workflow.records.render import render_pdf, render_record_html
 from workflow.records.stamp import ChainStamp, metadata_for
+from workflow.records.task_review import TASK_TITLE, task_review_html
 
 TITLE = "整改销号审批表"
 
@@ -41,11 +42,16 @@ def opinion_rows(events) -> list[tuple]:
     """(step, 意见, name, date) of every approval step taken, in order, every round."""
     return [(OPINION_STEPS[ev.action], ev.comment or "", ev.actor_name, ev.at)
             for ev in events if ev.action in OPINION_STEPS]
+def record_title(case: Case) -> str:
+    """整改销号审批表 for a problem; a task's record is its 目标任务完成情况审核表."""
+    return TASK_TITLE if case.kind == "task" else TITLE
 
 
 def closure_html(session: Session, case: Case, *, storage: Storage | None,
                  issuer: str = DEFAULT_ISSUER) -> tuple[str, ChainStamp, object]:
     """The report's HTML, the chain stamp it prints and the instant it is dated."""
+    if case.kind == "task":
+        return task_review_html(session, case, storage=storage, issuer=issuer)
     events = events_of(session, case)
     stamp = ChainStamp.of(case)
     as_of = last_event_at(events, case)
@@ -80,7 +86,7 @@ def prepare_closure_report(session: Session, case: Case, *, storage: Storage | N
     """
     html, stamp, as_of = closure_html(session, case, storage=storage, issuer=issuer)
     identifier = f"closure:{case.id}:{stamp.seq}:{stamp.head}"
-    title = f"{TITLE} {case.display_number}"
+    title = f"{record_title(case)} {case.display_number}"
 
     def render(warnings: list | None = None) -> bytes:
         return render_pdf(html, identifier=identifier, created=as_of, title=title,

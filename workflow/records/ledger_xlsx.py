@@ -20,7 +20,8 @@ from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.celltext import ILLEGAL_CHARACTERS_RE
 from workflow.platform.masking import mask_contact, mask_name
-from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
+from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES
+from workflow.platform.wording import status_labels
 
 # (header, key, width, type) — key names the value in the row dict built below
 COLUMNS = [
@@ -59,6 +60,10 @@ COLUMNS = [
 HEADERS = [c[0] for c in COLUMNS]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
+# the task sheet keeps the columns in the task list's words (完成时限, 办结, no 整改/销号)
+TASK_HEADERS = {"问题描述": "任务内容", "整改措施/要求": "工作要求", "整改责任单位": "责任单位",
+                "整改期限": "完成时限", "整改资金(万元)": "资金(万元)", "整改完成情况": "完成情况",
+                "复查人": "审核人", "复查意见": "审核意见", "销号时间": "办结时间"}
 
 
 def _rows(session: Session, where, kind: str, batch: int = 2000):
@@ -91,6 +96,7 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
     # function of the row
     pos = {name: i for i, name in enumerate(stmt.selected_columns.keys())}
     sources = {k: v[0] for k, v in SOURCES.items()}
+    labels = status_labels(kind)
     src, grade, status, dismissed = pos["source"], pos["grade"], pos["status"], pos["dismissed_at"]
     funds, suspended, closed = pos["funds"], pos["suspended"], pos["closed_at"]
     rname, rcontact = pos["reporter_name"], pos["reporter_contact"]
@@ -98,7 +104,7 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
         "source": lambda r: sources.get(r[src], r[src]),
         "grade": lambda r: GRADES.get(r[grade], r[grade]),
         "status": lambda r: (DISMISSED_LABEL if r[status] == "closed" and r[dismissed]
-                             else STATUS_LABELS.get(r[status], r[status])),
+                             else labels.get(r[status], r[status])),
         "funds": lambda r: float(r[funds]) if r[funds] is not None else None,
         "suspended": lambda r: None if r[suspended] is None else ("是" if r[suspended] else "否"),
         "reporter_name": lambda r: mask_name(r[rname]),
@@ -214,7 +220,8 @@ def write_ledger_to(target, session: Session, where=None, *,
             # off, so the file stores the width itself (as the ledger always has)
             ws.set_column(i, i, width - 5 / 7)
         ws.freeze_panes(1, 0)
-        ws.write_row(0, 0, HEADERS, head)
+        ws.write_row(0, 0, [TASK_HEADERS.get(h, h) for h in HEADERS] if kind == "task" else HEADERS,
+                     head)
         write_row = ws.write_plain_row
         r = 0
         for r, values in enumerate(_rows(session, where, kind), 1):

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 from workflow.core.cases import Case
 from workflow.org.models import Department, DepartmentGroup, User
 from workflow.platform.base import Base, iso_utc, utcnow
-from workflow.platform.vocab import STATUS_LABELS, STATUSES
+from workflow.platform.vocab import STATUSES
+from workflow.platform.wording import TASK_STATUS_LABELS
 
 
 def _link_table(name: str, target: str) -> Table:
@@ -212,8 +213,8 @@ class TargetOccurrence(Base):
 # --- roll-up and progress ------------------------------------------------------------
 
 ITEM_STATUS_LABELS = {
-    **STATUS_LABELS,
-    "closed": "已完成（全部销号）",
+    **TASK_STATUS_LABELS,
+    "closed": "已完成（全部办结）",
     "cancelled": "已撤销",
     "unassigned": "未交办（部门组无成员）",
     "withdrawn": "已从清单删除",
