@@ -84,13 +84,19 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
     users: dict[int | None, list[int]] = {}
     rows = []
     for case in cases:
-        if case.department_id not in users:
-            users[case.department_id] = department_user_ids(session, case.department_id)
         deadline = case.deadline.isoformat() if case.deadline else "未定"
-        title = f"新交办：{_label(case)}"[:200]
-        rows += [{"user_id": u, "case_id": case.id, "kind": "assigned", "title": title,
-                  "body": f"请签收并在 {deadline} 前完成整改", "created_at": now}
-                 for u in dict.fromkeys(users[case.department_id]) if u != actor.id]
+        # a task speaks the task list's words, and one the 区安委办 owes itself goes to its 经办人
+        key = "office" if case.kind == "task" and case.is_office_led else case.department_id
+        if key not in users:
+            users[key] = (role_user_ids(session, OFFICE_STAFF) if key == "office"
+                          else department_user_ids(session, case.department_id))
+        if case.kind == "task":
+            title, body = f"新交办任务：{_label(case)}", f"请签收，并请于 {deadline} 前完成"
+        else:
+            title, body = f"新交办：{_label(case)}", f"请签收并在 {deadline} 前完成整改"
+        rows += [{"user_id": u, "case_id": case.id, "kind": "assigned", "title": title[:200],
+                  "body": body, "created_at": now}
+                 for u in dict.fromkeys(users[key]) if u != actor.id]
     if rows:
         session.execute(insert(Notification), rows)
     return len(rows)
