@@ -381,8 +381,8 @@ def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: li
     changed split replaces the rows, keeps each unit's case, and tells the item's cases.
     """
     rows = [r for r in rows if r.how not in ("skip", "unknown")]
-    before = _signature(item.responsibilities)
-    changed = before != _planned_signature(rows)
+    before = sorted(_signature(item.responsibilities), key=repr)
+    changed = before != sorted(_planned_signature(rows), key=repr)
     if changed:
         had = bool(item.responsibilities)
         cases_by_dept = {link.department_id: link.case_id for link in item.case_links}

@@ -253,7 +253,7 @@ class Responsibility(Base):
     ``group_key`` "等部门" is the unnamed others of "X等部门" (support, nothing to expand).
     """
 
-    __tablename__ = "plan_item_responsibilities"
+    __tablename__ = "plan_responsibilities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("plan_items.id", ondelete="CASCADE"),
@@ -264,7 +264,7 @@ class Responsibility(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     group_key: Mapped[str | None] = mapped_column(String(50))
     parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("plan_item_responsibilities.id", ondelete="CASCADE"))
+        ForeignKey("plan_responsibilities.id", ondelete="CASCADE"))
     pending: Mapped[bool] = mapped_column(Boolean, default=False)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
 
@@ -309,7 +309,7 @@ class ResponsibilityTarget(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     responsibility_id: Mapped[int] = mapped_column(
-        ForeignKey("plan_item_responsibilities.id", ondelete="CASCADE"), index=True)
+        ForeignKey("plan_responsibilities.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(String(200))
     count: Mapped[int] = mapped_column(Integer)
     period_years: Mapped[int] = mapped_column(Integer, default=1)
