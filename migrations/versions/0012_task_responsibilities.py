@@ -106,10 +106,6 @@ def downgrade() -> None:
         "SELECT year FROM plans GROUP BY year HAVING COUNT(*) > 1")).first()
     if shared is not None:
         raise RuntimeError(f"{shared[0]} 年有多份清单，无法降级到每年一份清单的版本")
-    shared = op.get_bind().execute(sa.text(
-        "SELECT year FROM plans GROUP BY year HAVING COUNT(*) > 1")).first()
-    if shared is not None:
-        raise RuntimeError(f"{shared[0]} 年有多份清单，无法降级到每年一份清单的版本")
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plans_year'))
         batch_op.create_unique_constraint(batch_op.f('uq_plans_year'), ['year'])
