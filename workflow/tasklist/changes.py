@@ -129,6 +129,33 @@ class ImportResult:
         return out
 
 
+def preview_lines(result: ImportResult) -> list[str]:
+    """Per item: who will owe it (牵头/责任/配合), the targets, the cases, the pending groups."""
+    out = []
+    for row in result.preview:
+        parts = []
+        for r in row["responsibilities"]:
+            label = r["name"]
+            if r["department"] and canonical_name(r["department"]) != canonical_name(r["name"]):
+                label += f"→{r['department']}"
+            if r["pending"]:
+                label += "（待分解）"
+            if r["resolution"] == "unknown":
+                label += "（未登记，须选择）"
+            elif r["resolution"] == "skip":
+                label += "（不交办）"
+            if r["targets"]:
+                label += "［" + "；".join(f"{t['text']}：{t['count']}次/{t['period_years']}年"
+                                         for t in r["targets"]) + "］"
+            if r["case"] == "new":
+                label += "＊"
+            parts.append(f"{r['role_label']}：{label}")
+        out.append(f"第{row['seq']}项　" + "　".join(parts))
+    if result.preview:
+        out.append("（＊：将为该单位挂号交办一件任务）")
+    return out
+
+
 @dataclass
 class Wanted:
     """An item of the file with its fingerprint."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from workflow.core.service import Settings
+from workflow.org.aliases import aliases_by_name, set_alias
 from workflow.org.models import User, department_by_name, ensure_group
 from workflow.tasklist.departments import GROUP_NAMES
 from workflow.tasklist.importer import import_tasklist
@@ -15,6 +16,10 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "wujin-2020-task-list.tx
 SAMPLE_YEAR = 2020
 # Demo members of the 负有安全生产监督管理职责的部门 group, so its items get cases too
 SUPERVISING = ("区应急管理局", "区住建局", "区市场监管局", "区交通运输局")
+# How the demo office answered the import preview: other names of its units, the bodies
+# that work through a host unit; every other new name becomes a unit of its own.
+DEMO_ALIASES = (("区交通局", "区交通运输局", "alias"), ("区专治办", "区安委办", "host"),
+                ("区政府事故调查组", "区应急管理局", "host"))
 
 
 def load_demo_plan(session, config) -> list[str]:
@@ -26,8 +31,13 @@ def load_demo_plan(session, config) -> list[str]:
     if not group.members:
         group.members.extend(d for d in map(lambda n: department_by_name(session, n), SUPERVISING) if d)
     existed = plan_for_year(session, SAMPLE_YEAR) is not None
+    known = aliases_by_name(session)
+    for alias, target, kind in DEMO_ALIASES:
+        if alias not in known and department_by_name(session, target) is not None \
+                and department_by_name(session, alias) is None:
+            set_alias(session, actor, alias, target, kind=kind)
     result = import_tasklist(session, SAMPLE.read_bytes(), SAMPLE.name, SAMPLE_YEAR, actor,
-                             settings=Settings.from_config(config))
+                             settings=Settings.from_config(config), create_unknown=True)
     verb = "已存在" if existed else "已导入"
     return [f"{SAMPLE_YEAR} 年目标任务清单{verb}：{result.projects} 个目标项目、{result.tasks} 个目标任务、"
             f"{result.items} 项具体内容；本次新交办任务 {len(result.cases)} 件（/plans/{result.plan_id}）"]

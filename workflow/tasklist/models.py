@@ -174,6 +174,36 @@ class PlanItem(Base):
         period = "每年" if (self.target_period_years or 1) == 1 else f"每{self.target_period_years}年"
         return f"{period}{self.target_count}次"
 
+    def responsibility_of_case(self, case_id: int) -> Responsibility | None:
+        return next((r for r in self.responsibilities if r.case_id == case_id), None)
+
+    def target_of_case(self, case_id: int) -> tuple[int, int] | None:
+        """(count, period in years) the case's unit owes; the item's own target for items
+        imported before targets belonged to responsibilities."""
+        if not self.responsibilities:
+            return (self.target_count, self.target_period_years or 1) if self.target_count else None
+        resp = self.responsibility_of_case(case_id)
+        if resp is None or not resp.targets:
+            return None
+        top = max(resp.targets, key=lambda t: (t.count, -t.period_years))
+        return top.count, top.period_years
+
+    def target_count_of_case(self, case_id: int) -> int | None:
+        found = self.target_of_case(case_id)
+        return found[0] if found else None
+
+    def target_window_of_case(self, case_id: int) -> tuple[date, date] | None:
+        """The dates whose occurrences count: the cycles over the plan's years."""
+        resp = self.responsibility_of_case(case_id) if self.responsibilities else None
+        if resp is None or not resp.targets:
+            found = self.target_of_case(case_id)
+            if found is None:
+                return None
+            return date(self.plan.year - found[1] + 1, 1, 1), date(self.plan.last_year, 12, 31)
+        first = min(t.cycle(self.plan.first_year)[0] for t in resp.targets)
+        last = max(t.cycle(self.plan.last_year)[1] for t in resp.targets)
+        return date(first, 1, 1), date(last, 12, 31)
+
     def to_dict(self, progress: dict[int, int] | None = None) -> dict:
         """The item as the API gives it; ``progress`` maps case id → occurrences."""
         status = item_status(self)
@@ -199,7 +229,7 @@ class PlanItem(Base):
             out["cases"] = [{
                 "id": c.id, "number": c.number, "department": c.department.name if c.department
                 else None, "status": c.status, "status_label": c.status_label,
-                "progress": progress_text(progress.get(c.id, 0), self.target_count)}
+                "progress": progress_text(progress.get(c.id, 0), self.target_count_of_case(c.id))}
                 for c in self.cases]
         return out
 
