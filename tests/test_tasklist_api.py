@@ -383,12 +383,14 @@ def test_upload_preview_confirm_and_plan_page(client, world, session):
         content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200, html
-    assert "预览：未写入任何数据" in html and "将挂号交办 72 件" in html
+    assert "预览：未写入任何数据" in html and "系统中没有的名称" in html
+    assert 'name="name:区委宣传部"' in html  # offered for a choice, not created
     assert row_counts(session) == before
     sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
     resp = client.post("/plans/confirm", data={"csrf_token": token, "sha256": sha, "year": "2020",
                                                "filename": "清单.docx", "title": "",
-                                               "doc_number": "武安委〔2020〕1号"})
+                                               "doc_number": "武安委〔2020〕1号",
+                                               "create_unknown": "1"})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     page = client.get(resp.headers["Location"])
     html = page.get_data(as_text=True)
@@ -431,7 +433,7 @@ def test_director_previews_but_only_staff_confirm(client, world, session):
         content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "确认导入须由区安委办经办人办理" in html
-    assert 'name="sha256"' not in html
+    assert 'id="confirm-import"' not in html and 'id="preview-again"' in html
 
 
 def test_demo_loads_the_2020_list_once(runner, session):

@@ -264,7 +264,7 @@ def describe(result: ImportResult, pairs, removed: list[PlanItem], names: Names)
     result.new_groups = [GROUP_NAMES.get(k, k) for k in sorted(keys) if k not in names.groups]
 
 
-def split_summary(result: ImportResult, pairs, planned: dict) -> None:
+def split_summary(result: ImportResult, pairs, planned: dict, entries: dict | None = None) -> None:
     """Per item who will owe it (and the targets), unknown names, groups, cases to open."""
     unknown: dict[str, dict] = {}
     groups: dict[str, dict] = {}
@@ -304,6 +304,12 @@ def split_summary(result: ImportResult, pairs, planned: dict) -> None:
             out.append(body)
         result.preview.append({"seq": p.seq, "content": _snippet(p.content, 80),
                                "raw_departments": p.raw_departments, "responsibilities": out,
+                               "entries": [e.to_dict() for e in (entries or {}).get(p.seq, [])],
+                               "parsed_entries": [e.to_dict() for e in p.entries],
+                               "owners": {canonical_name(r.name): r.to_dict()["targets"]
+                                          for r in rows if r.member_of is None
+                                          and r.role in ("lead", "responsible")
+                                          and r.group != OTHERS_GROUP and r.how != "skip"},
                                "split_chosen": str(p.seq) in result.choices.get("items", {})})
         if item is not None:
             wanted = {(r.role, r.department.id if r.department else None, r.group)

@@ -60,7 +60,14 @@ from workflow.tasklist.models import (
     plan_for_year,
 )
 from workflow.tasklist.parse import TaskListError, parse_tasklist
-from workflow.tasklist.split import TOWN_SUFFIXES, Choices, Resolver, RowPlan, plan_rows
+from workflow.tasklist.split import (
+    TOWN_SUFFIXES,
+    Choices,
+    Resolver,
+    RowPlan,
+    entries_for,
+    plan_rows,
+)
 
 # --- permission ------------------------------------------------------------------------
 
@@ -140,7 +147,8 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
     result.stored_choices = stored is not None
     resolver = Resolver(session, chosen)
     planned = {w.parsed.seq: plan_rows(w.parsed, resolver, chosen) for w, _, _ in pairs}
-    split_summary(result, pairs, planned)
+    split_summary(result, pairs, planned,
+                  {w.parsed.seq: entries_for(w.parsed, chosen)[0] for w, _, _ in pairs})
 
     if plan is not None and result.has_changes and not (dry_run or apply_changes):
         raise Conflict(f"{year} 年度的目标任务清单已导入，新文件与之不同（新增 {len(result.added)} 项、"
