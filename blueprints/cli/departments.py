@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
 
 from blueprints.extensions import db
 from workflow.org.aliases import ALIAS_KINDS, list_aliases, remove_alias, set_alias
@@ -25,6 +26,7 @@ def departments_group(app) -> click.Group:
 
 
 @click.command("alias")
+@with_appcontext
 @click.argument("alias")
 @click.argument("target")
 @click.option("--host", is_flag=True,
@@ -42,6 +44,7 @@ def alias_command(alias, target, host):
 
 
 @click.command("aliases")
+@with_appcontext
 def aliases_command():
     """List department aliases and host bodies."""
     for row in list_aliases(db.session):
@@ -49,6 +52,7 @@ def aliases_command():
 
 
 @click.command("unalias")
+@with_appcontext
 @click.argument("alias_id", type=int)
 def unalias_command(alias_id):
     """Remove an alias by its id (see ``departments aliases``)."""
