@@ -81,7 +81,7 @@ def choices_from_form(form) -> dict:
     ``entries:<序号>`` (JSON), stored only when it differs from ``shown:<序号>``;
     ``add:<序号>``: more units (、-separated) the item is given as 责任;
     ``target:<序号>:<单位>``: the count the unit owes (with ``targets:<序号>`` listing the
-    matching as shown).
+    matching as shown); ``choices_given``: the choices of the earlier previews (JSON).
     """
     names, items, targets = {}, {}, {}
     for key, value in form.items():
@@ -143,7 +143,15 @@ def choices_from_form(form) -> dict:
                               "text": first["text"] if first else ""}] if count else [])
         if changed:
             targets[seq] = chosen
-    return {"names": names, "items": items, "targets": targets}
+    try:
+        given = json.loads(form.get("choices_given") or "{}")
+    except ValueError:
+        raise InvalidInput("预览数据无效，请重新上传", field="choices_given") from None
+    if not isinstance(given, dict):
+        raise InvalidInput("预览数据无效，请重新上传", field="choices_given")
+    # what the office chose on earlier previews of this file, then what it changed now
+    return {key: {**(given.get(key) if isinstance(given.get(key), dict) else {}), **new}
+            for key, new in (("names", names), ("items", items), ("targets", targets))}
 
 
 def _departments():
