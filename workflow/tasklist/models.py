@@ -1,9 +1,10 @@
 """The annual task list (目标任务清单): plans, their items, task cases and target progress.
 
-A plan holds one year's list; each item (具体内容) keeps its place in the
-目标项目 → 目标任务 hierarchy, its lead and co-responsible departments and groups, and
-its quantitative target. Each lead department of an item gets one task case; the item's
-status is rolled up from those cases (``item_status``), never stored.
+A plan holds one list (a year's, or a campaign's across years); each item (具体内容) keeps
+its place in the 目标项目 → 目标任务 hierarchy, the departments and groups as parsed, the cell
+verbatim, and its responsibilities: who owes it (牵头/责任/配合), each with its own targets.
+Each lead or responsible unit gets one task case; the item's status is rolled up from those
+cases (``item_status``), never stored.
 """
 from __future__ import annotations
 
