@@ -379,3 +379,43 @@ def test_cli_alias_and_dry_run_per_item(runner, world, session):
         in out.output
     assert "区交通局→区交通运输局" in out.output and "区专治办→区安委办" in out.output
     assert "未登记的名称“区政府事故调查组”" in out.output
+
+
+def test_preview_page_takes_target_and_name_choices(client, world, session):
+    import io
+    import re
+
+    from tests.factories_tasklist import browser_login
+    token = browser_login(client, world.users["office_staff"])
+    resp = client.post("/plans/preview", data={
+        "csrf_token": token, "year": "2020", "file": (io.BytesIO(sample_bytes()), "a.txt")},
+        content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
+    shown = re.search(r'name="targets:3" value=\'([^\']*)\'', html).group(1)
+    assert json.loads(shown)["区政府办"][0]["count"] == 4
+    form = {"csrf_token": token, "sha256": sha, "year": "2020", "filename": "a.txt",
+            "targets:3": shown, "target:3:区委办": "2", "target:3:区政府办": "5",
+            "name:区专治办": f"host:{world.office.id}", "create_unknown": "1"}
+    resp = client.post("/plans/confirm", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    third = _items(session)[3]
+    assert {r.department.name: [t.count for t in r.targets] for r in third.responsibilities} == {
+        "区委办": [2], "区政府办": [5]}
+    assert session.scalar(select(Department).where(Department.name == "区专治办")) is None
+    session.rollback()  # SQLite: release the lock before the next request
+    # confirming without an answer for a new name shows the preview again with the rule
+    resp = client.post("/plans/preview", data={
+        "csrf_token": token, "year": "2021", "file": (io.BytesIO(sample_bytes()), "a.txt")},
+        content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "已沿用上次导入同一文件时区安委办所作的选择" in html  # nothing unknown this time
+    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
+    entries = re.search(r'name="entries:1" value=\'([^\']*)\'', html).group(1)
+    roles = re.search(r'name="shown:1" value=\'([^\']*)\'', html).group(1)
+    resp = client.post("/plans/confirm", data={"csrf_token": token, "sha256": sha, "year": "2021",
+                                               "filename": "a.txt", "entries:1": entries,
+                                               "shown:1": roles, "add:1": "区不存在的单位"})
+    assert resp.status_code == 422 and "unknown_names" in resp.get_data(as_text=True)
+    assert 'name="name:区不存在的单位"' in resp.get_data(as_text=True)
