@@ -419,3 +419,26 @@ def test_preview_page_takes_target_and_name_choices(client, world, session):
                                                "shown:1": roles, "add:1": "区不存在的单位"})
     assert resp.status_code == 422 and "unknown_names" in resp.get_data(as_text=True)
     assert 'name="name:区不存在的单位"' in resp.get_data(as_text=True)
+
+
+def test_aliases_page_for_admin_and_office_only(client, world, session, app):
+    from tests.factories_tasklist import browser_login
+    target = world.department("区交通运输局")
+    session.commit()
+    other = app.test_client()
+    browser_login(other, world.users["dept_officer"])
+    assert other.get("/department-aliases").status_code == 403
+    token = browser_login(client, world.users["office_staff"])
+    assert client.get("/department-aliases").status_code == 200
+    resp = client.post("/department-aliases", data={"csrf_token": token, "alias": "区交通局",
+                                                    "kind": "alias", "department_id": target.id})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    resp = client.post("/department-aliases", data={"csrf_token": token, "alias": "区住建局",
+                                                    "kind": "alias", "department_id": target.id})
+    assert resp.status_code == 400 and "已有名为“区住建局”的部门" in resp.get_data(as_text=True)
+    page = client.get("/department-aliases").get_data(as_text=True)
+    assert "区交通局" in page and "区交通运输局" in page
+    session.rollback()
+    alias = session.scalar(select(DepartmentAlias))
+    assert (alias.alias, alias.department_id, alias.kind) == ("区交通局", target.id, "alias")
+    session.rollback()
