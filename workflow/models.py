@@ -24,9 +24,11 @@ from workflow.problems import (  # noqa: F401,E402
 from workflow.problems.batches import AssignmentBatch, BatchItem  # noqa: F401,E402
 from workflow.records.exports import ExportJob  # noqa: F401
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurrence  # noqa: F401
+
+# isort: split
 # task-list responsibilities, targets per unit, milestones, import choices; department aliases
-from workflow.org.aliases import DepartmentAlias  # noqa: F401,E402
-from workflow.tasklist.models import (  # noqa: F401,E402
+from workflow.org.aliases import DepartmentAlias  # noqa: F401
+from workflow.tasklist.models import (  # noqa: F401
     ImportChoice,
     PlanMilestone,
     Responsibility,
