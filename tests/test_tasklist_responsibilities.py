@@ -442,3 +442,28 @@ def test_aliases_page_for_admin_and_office_only(client, world, session, app):
     alias = session.scalar(select(DepartmentAlias))
     assert (alias.alias, alias.department_id, alias.kind) == ("区交通局", target.id, "alias")
     session.rollback()
+
+
+def test_report_form_asks_for_the_reason_on_a_task_page(tasklists, tasklist_files, session, world,
+                                                        pages):
+    tasklists.run(*tasklist_files["txt"])
+    qwb = session.scalar(select(Department).where(Department.name == "区委办"))
+    case_id = next(c.id for c in _items(session)[3].cases if c.department_id == qwb.id)
+    # users made after the reads above stay loaded: the login below reads no expired row
+    world.users["qwb"] = world.user("dept_officer", qwb, "区委办联络员")
+    world.users["qwb_head"] = world.user("dept_head", qwb, "区委办主任")
+    case = _to_in_progress(world, session, case_id, "qwb")
+    version = case.version
+    session.commit()
+    head = pages("qwb_head")
+    page = head.get(f"/cases/{case_id}").text
+    assert 'name="target_reason"' in page and 'id="target-progress">0/2<' in page
+    resp = head.post(f"/cases/{case_id}/actions/report", {"version": version,
+                                                          "statement": "召开常委会1次"})
+    assert resp.status_code == 422 and "量化目标尚未完成" in resp.text
+    resp = head.post(f"/cases/{case_id}/actions/report", {
+        "version": version, "statement": "召开常委会1次", "target_reason": "第二次会议延至明年一月"})
+    assert resp.status_code == 302, resp.text
+    session.expire_all()
+    assert session.get(Case, case_id).status == "reported"
+    session.rollback()
