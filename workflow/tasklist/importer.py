@@ -394,14 +394,15 @@ def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: li
     if changed:
         had = bool(item.responsibilities)
         cases_by_dept = {link.department_id: link.case_id for link in item.case_links}
-        ids = select(Responsibility.id).where(Responsibility.item_id == item.id)
-        session.execute(delete(ResponsibilityTarget).where(
-            ResponsibilityTarget.responsibility_id.in_(ids)))
-        session.execute(delete(Responsibility).where(Responsibility.item_id == item.id))
-        session.expire(item, ["responsibilities"])
-        heads = {}
+        if had:
+            ids = select(Responsibility.id).where(Responsibility.item_id == item.id)
+            session.execute(delete(ResponsibilityTarget).where(
+                ResponsibilityTarget.responsibility_id.in_(ids)))
+            session.execute(delete(Responsibility).where(Responsibility.item_id == item.id))
+            session.expire(item, ["responsibilities"])
+        stored_rows = {}
         for position, row in enumerate(rows):
-            stored = Responsibility(
+            stored_rows[id(row)] = Responsibility(
                 position=position, role=row.role, name=row.name[:100],
                 department_id=row.department.id if row.department else None,
                 group_key=row.group, pending=row.pending,
@@ -411,11 +412,13 @@ def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: li
                                               period_years=t.period_years,
                                               cycle_start_year=plan.first_year)
                          for t in row.targets])
-            if row.member_of is not None:
-                stored.parent_id = heads[id(row.member_of)].id
-            item.responsibilities.append(stored)
-            session.flush()
-            heads[id(row)] = stored
+            item.responsibilities.append(stored_rows[id(row)])
+        if any(row.member_of is not None for row in rows):
+            session.flush()  # the group rows' ids, for their members
+            for row in rows:
+                if row.member_of is not None:
+                    stored_rows[id(row)].parent_id = stored_rows[id(row.member_of)].id
+        session.flush()
         if had:
             _record_on_cases(session, item, actor, "responsibilities_changed", now, {
                 "plan_id": plan.id, "item_id": item.id, "seq": item.seq,
