@@ -3,10 +3,11 @@ databases; several plans may then share a year, and the downgrade refuses while 
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
-from workflow.platform.migrate import downgrade, upgrade
+from workflow.platform.migrate import alembic_config, downgrade, upgrade
 from workflow.tasklist.models import Plan
 
 
@@ -33,7 +34,8 @@ def _insert(conn, table: str, **values) -> None:
 
 def test_existing_plans_migrate_with_empty_values(migration_engine):
     engine = migration_engine
-    upgrade(engine, "0011")
+    before = ScriptDirectory.from_config(alembic_config(engine)).get_revision("0012").down_revision
+    upgrade(engine, before)
     with engine.begin() as conn:
         _insert(conn, "plans", id=1, year=2020, title="2020年全区安全生产重点工作目标任务清单",
                 source_filename="wujin.txt", source_sha256="a" * 64, imported_by_id=None)
@@ -57,10 +59,10 @@ def test_existing_plans_migrate_with_empty_values(migration_engine):
         _insert(conn, "plans", id=2, year=2020, title="2020年安委会工作要点", kind="key_points",
                 source_filename="b.txt", source_sha256="c" * 64, imported_by_id=None)
     with pytest.raises(RuntimeError, match="2020 年有多份清单"):
-        downgrade(engine, "0011")
+        downgrade(engine, before)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM plans WHERE id = 2"))
-    downgrade(engine, "0011")
+    downgrade(engine, before)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT title FROM plans")).scalar_one().startswith("2020年")
         assert "plan_responsibilities" not in inspect(conn).get_table_names()

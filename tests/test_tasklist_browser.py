@@ -42,7 +42,7 @@ def test_preview_change_the_split_and_confirm(open_as, world, session):
     with office.expect_navigation():
         office.click("#confirm-import")
     assert "/plans/" in office.url
-    assert "挂号交办任务事项" in office.inner_text(".flash")
+    assert "挂号交办任务" in office.inner_text(".flash")
     row5 = office.locator("tr", has_text="全面梳理党政领导干部安全生产职责").first.inner_text()
     assert "配合：区委组织部（考核办）" in row5
     assert watch.foreign == [] and watch.console_errors == [] and watch.page_errors == []
