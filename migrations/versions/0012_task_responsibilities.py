@@ -2,7 +2,7 @@
 milestones, the office's import choices, department aliases and host bodies
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0019
 Several plans may now share a year (the unique year goes). Old plans and items migrate with
 empty values: no kind, start or end year (read as an annual one-year list), no
 ``raw_departments`` and no responsibility rows; re-importing the same file fills them.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0015'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
