@@ -462,7 +462,8 @@ def test_report_form_asks_for_the_reason_on_a_task_page(tasklists, tasklist_file
                                                           "statement": "召开常委会1次"})
     assert resp.status_code == 422 and "量化目标尚未完成" in resp.text
     resp = head.post(f"/cases/{case_id}/actions/report", {
-        "version": version, "statement": "召开常委会1次", "target_reason": "第二次会议延至明年一月"})
+        "version": version, "statement": "召开常委会1次", "target_reason": "第二次会议延至明年一月",
+        "comment": "请审核"})
     assert resp.status_code == 302, resp.text
     session.expire_all()
     assert session.get(Case, case_id).status == "reported"
