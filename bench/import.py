@@ -67,16 +67,19 @@ def run(url: str, label: str, data: bytes, filename: str) -> dict:
     parse_tasklist(data, filename)
     times["parse"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    import_tasklist(session, data, filename, 2020, actor, dry_run=True, settings=Settings())
+    import_tasklist(session, data, filename, 2020, actor, dry_run=True, settings=Settings(),
+                    create_unknown=True)
     session.rollback()
     times["dry_run"] = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
-    result = import_tasklist(session, data, filename, 2020, actor, settings=Settings())
+    result = import_tasklist(session, data, filename, 2020, actor, settings=Settings(),
+                             create_unknown=True)
     session.commit()
     times["import"] = time.perf_counter() - t0
     times["import_cpu"] = time.process_time() - c0
     t0 = time.perf_counter()
-    again = import_tasklist(session, data, filename, 2020, actor, settings=Settings())
+    again = import_tasklist(session, data, filename, 2020, actor, settings=Settings(),
+                             create_unknown=True)
     session.commit()
     times["reimport"] = time.perf_counter() - t0
     cases = session.scalar(select(func.count()).select_from(Case))

@@ -38,7 +38,12 @@ class TaskLists:
         self.world = world
 
     def run(self, data: bytes, filename: str, year: int = 2020, who: str = "office_staff", **kw):
-        """Import through the service as a request would, and commit."""
+        """Import through the service as a request would, and commit.
+
+        Unknown names are created as new units unless the test says otherwise (the
+        office's explicit choice ``create_unknown``; real imports choose per name).
+        """
+        kw.setdefault("create_unknown", True)
         session = self.world.session
         result = import_tasklist(session, data, filename, year, self.world.users[who],
                                  settings=Settings.from_config(self.world.app.config), **kw)

@@ -59,7 +59,9 @@ STATE_FIELDS = {
 # verify answer). Every other check still runs on them.
 FILE_FIELDS = {
     ("POST", "/imports/problems"): {"file"},
-    ("POST", "/plans/import"): {"file", "year"},
+    # choices and milestones are JSON documents sent as text; plan_id must name a plan and
+    # end_year follow the year: random values are refused with 400 naming that field
+    ("POST", "/plans/import"): {"file", "year", "choices", "milestones", "plan_id", "end_year"},
     ("POST", "/cases/{case_id}/evidence"): {"file"},
     ("POST", "/records/verify"): {"file"},
     ("POST", "/batches/{batch_id}/import"): {"file"},

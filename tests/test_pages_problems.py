@@ -307,8 +307,9 @@ def test_lookback_and_the_directors_reopen_confirmation(pages, world, session):
 
 def test_target_occurrences_and_target_edit(pages, world, session, tasklists):
     tasklists.run(sample_bytes(), "wujin.txt")
-    item = session.scalar(select(PlanItem).where(PlanItem.seq == 2))  # 每3年开展一次; 应急局 co
-    case_id = item.cases[0].id
+    # 每3年开展一次 (the cycle 2020–2022); 区应急管理局 owes it with its own case
+    item = session.scalar(select(PlanItem).where(PlanItem.seq == 2))
+    case_id = next(c.id for c in item.cases if c.department_id == world.dept.id)
     session.commit()
     officer = pages("dept_officer")
     page = officer.get(f"/cases/{case_id}")
@@ -323,16 +324,16 @@ def test_target_occurrences_and_target_edit(pages, world, session, tasklists):
     resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2017-05-01",
                                                           "note": "专题研讨班",
                                                           "evidence_ids": [ev_id]})
-    assert resp.status_code == 400 and "2018-01-01 至 2020-12-31" in err(resp.text, "occurrence",
+    assert resp.status_code == 400 and "2020-01-01 至 2022-12-31" in err(resp.text, "occurrence",
                                                                         "occurred_on")
     assert f'value="{ev_id}" checked' in resp.text and "专题研讨班</textarea>" in resp.text
-    resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2019-09-01",
+    resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2020-09-01",
                                                           "note": "专题研讨班"})
     assert resp.status_code == 400 and err(resp.text, "occurrence", "evidence_ids")
     resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "",
                                                           "note": "专题研讨班"})
     assert resp.status_code == 400 and err(resp.text, "occurrence", "occurred_on") == "须填写开展日期"
-    resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2019-09-01",
+    resp = officer.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2020-09-01",
                                                           "note": "专题研讨班",
                                                           "evidence_ids": [ev_id]})
     assert resp.status_code == 302
@@ -342,7 +343,7 @@ def test_target_occurrences_and_target_edit(pages, world, session, tasklists):
     assert 'id="form-target"' not in page.text
 
     office = pages("office_staff")
-    resp = office.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2019-09-01",
+    resp = office.post(f"/cases/{case_id}/occurrences", {"occurred_on": "2020-09-01",
                                                          "note": "代登记", "evidence_ids": [ev_id]})
     assert resp.status_code == 403
     assert 'id="form-target"' in office.get(f"/cases/{case_id}").text

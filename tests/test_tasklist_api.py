@@ -50,7 +50,7 @@ BAD_FILES = {
 
 
 def _post_import(client, headers, data: bytes, filename: str, year="2020", **form):
-    body = {"file": (io.BytesIO(data), filename), "year": year, **form}
+    body = {"file": (io.BytesIO(data), filename), "year": year, "create_unknown": "true", **form}
     return client.post("/api/v1/plans/import", data=body, headers=headers,
                        content_type="multipart/form-data")
 
@@ -64,7 +64,7 @@ def test_bad_file_on_the_cli(name, runner, world, session, tmp_path):
     path = tmp_path / filename
     path.write_bytes(make())
     before = row_counts(session)
-    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020"])
+    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020", "--create-unknown"])
     assert out.exit_code != 0
     assert message in out.stderr, out.output
     assert "Traceback" not in out.output
@@ -94,19 +94,19 @@ def test_bad_row_is_named_in_the_api_body(client, world):
 def test_cli_dry_run_then_import_then_again(runner, world, session):
     path = "data/wujin-2020-task-list.txt"
     before = row_counts(session)
-    out = runner.invoke(args=["import-tasklist", path, "--year", "2020", "--dry-run"])
+    out = runner.invoke(args=["import-tasklist", path, "--year", "2020", "--create-unknown", "--dry-run"])
     assert out.exit_code == 0, out.output
     assert "共 5 个目标项目、18 个目标任务、50 项具体内容" in out.output
-    assert "任务：将挂号交办 53 件" in out.output and "预览：未写入任何数据" in out.output
+    assert "任务：将挂号交办 72 件" in out.output and "预览：未写入任何数据" in out.output
     assert row_counts(session) == before
 
-    out = runner.invoke(args=["import-tasklist", path, "--year", "2020"])
+    out = runner.invoke(args=["import-tasklist", path, "--year", "2020", "--create-unknown"])
     assert out.exit_code == 0, out.output
-    assert "已新建 2020 年度目标任务清单" in out.output and "已挂号交办 53 件" in out.output
+    assert "已新建 2020 年度目标任务清单" in out.output and "已挂号交办 72 件" in out.output
     after = row_counts(session)
-    assert after["plans"] == 1 and after["plan_items"] == 50 and after["cases"] == 53
+    assert after["plans"] == 1 and after["plan_items"] == 50 and after["cases"] == 72
 
-    out = runner.invoke(args=["import-tasklist", path, "--year", "2020"])
+    out = runner.invoke(args=["import-tasklist", path, "--year", "2020", "--create-unknown"])
     assert out.exit_code == 0 and "与已导入的清单内容相同" in out.output
     assert row_counts(session) == after
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
@@ -114,23 +114,23 @@ def test_cli_dry_run_then_import_then_again(runner, world, session):
 
 def test_cli_refuses_a_changed_list_until_confirmed(runner, world, session, tmp_path):
     assert runner.invoke(args=["import-tasklist", "data/wujin-2020-task-list.txt",
-                               "--year", "2020"]).exit_code == 0
+                               "--year", "2020", "--create-unknown"]).exit_code == 0
     rows = sample_rows()
     del rows[-1]
     path = tmp_path / "修订.xlsx"
     path.write_bytes(build_xlsx(rows))
     before = row_counts(session)
-    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020"])
+    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020", "--create-unknown"])
     assert out.exit_code == 1 and "删除 1 项" in out.stderr and "删除 第50项" in out.stderr
     assert row_counts(session) == before
-    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020", "--apply-changes"])
+    out = runner.invoke(args=["import-tasklist", str(path), "--year", "2020", "--create-unknown", "--apply-changes"])
     assert out.exit_code == 0, out.output
     assert "请主任核实后撤销" in out.output
 
 
 def test_cli_needs_an_office_staff_account(runner, session, tmp_path):
     before = row_counts(session)
-    out = runner.invoke(args=["import-tasklist", "data/wujin-2020-task-list.txt", "--year", "2020"])
+    out = runner.invoke(args=["import-tasklist", "data/wujin-2020-task-list.txt", "--year", "2020", "--create-unknown"])
     assert out.exit_code != 0 and "经办人" in out.output
     assert row_counts(session) == before
 
@@ -151,14 +151,14 @@ def test_api_dry_run_writes_nothing(client, world, session):
     resp = _post_import(client, headers, sample_bytes(), "wujin.txt",
                         dry_run="true")
     assert resp.status_code == 200 and resp.json["dry_run"] and not resp.json["applied"]
-    assert resp.json["counts"]["cases"] == 53 and resp.json["summary"][-1] == "预览：未写入任何数据"
+    assert resp.json["counts"]["cases"] == 72 and resp.json["summary"][-1] == "预览：未写入任何数据"
     assert row_counts(session) == before
 
 
 def test_api_import_and_read_back(client, world, imported):
     assert imported["counts"] == {"projects": 5, "tasks": 18, "items": 50, "unchanged": 0,
                                   "renumbered": 0, "added": 50, "removed": 0, "changed": 0,
-                                  "cases": 53}
+                                  "cases": 72}
     headers = world.headers("dept_officer")
     plans = client.get("/api/v1/plans", headers=headers).json["items"]
     assert [(p["year"], p["counts"]["items"]) for p in plans] == [(2020, 50)]
@@ -166,7 +166,7 @@ def test_api_import_and_read_back(client, world, imported):
     assert len(plan["projects"]) == 5
     assert sum(len(p["tasks"]) for p in plan["projects"]) == 18
     assert sum(p["counts"]["items"] for p in plan["projects"]) == 50
-    assert sum(p["counts"]["cases"] for p in plan["projects"]) == 53
+    assert sum(p["counts"]["cases"] for p in plan["projects"]) == 72
 
     items = client.get(f"/api/v1/plans/{imported['plan_id']}/items", headers=headers).json["items"]
     assert len(items) == 50
@@ -177,10 +177,10 @@ def test_api_import_and_read_back(client, world, imported):
     assert first["lead_departments"] == ["区委宣传部"] and first["co_departments"] == []
     assert first["co_groups"] == ["安委会成员单位", "各镇、开发区、街道"]
     assert (first["target_count"], first["target_period"]) == (1, 1)
-    assert items[1]["target_period"] == 3 and len(items[1]["case_ids"]) == 2
+    assert items[1]["target_period"] == 3 and len(items[1]["case_ids"]) == 3
     assert items[1]["cases"][0]["progress"] == "0/1"
     assert items[-1]["remark"] == "" and items[3]["target_count"] is None
-    assert sum(len(i["case_ids"]) for i in items) == 53
+    assert sum(len(i["case_ids"]) for i in items) == 72
     case = client.get(f"/api/v1/cases/{items[1]['case_ids'][0]}",
                       headers=world.headers("office_staff")).json
     assert case["kind"] == "task" and case["status"] == "assigned"
@@ -265,72 +265,81 @@ def _occurrence(client, headers, case_id, **body):
     return client.post(f"/api/v1/cases/{case_id}/occurrences", json=body, headers=headers)
 
 
+def _case_of(session, seq: int, department: str) -> int:
+    session.expire_all()
+    item = session.scalar(select(PlanItem).where(PlanItem.seq == seq))
+    found = next(c.id for c in item.cases if c.department.name == department)
+    session.rollback()
+    return found
+
+
 def test_occurrences_count_towards_the_target(client, world, session, imported):
-    _, (case_id,) = _item_cases(session, 3)  # 区委办：常委会每年不少于2次、常务会议每年不少于4次 → 4
+    # item 3: 区委常委会（每年不少于2次）和政府常务会议（每年不少于4次）: 区委办 owes 2
+    case_id = _case_of(session, 3, "区委办")
     dept = session.scalar(select(Department).where(Department.name == "区委办"))
     world.users["qwb"] = world.user("dept_officer", dept, "区委办联络员")
     session.commit()
     headers = world.headers("qwb")
-    assert client.get(f"/api/v1/cases/{case_id}/occurrences", headers=headers).json["progress"] == "0/4"
+    assert client.get(f"/api/v1/cases/{case_id}/occurrences", headers=headers).json["progress"] == "0/2"
     first = _evidence(client, headers, case_id)
     resp = _occurrence(client, headers, case_id, occurred_on="2020-03-05",
                        note="区委常委会专题研究安全生产工作", evidence_ids=[first])
     assert resp.status_code == 201, resp.json
-    assert resp.json["progress"] == "1/4"
+    assert resp.json["progress"] == "1/2"
     again = _occurrence(client, headers, case_id, occurred_on="2020-06-01", note="再次",
                         evidence_ids=[first])
     assert again.status_code == 400 and again.json["field"] == "evidence_ids"
     second = _evidence(client, headers, case_id)
     assert _occurrence(client, headers, case_id, occurred_on="2020-06-01",
-                       note="政府常务会议研究安全生产", evidence_ids=[second]).json["progress"] == "2/4"
+                       note="区委常委会再次研究安全生产", evidence_ids=[second]).json["progress"] == "2/2"
     body = client.get(f"/api/v1/cases/{case_id}/occurrences", headers=headers).json
-    assert body["progress"] == "2/4" and [o["evidence_ids"] for o in body["items"]] == [[first], [second]]
+    assert body["progress"] == "2/2" and [o["evidence_ids"] for o in body["items"]] == [[first], [second]]
     events = client.get(f"/api/v1/cases/{case_id}/events", headers=headers).json["items"]
     occ = [e for e in events if e["action"] == "occurrence"]
-    assert [e["payload"]["progress"] for e in occ] == ["1/4", "2/4"]
+    assert [e["payload"]["progress"] for e in occ] == ["1/2", "2/2"]
     assert occ[0]["payload"]["evidence"][0]["id"] == first
     items = client.get(f"/api/v1/plans/{imported['plan_id']}/items", headers=headers).json["items"]
-    assert items[2]["cases"][0]["progress"] == "2/4"
+    progress = {c["department"]: c["progress"] for c in items[2]["cases"]}
+    assert progress == {"区委办": "2/2", "区政府办": "0/4"}
     session.rollback()
     from workflow.core.audit import verify_all
     assert list(verify_all(session)) == []
 
 
 @pytest.mark.parametrize("body, status, field", [
-    ({"occurred_on": "2017-12-31", "note": "太早"}, 400, "occurred_on"),  # outside 2018–2020
-    ({"occurred_on": "2021-01-01", "note": "太晚"}, 400, "occurred_on"),
+    ({"occurred_on": "2019-12-31", "note": "太早"}, 400, "occurred_on"),  # the cycle: 2020–2022
+    ({"occurred_on": "2023-01-01", "note": "太晚"}, 400, "occurred_on"),
     ({"occurred_on": "2020-05-01", "note": " "}, 400, "note"),
     ({"occurred_on": "2020-05-01", "note": "x", "evidence_ids": []}, 400, "evidence_ids"),
     ({"occurred_on": "2020-05-01", "note": "x", "evidence_ids": [999]}, 400, "evidence_ids"),
     ({"occurred_on": "5月1日", "note": "x"}, 400, "occurred_on"),
 ])
 def test_occurrence_input_is_checked(body, status, field, client, world, session, imported):
-    # item 2: 每3年开展一次; 区应急管理局 co-handles it, so its officer may record
-    _, cases = _item_cases(session, 2)
+    # item 2: 每3年开展一次; 区应急管理局 (second line) owes it with its own case
+    case_id = _case_of(session, 2, "区应急管理局")
     headers = world.headers("dept_officer")
-    ev = _evidence(client, headers, cases[0])
+    ev = _evidence(client, headers, case_id)
     before = row_counts(session)
-    resp = _occurrence(client, headers, cases[0], **{"evidence_ids": [ev], **body})
+    resp = _occurrence(client, headers, case_id, **{"evidence_ids": [ev], **body})
     assert resp.status_code == status and resp.json.get("field") == field, resp.json
     assert row_counts(session) == before
 
 
 def test_occurrence_permissions_and_target(client, world, session, imported):
-    _, cases = _item_cases(session, 2)
-    case_id = cases[0]
+    case_id = _case_of(session, 2, "区应急管理局")
     co_headers = world.headers("dept_officer")
     ev = _evidence(client, co_headers, case_id)
-    body = {"occurred_on": "2019-09-01", "note": "区级部门分管负责人专题研讨班", "evidence_ids": [ev]}
+    body = {"occurred_on": "2020-09-01", "note": "区级部门分管负责人专题研讨班", "evidence_ids": [ev]}
     assert _occurrence(client, world.headers("other_officer"), case_id, **body).status_code == 404
     assert _occurrence(client, world.headers("office_staff"), case_id, **body).status_code == 403
     resp = _occurrence(client, co_headers, case_id, **body)
     assert resp.status_code == 201 and resp.json["progress"] == "1/1"
     # item 4 has no quantitative target
-    _, (plain,) = _item_cases(session, 4)
+    plain = _case_of(session, 4, "区政府办")
     other = session.scalar(select(Department).where(Department.name == "区政府办"))
     session.commit()  # release SQLite's lock before the request
     case = client.get(f"/api/v1/cases/{plain}", headers=world.headers("office_staff")).json
-    assert case["department"] == "区委办" and other.id in case["co_department_ids"]
+    assert case["department"] == "区政府办"
     world.users["zfb"] = world.user("dept_officer", other, "区政府办联络员")
     session.commit()
     ev2 = _evidence(client, world.headers("zfb"), plain)
@@ -375,12 +384,14 @@ def test_upload_preview_confirm_and_plan_page(client, world, session):
         content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200, html
-    assert "预览：未写入任何数据" in html and "将挂号交办 53 件" in html
+    assert "预览：未写入任何数据" in html and "系统中没有的名称" in html
+    assert 'name="name:区委宣传部"' in html  # offered for a choice, not created
     assert row_counts(session) == before
     sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', html).group(1)
     resp = client.post("/plans/confirm", data={"csrf_token": token, "sha256": sha, "year": "2020",
                                                "filename": "清单.docx", "title": "",
-                                               "doc_number": "武安委〔2020〕1号"})
+                                               "doc_number": "武安委〔2020〕1号",
+                                               "create_unknown": "1"})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     page = client.get(resp.headers["Location"])
     html = page.get_data(as_text=True)
@@ -388,7 +399,7 @@ def test_upload_preview_confirm_and_plan_page(client, world, session):
     assert "武安委〔2020〕1号" in html and "区委宣传部" in html and "每3年1次" in html
     assert "0/4" in html and "未交办（部门组无成员）" in html
     assert inline_scripts(html) == [] and "script-src 'self'" in page.headers["Content-Security-Policy"]
-    assert row_counts(session)["cases"] == 53
+    assert row_counts(session)["cases"] == 72
     # the stored upload is gone once imported
     assert client.post("/plans/confirm", data={"csrf_token": token, "sha256": sha,
                                                "year": "2020"}).status_code == 400
@@ -423,7 +434,7 @@ def test_director_previews_but_only_staff_confirm(client, world, session):
         content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "确认导入须由区安委办经办人办理" in html
-    assert 'name="sha256"' not in html
+    assert 'id="confirm-import"' not in html and 'id="preview-again"' in html
 
 
 def test_demo_loads_the_2020_list_once(runner, session):

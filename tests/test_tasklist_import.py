@@ -16,7 +16,9 @@ from workflow.tasklist.due_dates import find_deadline
 from workflow.tasklist.models import Plan, PlanItem, item_status
 
 # Items whose text states a target: seq → (count, period in years)
-TARGETS = {1: (1, 1), 2: (1, 3), 3: (4, 1), 41: (6, 1)}
+TARGETS = {1: (1, 1), 2: (1, 3), 3: (4, 1), 12: (1, 5), 41: (6, 1)}
+# Task cases of the real list: one per lead or responsible unit per item (support: none)
+CASES = 72
 
 
 def _items(session, year=2020) -> list[PlanItem]:
@@ -58,21 +60,22 @@ def test_real_2020_list(fmt, tasklists, tasklist_files, session):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_one_case_per_lead_department(fmt, tasklists, tasklist_files, session):
+def test_one_case_per_owing_unit(fmt, tasklists, tasklist_files, session):
     tasklists.run(*tasklist_files[fmt])
     items = _items(session)
     for item in items:
-        assert sorted(c.department.name for c in item.cases) == sorted(
-            d.name for d in item.lead_departments), item.seq
-    second = items[1]
-    assert sorted(c.department.name for c in second.cases) == ["区委党校", "区委组织部"]
+        owing = {r.department.name for r in item.responsibilities
+                 if r.role in ("lead", "responsible") and r.department is not None}
+        assert sorted(c.department.name for c in item.cases) == sorted(owing), item.seq
+    second = items[1]  # 区委组织部、区委党校 / 区应急管理局等部门: the second line owes it too
+    assert sorted(c.department.name for c in second.cases) == ["区委党校", "区委组织部", "区应急管理局"]
     for case in second.cases:
-        assert [d.name for d in case.co_departments] == ["区应急管理局"]
+        assert case.co_departments == []  # "等部门" names no unit
     cases = session.scalars(select(Case).where(Case.kind == "task")).all()
-    assert len(cases) == sum(len(i.lead_departments) for i in items) == 53
+    assert len(cases) == CASES
     assert {(c.status, c.source, c.grade) for c in cases} == {("assigned", "task_list", "general")}
     assert {c.deadline for c in cases} == {date(2020, 12, 31)}
-    assert sorted(c.number for c in cases) == [f"WJ-2020-RW-{n:04d}" for n in range(1, 54)]
+    assert sorted(c.number for c in cases) == [f"WJ-2020-RW-{n:04d}" for n in range(1, CASES + 1)]
     # group-led items without members get no case and are reported
     assert [i.seq for i in items if item_status(i) == "unassigned"] == [11, 41, 42, 43]
 
@@ -84,7 +87,7 @@ def test_every_case_has_a_valid_audit_chain(tasklists, tasklist_files, session, 
     by_case: dict[int, list[str]] = {}
     for case_id, _, action in actions:
         by_case.setdefault(case_id, []).append(action)
-    assert len(by_case) == 53
+    assert len(by_case) == CASES
     assert set(map(tuple, by_case.values())) == {("create", "register")}
     assert list(verify_all(session)) == []
     session.rollback()  # SQLite: release the write lock before the CLI's own session
@@ -118,10 +121,11 @@ def test_dry_run_writes_nothing(tasklists, tasklist_files, session):
     before = row_counts(session)
     result = tasklists.run(*tasklist_files["xlsx"], dry_run=True)
     assert row_counts(session) == before
-    assert len(result.cases) == 53 and result.plan_id is None and not result.applied
+    assert len(result.cases) == CASES and result.plan_id is None and not result.applied
     assert "区委宣传部" in result.new_departments
     assert result.lines()[-1] == "预览：未写入任何数据"
-    assert [r["seq"] for r in result.needs_group_members] == [11, 27, 41, 42, 43]
+    pending = {r["seq"] for r in result.needs_group_members}
+    assert {1, 4, 8, 11, 27, 40, 41, 42, 43, 44} <= pending and 19 not in pending
 
 
 def _changed_list() -> bytes:
@@ -138,7 +142,7 @@ def test_changed_file_is_refused_until_confirmed(tasklists, tasklist_files, sess
     assert [r["seq"] for r in preview.changed] == [3]
     assert [r["seq"] for r in preview.removed] == [50]
     assert not preview.added and preview.unchanged == 48
-    assert [r["number"] for r in preview.cases_to_cancel] == ["WJ-2020-RW-0053"]
+    assert [r["number"] for r in preview.cases_to_cancel] == [f"WJ-2020-RW-{CASES:04d}"]
     with pytest.raises(Conflict) as info:
         tasklists.run(_changed_list(), "2020-修订.xlsx")
     assert "应用变更" in info.value.message and info.value.extra["summary"]
@@ -155,10 +159,14 @@ def test_confirmed_changes_update_items_and_tell_the_cases(tasklists, tasklist_f
     assert len(items) == 49
     third = items[2]
     assert "每年不少于3次" in third.content and third.target_count == 4
-    (case,) = third.cases
-    last = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id)
-                          .order_by(AuditEvent.seq.desc()).limit(1))
-    assert last.action == "plan_item_changed" and last.payload["seq"] == 3
+    assert len(third.cases) == 2
+    for case in third.cases:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)
+                                  .order_by(AuditEvent.seq)).all()
+        # the item's text changed, then its targets: 区委办 now owes 3
+        assert actions[-2:] == ["plan_item_changed", "responsibilities_changed"]
+    targets = {r.department.name: [t.count for t in r.targets] for r in third.responsibilities}
+    assert targets == {"区委办": [3], "区政府办": [4]}
     removed = session.scalar(select(PlanItem).where(PlanItem.seq == 50))
     assert removed.withdrawn_at is not None and item_status(removed) == "withdrawn"
     assert removed.cases[0].status == "assigned"  # the director cancels, with a reason
@@ -177,30 +185,31 @@ def test_lead_group_members_get_cases_on_the_next_import(tasklists, tasklist_fil
     result = tasklists.run(*tasklist_files["txt"])
     assert not result.has_changes
     assert sorted((r["seq"], r["department"]) for r in result.cases) == sorted(
-        (seq, name) for seq in (11, 27, 41, 42, 43) for name in ("区应急管理局", "区住建局"))
+        (seq, name) for seq in (8, 10, 11, 17, 27, 37, 41, 42, 43)
+        for name in ("区应急管理局", "区住建局"))
     items = {i.seq: i for i in _items(session)}
     assert sorted(c.department.name for c in items[27].cases) == ["区住建局", "区应急管理局", "区行政审批局"]
     assert item_status(items[41]) == "assigned"
     assert not tasklists.run(*tasklist_files["txt"]).writes_anything
 
 
-def test_co_groups_expand_to_members_who_can_see_the_case(tasklists, tasklist_files, session, world):
+def test_groups_on_the_second_line_owe_the_item(tasklists, tasklist_files, session, world):
     group = ensure_group(session, "committee_members", "安委会成员单位")
     group.members.append(world.other_dept)
     session.commit()
     tasklists.run(*tasklist_files["txt"])
-    (case,) = _items(session)[0].cases
-    assert [d.name for d in case.co_departments] == ["区住建局"]
+    cases = {c.department.name: c for c in _items(session)[0].cases}
+    assert sorted(cases) == ["区住建局", "区委宣传部"]  # the member has its own case
 
     def visible(user):
         return session.scalars(select(Case.id).where(visible_cases_filter(user))).all()
-    assert case.id in visible(world.users["other_officer"])
-    assert case.id not in visible(world.users["dept_officer"])
+    assert cases["区住建局"].id in visible(world.users["other_officer"])
+    assert cases["区委宣传部"].id not in visible(world.users["dept_officer"])
 
 
 def test_item_status_rolls_up_from_its_cases(tasklists, tasklist_files, session, world):
     tasklists.run(*tasklist_files["txt"])
-    item = _items(session)[1]
+    item = _items(session)[2]
     first, second = item.cases
     assert item_status(item) == "assigned"
     first.status = "closed"

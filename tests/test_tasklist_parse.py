@@ -134,7 +134,9 @@ def test_targets(plan):
     assert (inspections.target_count, inspections.target_text) == (6, "每年开展明查暗访不少于6次")
     assessment = _item(plan, "1年后组织整改情况评估")
     assert assessment.target_count is None and assessment.target_text is None
-    assert len([i for i in plan.items if i.target_count]) == 4
+    term = _item(plan, "一届任期全面巡查全覆盖")  # a term of office: once in five years
+    assert (term.target_count, term.target_period_years, term.target_text) == (1, 5, "一届任期")
+    assert len([i for i in plan.items if i.target_count]) == 5
 
 
 def test_rows_point_at_the_source(text_plan):

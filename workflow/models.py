@@ -27,3 +27,13 @@ from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurre
 
 # task-list reporting: plan rules, 工作进展 by period, reminder keys
 from workflow.tasklist.reporting import ProgressReport, ReportAlert, ReportingRule  # noqa: F401,E402
+
+# isort: split
+# task-list responsibilities, targets per unit, milestones, import choices; department aliases
+from workflow.org.aliases import DepartmentAlias  # noqa: F401
+from workflow.tasklist.models import (  # noqa: F401
+    ImportChoice,
+    PlanMilestone,
+    Responsibility,
+    ResponsibilityTarget,
+)

@@ -92,6 +92,9 @@ def post_transition(case_id: int):
         data["department_id"] = parse_id(data["department_id"], "department_id")
     if "statement" in data and not isinstance(data["statement"], str):
         raise InvalidInput("statement 须为文本", field="statement")
+    if "target_reason" in data and (not isinstance(data["target_reason"], str)
+                                    or len(data["target_reason"]) > 2000):
+        raise InvalidInput("target_reason 须为 2000 字以内的文本", field="target_reason")
     if "verification_record" in data and (not isinstance(data["verification_record"], str)
                                           or len(data["verification_record"]) > 5000):
         raise InvalidInput("verification_record 须为 5000 字以内的文本", field="verification_record")

@@ -189,10 +189,12 @@ SCHEMAS: dict = {
             "cancel_reason": {"type": "string", "enum": ["duplicate", "error", "other",
                                                          "not_accepted"],
                               "description": "not_accepted: 不予受理（举报草稿，理由写在 comment）"},
-            "verification_record": text(5000, description="dismiss: 核实情况（经核实不属实）")},
+            "verification_record": text(5000, description="dismiss: 核实情况（经核实不属实）"),
+            "target_reason": text(2000, description="report: 量化目标未完成的原因（target_not_met）")},
         "allOf": [{"if": {"properties": {"trigger": {"not": {"const": trigger}}}},
                    "then": {"not": {"required": [field]}}}
-                  for trigger, field in (("report", "statement"), ("transfer", "department_id"),
+                  for trigger, field in (("report", "statement"), ("report", "target_reason"),
+                                         ("transfer", "department_id"),
                                          ("cancel", "cancel_reason"),
                                          ("dismiss", "verification_record"))]},
     "Evidence": {"type": "object", "properties": {

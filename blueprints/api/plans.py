@@ -1,6 +1,8 @@
 """The annual task list: import, plans, items, targets and target occurrences."""
 from __future__ import annotations
 
+import json
+
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
@@ -10,8 +12,10 @@ from blueprints.extensions import db, settings
 from workflow.core import service
 from workflow.platform.errors import InvalidInput, NotFound, refuse_unknown
 from workflow.platform.parsing import parse_date, parse_id
+from workflow.tasklist.expand import expand_groups
 from workflow.tasklist.importer import import_tasklist
 from workflow.tasklist.models import (
+    PLAN_KINDS,
     Plan,
     hierarchy,
     item_of_case,
@@ -21,7 +25,9 @@ from workflow.tasklist.models import (
 )
 from workflow.tasklist.occurrences import occurrences_of, record_occurrence, set_target
 
-IMPORT_FIELDS = {"year", "dry_run", "apply_changes", "title", "doc_number", "csrf_token"}
+IMPORT_FIELDS = {"year", "dry_run", "apply_changes", "title", "doc_number", "csrf_token",
+                 "plan_id", "kind", "end_year", "new_plan", "choices", "create_unknown",
+                 "milestones"}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
@@ -32,6 +38,20 @@ def form_flag(name: str) -> bool:
     if value in _FALSE:
         return False
     raise InvalidInput(f"{name} 须为 true 或 false", field=name)
+
+
+def form_json(name: str, kind: type):
+    """A JSON-valued form field (choices, milestones), or None when absent."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} 须为 JSON", field=name) from None
+    if not isinstance(value, kind):
+        raise InvalidInput(f"{name} 须为 JSON {'对象' if kind is dict else '数组'}", field=name)
+    return value
 
 
 def read_upload(field: str = "file") -> tuple[bytes, str]:
@@ -54,7 +74,14 @@ def import_plan():
     result = import_tasklist(db.session, data, filename, request.form.get("year"), api_user(),
                              dry_run=dry_run, apply_changes=apply_changes,
                              title=request.form.get("title"),
-                             doc_number=request.form.get("doc_number"), settings=settings())
+                             doc_number=request.form.get("doc_number"), settings=settings(),
+                             plan_id=request.form.get("plan_id") or None,
+                             kind=request.form.get("kind") or None,
+                             end_year=request.form.get("end_year") or None,
+                             new_plan=form_flag("new_plan"),
+                             choices=form_json("choices", dict),
+                             create_unknown=form_flag("create_unknown"),
+                             milestones=form_json("milestones", list))
     if dry_run:
         db.session.rollback()
         return jsonify(result.to_dict())
@@ -100,6 +127,16 @@ def list_items(plan_id: int):
                     "items": [i.to_dict(progress=counts) for i in items]})
 
 
+@bp.post(f"/plans/<{ID}:plan_id>/expand-groups")
+@authed
+def post_expand_groups(plan_id: int):
+    if request.data:
+        json_body(set())
+    body = expand_groups(db.session, plan_id, api_user(), settings=settings())
+    db.session.commit()
+    return jsonify(body)
+
+
 @bp.patch(f"/plan-items/<{ID}:item_id>")
 @authed
 def patch_item(item_id: int):
@@ -116,9 +153,9 @@ def patch_item(item_id: int):
 def _progress_body(case_id: int) -> dict:
     item = item_of_case(db.session, case_id)
     rows = occurrences_of(db.session, case_id)
-    target = item.target_count if item else None
+    target = item.target_count_of_case(case_id) if item else None
     return {"case_id": case_id, "item_id": item.id if item else None, "target_count": target,
-            "target_period": item.target_period_years if item and target else None,
+            "target_period": item.target_of_case(case_id)[1] if item and target else None,
             "done": len(rows), "progress": progress_text(len(rows), target),
             "items": [o.to_dict() for o in rows]}
 
@@ -165,13 +202,25 @@ _IMPORT_FORM = {"multipart/form-data": {"schema": {
         "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
         "dry_run": {"type": "boolean", "description": "只预览，不写入"},
         "apply_changes": {"type": "boolean", "description": "已导入年度的清单有变化时确认应用"},
-        "title": text(200), "doc_number": text(60, description="文号")}}}}
+        "title": text(200), "doc_number": text(60, description="文号"),
+        "plan_id": {"type": "integer", "minimum": 1, "maximum": 2147483647,
+                    "description": "再次导入到这份清单"},
+        "kind": {"type": "string", "enum": list(PLAN_KINDS),
+                 "description": "清单类型：" + "、".join(f"{k} {v}" for k, v in PLAN_KINDS.items())},
+        "end_year": {"type": "integer", "minimum": 2000, "maximum": 2100,
+                     "description": "跨年度专项行动的结束年度"},
+        "new_plan": {"type": "boolean", "description": "同一年度同类型另建一份清单"},
+        "create_unknown": {"type": "boolean",
+                           "description": "把仍未选择处理方式的未登记名称全部新建为单位"},
+        "choices": text(200000, description="区安委办的选择（JSON 对象）：names 名称→处理方式，"
+                        "items 序号→责任单位分工，targets 序号→单位→量化目标"),
+        "milestones": text(20000, description="阶段（JSON 数组）：[{name, starts_on, ends_on}]")}}}}
 
 add_paths({
     "/plans/import": {"post": {
         "summary": "导入年度目标任务清单（预览或确认导入）", "tags": ["plans"],
         "requestBody": {"required": True, "content": _IMPORT_FORM},
-        "responses": {**responses("200", ref("ImportResult"), 400, 401, 403, 409,
+        "responses": {**responses("200", ref("ImportResult"), 400, 401, 403, 409, 422,
                                   desc="预览结果，或再次导入的结果"),
                       "201": {"description": "新建了年度清单", **json_content(ref("ImportResult"))}}}},
     "/plans": {"get": {"summary": "年度清单列表", "tags": ["plans"],
@@ -188,6 +237,12 @@ add_paths({
                         "schema": {"type": "string", "enum": ["true", "false"]}}],
         "responses": responses("200", {"type": "object", "properties": {
             "items": {"type": "array", "items": ref("PlanItem")}}}, 400, 401, 404)}},
+    "/plans/{plan_id}/expand-groups": {"post": {
+        "summary": "分解部门组：待分解的部门组按现有成员逐一交办（幂等，区安委办经办人）",
+        "tags": ["plans"], "parameters": [_int_param("plan_id")],
+        "requestBody": {"required": False, **json_content({
+            "type": "object", "additionalProperties": False, "properties": {}})},
+        "responses": responses("200", ref("ExpandResult"), 400, 401, 403, 404)}},
     "/plan-items/{item_id}": {"patch": {
         "summary": "修改事项的量化目标（区安委办）", "tags": ["plans"],
         "parameters": [_int_param("item_id")],
@@ -215,6 +270,9 @@ add_paths({
     "Plan": {"type": "object", "required": ["id", "year", "title"], "properties": {
         "id": {"type": "integer"}, "year": {"type": "integer"}, "title": {"type": "string"},
         "doc_number": {"type": ["string", "null"]}, "source_sha256": {"type": "string"},
+        "kind": {"type": "string", "enum": list(PLAN_KINDS)}, "kind_label": {"type": "string"},
+        "start_year": {"type": "integer"}, "end_year": {"type": "integer"},
+        "milestones": {"type": "array", "items": {"type": "object"}},
         "counts": {"type": "object"}, "projects": {"type": "array", "items": {"type": "object"}}}},
     "PlanItem": {"type": "object", "required": ["id", "seq", "content"], "properties": {
         "id": {"type": "integer"}, "seq": {"type": "integer"}, "project_no": {"type": "integer"},
@@ -225,9 +283,59 @@ add_paths({
         "co_groups": {"type": "array", "items": {"type": "string"}},
         "remark": {"type": "string"}, "target_count": {"type": ["integer", "null"]},
         "target_period": {"type": ["integer", "null"]}, "deadline": {"type": "string"},
-        "status": {"type": "string"}, "case_ids": {"type": "array", "items": {"type": "integer"}}}},
+        "status": {"type": "string"}, "case_ids": {"type": "array", "items": {"type": "integer"}},
+        "raw_departments": {"type": ["string", "null"], "description": "责任部门栏原文"},
+        "responsibilities": {"type": "array", "items": ref("Responsibility")}}},
+    "Responsibility": {
+        "type": "object", "additionalProperties": False,
+        "required": ["department", "department_id", "name", "group", "role", "pending",
+                     "targets", "case_id"],
+        "properties": {
+            "department": {"type": ["string", "null"]},
+            "department_id": {"type": ["integer", "null"]},
+            "name": {"type": "string", "description": "清单中的写法"},
+            "group": {"type": ["string", "null"], "description": "来自哪个部门组（或“等部门”）"},
+            "role": {"type": "string", "enum": ["lead", "responsible", "support"],
+                     "description": "牵头 / 责任 / 配合"},
+            "pending": {"type": "boolean", "description": "部门组尚无成员：待分解"},
+            "targets": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["text", "count", "period_years", "cycle_start_year"],
+                "properties": {"text": {"type": "string"}, "count": {"type": "integer"},
+                               "period_years": {"type": "integer"},
+                               "cycle_start_year": {"type": "integer"}}}},
+            "case_id": {"type": ["integer", "null"]}}},
+    "ExpandResult": {
+        "type": "object", "additionalProperties": False,
+        "required": ["plan_id", "expanded", "cases", "still_pending"],
+        "properties": {
+            "plan_id": {"type": "integer"}, "cases": {"type": "integer"},
+            "expanded": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["seq", "item_id", "groups", "case_ids"],
+                "properties": {
+                    "seq": {"type": "integer"}, "item_id": {"type": "integer"},
+                    "case_ids": {"type": "array", "items": {"type": "integer"}},
+                    "groups": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["group", "departments", "department_ids"],
+                        "properties": {
+                            "group": {"type": "string"},
+                            "departments": {"type": "array", "items": {"type": "string"}},
+                            "department_ids": {"type": "array",
+                                               "items": {"type": "integer"}}}}}}}},
+            "still_pending": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["seq", "group"],
+                "properties": {"seq": {"type": "integer"}, "group": {"type": "string"}}}}}},
     "ImportResult": {"type": "object", "properties": {
         "year": {"type": "integer"}, "dry_run": {"type": "boolean"},
         "applied": {"type": "boolean"}, "plan_id": {"type": ["integer", "null"]},
-        "counts": {"type": "object"}, "summary": {"type": "array", "items": {"type": "string"}}}},
+        "counts": {"type": "object"}, "summary": {"type": "array", "items": {"type": "string"}},
+        "kind": {"type": "string"}, "end_year": {"type": "integer"},
+        "items_preview": {"type": "array", "items": {"type": "object"},
+                          "description": "每项将建立的责任单位（牵头/责任/配合）与量化目标"},
+        "unknown_names": {"type": "array", "items": {"type": "object"}},
+        "groups": {"type": "array", "items": {"type": "object"}},
+        "choices": {"type": "object"}, "stored_choices": {"type": "boolean"},
+        "split_changes": {"type": "integer"}}},
 })

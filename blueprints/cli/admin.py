@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from blueprints.cli import departments as departments_cli
 from blueprints.cli import evidence as evidence_cli
 from blueprints.cli import messages as messages_cli
 from blueprints.cli import problems as problems_cli
@@ -159,3 +160,4 @@ def register_cli(app) -> None:
             click.echo(line)
 
     register_plans_cli(app)
+    departments_cli.register(app)  # departments alias / aliases / unalias

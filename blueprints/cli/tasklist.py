@@ -1,6 +1,7 @@
 """``flask --app wsgi import-tasklist FILE --year YEAR [--dry-run]``."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from blueprints.extensions import db, settings
 from workflow.org.models import User
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.errors import DomainError
+from workflow.tasklist.changes import preview_lines
 from workflow.tasklist.importer import import_tasklist
+from workflow.tasklist.models import PLAN_KINDS
 
 
 def _actor(username: str | None) -> User:
@@ -37,13 +40,31 @@ def register(app) -> None:
                   help="以哪个区安委办经办人的名义挂号交办（默认：第一个在用的经办人）")
     @click.option("--title", default=None, help="清单标题（默认取文件中的标题）")
     @click.option("--doc-number", default=None, help="文号")
-    def import_tasklist_command(file, year, dry_run, apply_changes, username, title, doc_number):
-        """Import the annual task list (.docx, .xlsx or text) and assign its task cases."""
+    @click.option("--plan-id", type=int, default=None, help="再次导入到这份清单")
+    @click.option("--kind", type=click.Choice(list(PLAN_KINDS)), default=None,
+                  help="清单类型（默认 annual 年度目标任务清单）")
+    @click.option("--end-year", type=click.IntRange(2000, 2100), default=None,
+                  help="跨年度专项行动的结束年度")
+    @click.option("--new-plan", is_flag=True, help="同一年度同类型另建一份清单")
+    @click.option("--choices", "choices_file", default=None,
+                  type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="区安委办的选择（JSON 文件：names、items、targets）")
+    @click.option("--create-unknown", is_flag=True,
+                  help="把仍未选择处理方式的未登记名称全部新建为单位")
+    def import_tasklist_command(file, year, dry_run, apply_changes, username, title, doc_number,
+                                plan_id, kind, end_year, new_plan, choices_file, create_unknown):
+        """Import a task list (.docx, .xlsx or text) and assign its task cases."""
         actor = _actor(username)
+        try:
+            choices = json.loads(choices_file.read_text("utf-8")) if choices_file else None
+        except ValueError as exc:
+            raise click.ClickException(f"--choices 文件不是有效的 JSON：{exc}") from None
         try:
             result = import_tasklist(db.session, file.read_bytes(), file.name, year, actor,
                                      dry_run=dry_run, apply_changes=apply_changes, title=title,
-                                     doc_number=doc_number, settings=settings())
+                                     doc_number=doc_number, settings=settings(), plan_id=plan_id,
+                                     kind=kind, end_year=end_year, new_plan=new_plan,
+                                     choices=choices, create_unknown=create_unknown)
         except DomainError as exc:
             db.session.rollback()
             for line in exc.extra.get("summary") or []:
@@ -52,6 +73,8 @@ def register(app) -> None:
             sys.exit(1)
         if dry_run:
             db.session.rollback()
+            for line in preview_lines(result):
+                click.echo(line)
         else:
             db.session.commit()
         for line in result.lines():

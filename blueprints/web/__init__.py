@@ -135,6 +135,7 @@ def _vocab():
 
 from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     admin,
+    aliases,
     approval,
     batches,
     bulk,

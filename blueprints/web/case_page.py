@@ -51,7 +51,8 @@ TASK_COMMENT_LABELS = {
 }
 # evidence categories a task offers (no 整改前/后 photos of a hazard)
 TASK_CATEGORIES = ("report", "acceptance", "after", "other")
-ACTION_FIELDS = ("comment", "statement", "department_id", "cancel_reason", "version",
+ACTION_FIELDS = ("comment", "statement", "target_reason", "department_id", "cancel_reason",
+                 "version",
                  "verification_record")
 
 
@@ -193,6 +194,10 @@ def _action_data(trigger: str, form) -> tuple[int, str | None, dict]:
         if len(form["statement"]) > 10000:
             raise InvalidInput("整改情况说明过长（最多 10000 字）", field="statement")
         data["statement"] = form["statement"]
+    if "target_reason" in accepted and (form.get("target_reason") or "").strip():
+        if len(form["target_reason"]) > 2000:
+            raise InvalidInput("未完成原因过长（最多 2000 字）", field="target_reason")
+        data["target_reason"] = form["target_reason"]
     if "department_id" in accepted and form.get("department_id"):
         data["department_id"] = parse_id(form["department_id"], "department_id")
     if "cancel_reason" in accepted:

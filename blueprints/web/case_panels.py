@@ -100,10 +100,12 @@ def _target_panel(case, user) -> dict | None:
     files = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
                                .order_by(Evidence.id)).all()
     names = {f.id: f.filename for f in files}
-    return {"item": item, "rows": rows, "done": len(rows),
-            "progress": progress_text(len(rows), item.target_count), "names": names,
+    return {"item": item, "item_case_id": case.id, "rows": rows, "done": len(rows),
+            "progress": progress_text(len(rows), item.target_count_of_case(case.id)), "names": names,
             "free_files": [f for f in files if f.id not in cited],
-            "can_record": bool(item.target_count) and policy.can_record_occurrence(case, user),
+            "owed": item.target_count_of_case(case.id),
+            "can_record": bool(item.target_count_of_case(case.id))
+            and policy.can_record_occurrence(case, user),
             "can_edit_target": policy.can_edit_target(user)}
 
 

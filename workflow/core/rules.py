@@ -94,9 +94,16 @@ def resumption_reviewed(session: Session, case) -> bool:
                and len(r.verifiers) >= 2 for r in reviews)
 
 
+# Rules that a domain above core adds to a step: (session, case, trigger, data) → codes.
+# The task list registers the target_not_met check of a task's report here.
+INPUT_GUARDS: list = []
+
+
 def input_rules(session: Session, case, trigger: str, comment: str | None, data: dict) -> list[str]:
     """Rules about what the caller submitted with the step."""
     failed: list[str] = []
+    for guard in INPUT_GUARDS:
+        failed += guard(session, case, trigger, data)
     has_comment = bool(comment and comment.strip())
     if trigger in ("return", "reject") and not has_comment:
         failed.append("comment_required")

@@ -46,7 +46,7 @@ from workflow.platform.vocab import (
 from workflow.platform.wording import rule_text, trigger_label
 
 # What each trigger accepts besides ``trigger``, ``version`` and ``comment``
-TRIGGER_FIELDS = {"report": {"statement"}, "transfer": {"department_id"},
+TRIGGER_FIELDS = {"report": {"statement", "target_reason"}, "transfer": {"department_id"},
                   "cancel": {"cancel_reason"}, "dismiss": {"verification_record"}}
 CANCEL_REASONS = {"duplicate": "重复登记", "error": "误登记", "other": "其他",
                   "not_accepted": "不予受理（举报）"}
@@ -305,6 +305,8 @@ def _apply(session, case: Case, trigger, actor, comment, data, settings, now) ->
             ev.submitted = True
         payload = {"round": case.round, "statement": case.rectification_statement,
                    "evidence": sorted(ev.sha256 for ev in files)}
+        if str(data.get("target_reason") or "").strip():  # why a target was not met
+            payload["target_reason"] = str(data["target_reason"]).strip()
     elif trigger == "verify":
         case.verified_by_id, case.verified_at = actor.id, now
         if warnings := photo_checks.verify_warnings(session, case):

@@ -46,6 +46,9 @@ RULE_MESSAGES = {
     "target_required": "该事项不是带量化目标的目标任务，无需登记完成次数",
     # bulk actions
     "extension_pending_required": "该事项没有待审批的延期申请",
+    # task list: responsibilities and targets per unit
+    "target_not_met": "量化目标尚未完成（已登记次数少于目标），报送完成须说明未完成的原因",
+    "unknown_names": "清单中有系统未登记的单位名称，须先选择映射到已有部门、由某单位承办、新建或不交办",
 }
 # an office's working day: approvals from the pages carry the approver's 意见
 RULE_MESSAGES["opinion_required"] = "上报、核查和销号（办结）须填写审批意见（可选用常用语）"

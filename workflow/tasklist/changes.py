@@ -19,6 +19,7 @@ from workflow.core.cases import Case
 from workflow.org.models import Department, DepartmentGroup
 from workflow.platform.errors import InvalidInput
 from workflow.tasklist.departments import GROUP_NAMES, canonical_name
+from workflow.tasklist.departments import OTHERS as OTHERS_GROUP
 from workflow.tasklist.models import PlanItem
 from workflow.tasklist.parse import ParsedItem
 
@@ -51,6 +52,15 @@ class ImportResult:
     cases_to_cancel: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     applied: bool = False
+    kind: str = "annual"
+    end_year: int | None = None
+    milestones: list | None = None
+    choices: dict = field(default_factory=dict)
+    stored_choices: bool = False
+    preview: list[dict] = field(default_factory=list)  # per item: who owes it, targets
+    unknown_names: list[dict] = field(default_factory=list)
+    groups: list[dict] = field(default_factory=list)
+    split_changes: int = 0  # items whose stored responsibilities the import rewrites
 
     @property
     def has_changes(self) -> bool:
@@ -59,7 +69,8 @@ class ImportResult:
     @property
     def writes_anything(self) -> bool:
         return (not self.plan_exists or self.has_changes or bool(self.cases)
-                or bool(self.renumbered) or bool(self.new_groups) or bool(self.new_departments))
+                or bool(self.renumbered) or bool(self.new_groups) or bool(self.new_departments)
+                or bool(self.split_changes))
 
     def to_dict(self) -> dict:
         return {"year": self.year, "filename": self.filename, "sha256": self.sha256,
@@ -73,6 +84,10 @@ class ImportResult:
                 "new_departments": self.new_departments, "new_groups": self.new_groups,
                 "cases": self.cases, "needs_group_members": self.needs_group_members,
                 "cases_to_cancel": self.cases_to_cancel, "warnings": self.warnings,
+                "kind": self.kind, "end_year": self.end_year or self.year,
+                "items_preview": self.preview, "unknown_names": self.unknown_names,
+                "groups": self.groups, "choices": self.choices,
+                "stored_choices": self.stored_choices, "split_changes": self.split_changes,
                 "summary": self.lines()}
 
     def lines(self) -> list[str]:
@@ -95,11 +110,16 @@ class ImportResult:
         if self.new_groups:
             out.append(f"{verb}新建部门组：{'、'.join(self.new_groups)}")
         if self.new_departments:
-            out.append(f"系统中没有的部门（{verb}自动创建，请管理员核对）：{'、'.join(self.new_departments)}")
-        out.append(f"任务：{verb}挂号交办 {len(self.cases)} 件（每项每个牵头部门一件）")
+            out.append(f"按区安委办的选择{verb}新建单位：{'、'.join(self.new_departments)}")
+        for row in self.unknown_names:
+            out.append(f"未登记的名称“{row['name']}”（第{'、'.join(map(str, row['items']))}项）："
+                       "须选择映射到已有部门、由某单位承办、新建或不交办")
+        if self.split_changes:
+            out.append(f"责任分工{verb}更新 {self.split_changes} 项")
+        out.append(f"任务：{verb}挂号交办 {len(self.cases)} 件（牵头和责任单位每项每单位一件，配合单位不单独交办）")
         for row in self.needs_group_members:
-            out.append(f"  第{row['seq']}项的牵头部门组“{row['group']}”没有成员，暂不为该组交办；"
-                       "管理员添加成员后重新导入同一文件即可补建任务")
+            out.append(f"  第{row['seq']}项的部门组“{row['group']}”还没有成员，保留为待分解；"
+                       "填好成员后在清单页“分解部门组”即可逐一交办")
         for row in self.cases_to_cancel:
             out.append(f"  事项 {row['number']}（{row['department']}，{row['status_label']}）所属事项"
                        f"已删除或不再由该部门牵头，请主任核实后撤销")
@@ -107,6 +127,33 @@ class ImportResult:
         if self.dry_run:
             out.append("预览：未写入任何数据")
         return out
+
+
+def preview_lines(result: ImportResult) -> list[str]:
+    """Per item: who will owe it (牵头/责任/配合), the targets, the cases, the pending groups."""
+    out = []
+    for row in result.preview:
+        parts = []
+        for r in row["responsibilities"]:
+            label = r["name"]
+            if r["department"] and canonical_name(r["department"]) != canonical_name(r["name"]):
+                label += f"→{r['department']}"
+            if r["pending"]:
+                label += "（待分解）"
+            if r["resolution"] == "unknown":
+                label += "（未登记，须选择）"
+            elif r["resolution"] == "skip":
+                label += "（不交办）"
+            if r["targets"]:
+                label += "［" + "；".join(f"{t['text']}：{t['count']}次/{t['period_years']}年"
+                                         for t in r["targets"]) + "］"
+            if r["case"] == "new":
+                label += "＊"
+            parts.append(f"{r['role_label']}：{label}")
+        out.append(f"第{row['seq']}项　" + "　".join(parts))
+    if result.preview:
+        out.append("（＊：将为该单位挂号交办一件任务）")
+    return out
 
 
 @dataclass
@@ -197,7 +244,6 @@ def _snippet(text: str, length: int = 40) -> str:
 
 def describe(result: ImportResult, pairs, removed: list[PlanItem], names: Names) -> None:
     """Fill the summary: changes, new departments and groups, cases to make."""
-    new_depts: dict[str, None] = {}
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "same":
@@ -206,33 +252,77 @@ def describe(result: ImportResult, pairs, removed: list[PlanItem], names: Names)
         else:
             row = {"seq": p.seq, "content": _snippet(p.content), "item_id": item.id if item else None}
             (result.added if kind == "added" else result.changed).append(row)
-        for name in p.lead_departments + p.co_departments:
-            if len(name) > 100:
-                raise InvalidInput(f"第{p.seq}项（源文件第{p.row}行）的责任部门“{name[:30]}…”过长，"
+        for e in p.entries:
+            if len(e.name) > 100:
+                raise InvalidInput(f"第{p.seq}项（源文件第{p.row}行）的责任部门“{e.name[:30]}…”过长，"
                                    "不像部门名称，请检查该行", field="file", row=p.row, part=None)
-            if names.department(name) is None:
-                new_depts.setdefault(name)
-        leads, empty = names.leads(p)
-        for key in empty:
-            result.needs_group_members.append({"seq": p.seq, "group": GROUP_NAMES.get(key, key)})
-        have = {link.department_id for link in item.case_links} if item else set()
-        for name, dept in leads:
-            if dept is None or dept.id not in have:
-                result.cases.append({"seq": p.seq, "department": name})
-        if kind == "changed":
-            wanted = {n for n, _ in leads}
-            by_id = {d.id: d for d in names.departments.values()}
-            for link in item.case_links:
-                original = by_id.get(link.department_id)
-                if original is None or canonical_name(original.name) not in wanted:
-                    _to_cancel(result, link.case)
     for item in removed:
         result.removed.append({"seq": item.seq, "content": _snippet(item.content), "item_id": item.id})
         for case in item.cases:
             _to_cancel(result, case)
-    result.new_departments = list(new_depts)
     keys = {k for w, _, _ in pairs for k in w.parsed.lead_groups + w.parsed.co_groups}
     result.new_groups = [GROUP_NAMES.get(k, k) for k in sorted(keys) if k not in names.groups]
+
+
+def split_summary(result: ImportResult, pairs, planned: dict, entries: dict | None = None) -> None:
+    """Per item who will owe it (and the targets), unknown names, groups, cases to open."""
+    unknown: dict[str, dict] = {}
+    groups: dict[str, dict] = {}
+    created: dict[str, None] = {}
+    for w, item, kind in pairs:
+        p = w.parsed
+        rows = planned[p.seq]
+        have = {link.department_id for link in item.case_links} if item else set()
+        stored = {(r.role, r.department_id, r.group_key) for r in item.responsibilities} \
+            if item else set()
+        out = []
+        for row in rows:
+            body = row.to_dict()
+            body["case"] = None
+            if row.how == "unknown":
+                unknown.setdefault(canonical_name(row.name), {"name": row.name, "items": []})
+                if p.seq not in unknown[canonical_name(row.name)]["items"]:
+                    unknown[canonical_name(row.name)]["items"].append(p.seq)
+            if row.how == "create":
+                created.setdefault(row.name)
+            if row.is_group and row.group != OTHERS_GROUP:
+                g = groups.setdefault(row.group, {"key": row.group, "name": row.name,
+                                                  "members": 0, "items": [], "pending": row.pending})
+                g["items"].append(p.seq)
+                g["members"] = sum(1 for r in rows if r.member_of is row)
+                if row.pending and row.role != "support":
+                    result.needs_group_members.append({"seq": p.seq, "group": row.name})
+            if row.owes_case:
+                if row.department is not None and row.department.id in have:
+                    body["case"] = "existing"
+                else:
+                    body["case"] = "new"
+                    result.cases.append({"seq": p.seq, "department": row.department.name
+                                         if row.department else row.name,
+                                         "department_id": row.department.id if row.department
+                                         else None})
+            out.append(body)
+        result.preview.append({"seq": p.seq, "content": _snippet(p.content, 80),
+                               "raw_departments": p.raw_departments, "responsibilities": out,
+                               "entries": [e.to_dict() for e in (entries or {}).get(p.seq, [])],
+                               "parsed_entries": [e.to_dict() for e in p.entries],
+                               "owners": {canonical_name(r.name): r.to_dict()["targets"]
+                                          for r in rows if r.member_of is None
+                                          and r.role in ("lead", "responsible")
+                                          and r.group != OTHERS_GROUP and r.how != "skip"},
+                               "split_chosen": str(p.seq) in result.choices.get("items", {})})
+        if item is not None:
+            wanted = {(r.role, r.department.id if r.department else None, r.group)
+                      for r in rows if r.how not in ("skip", "unknown")}
+            if item.responsibilities and stored != wanted:
+                result.split_changes += 1
+            owners = {r.department.id for r in rows if r.owes_case and r.department}
+            for link in item.case_links:
+                if link.department_id not in owners:
+                    _to_cancel(result, link.case)
+    result.unknown_names = list(unknown.values())
+    result.groups = list(groups.values())
+    result.new_departments = list(created)
 
 
 def _to_cancel(result: ImportResult, case: Case) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from workflow.core.service import Settings
+from workflow.org.aliases import aliases_by_name, set_alias
 from workflow.org.models import User, department_by_name, ensure_group
 from workflow.platform.base import local_today
 from workflow.tasklist.demo_run import at, run_year_so_far
@@ -18,6 +19,10 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "wujin-2020-task-list.tx
 SAMPLE_YEAR = 2020
 # Demo members of the 负有安全生产监督管理职责的部门 group, so its items get cases too
 SUPERVISING = ("区应急管理局", "区住建局", "区市场监管局", "区交通运输局")
+# How the demo office answered the import preview: other names of its units, the bodies
+# that work through a host unit; every other new name becomes a unit of its own.
+DEMO_ALIASES = (("区交通局", "区交通运输局", "alias"), ("区专治办", "区安委办", "host"),
+                ("区政府事故调查组", "区应急管理局", "host"))
 
 
 def load_demo_plan(session, config, *, password: str | None = None) -> list[str]:
@@ -29,6 +34,11 @@ def load_demo_plan(session, config, *, password: str | None = None) -> list[str]
     group = ensure_group(session, "supervising", GROUP_NAMES["supervising"])
     if not group.members:
         group.members.extend(d for d in map(lambda n: department_by_name(session, n), SUPERVISING) if d)
+    known = aliases_by_name(session)
+    for alias, target, kind in DEMO_ALIASES:
+        if alias not in known and department_by_name(session, target) is not None \
+                and department_by_name(session, alias) is None:
+            set_alias(session, actor, alias, target, kind=kind)
     today = local_today()
     year = today.year
     existed = plan_for_year(session, year) is not None
@@ -36,7 +46,7 @@ def load_demo_plan(session, config, *, password: str | None = None) -> list[str]
     issued = min(date(year, 1, 3), today)
     result = import_tasklist(session, SAMPLE.read_bytes(), SAMPLE.name, year, actor,
                              title=f"{year}年安全生产重点工作目标任务清单（据{SAMPLE_YEAR}年清单）",
-                             settings=settings, now=at(issued, 9))
+                             settings=settings, now=at(issued, 9), create_unknown=True)
     lines = [f"{year} 年目标任务清单（据{SAMPLE_YEAR}年清单）{'已存在' if existed else '已导入'}："
              f"{result.projects} 个目标项目、{result.tasks} 个目标任务、"
              f"{result.items} 项具体内容；本次新交办任务 {len(result.cases)} 件（/plans/{result.plan_id}）"]

@@ -121,3 +121,84 @@ def parse_departments(cell: str) -> Responsibility:
         for part in _split_line(line):
             _add_part(result, part, lead=index == 0)
     return result.settle()
+
+
+# --- responsibilities (who owes the item, and how) ---------------------------------------
+#
+# Every unit or group named in the cell owes the item, whatever line it is on. The first
+# unit named is 牵头 (lead); every other named unit and every group is 责任 (responsible,
+# each gets its own case). Only an explicit 配合 phrase, or the "等部门" of "X等部门",
+# makes a 配合 (support) unit: it sees the item and contributes, with no case of its own.
+
+LEAD, RESPONSIBLE, SUPPORT = "lead", "responsible", "support"
+ROLE_LABELS = {LEAD: "牵头", RESPONSIBLE: "责任", SUPPORT: "配合"}
+OTHERS = "等部门"  # the unnamed others of "X等部门": support, no unit to resolve
+_SUPPORT_LINE = re.compile(r"^(?:配合(?:单位|部门)?|协办(?:单位|部门)?)[:：]?")
+_SUPPORT_MARK = re.compile(r"[（(](?:配合|协办)[)）]$|配合$")
+_OTHERS_WORD = re.compile(r"等(?:相关|有关)?(?:部门|单位)$")
+
+
+@dataclass
+class Entry:
+    """One owner named in the cell: a unit (``group`` None) or a group phrase."""
+
+    name: str  # as written (canonical spelling); a group's display name
+    role: str
+    group: str | None = None  # group key, or OTHERS
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "role": self.role, "group": self.group}
+
+
+def parse_entries(cell: str) -> list[Entry]:
+    """The cell's owners in order, each with its role (see the block comment above)."""
+    found: list[Entry] = []
+    for line in clean_cell(cell).split("\n"):
+        line = canonical_name(line)
+        support_line = bool(_SUPPORT_LINE.match(line))
+        line = _SUPPORT_LINE.sub("", line)
+        for part in _split_line(line):
+            _entry_parts(found, part, support_line)
+    return _settle_entries(found)
+
+
+def _entry_parts(found: list[Entry], part: str, support: bool) -> None:
+    part = _LEADS.sub("", part) or part
+    if _SUPPORT_MARK.search(part):
+        part, support = _SUPPORT_MARK.sub("", part), True
+    others = bool(_OTHERS_WORD.search(part)) and _group_of(part) is None
+    if others:
+        part = _OTHERS_WORD.sub("", part)
+    role = SUPPORT if support else RESPONSIBLE
+    group = _group_of(part)
+    if group:
+        found.append(Entry(GROUP_NAMES[group], role, group))
+    else:
+        for match in _CONJUNCTION.finditer(part):
+            rest = _group_of(part[match.end():])
+            if match.start() and rest:  # "区专治办和有关部门": a unit and a group, both owe it
+                _entry_parts(found, part[: match.start()], support)
+                found.append(Entry(GROUP_NAMES[rest], role, rest))
+                break
+        else:
+            if part:
+                found.append(Entry(part, role))
+    if others:
+        found.append(Entry(OTHERS, SUPPORT, OTHERS))
+
+
+def _settle_entries(found: list[Entry]) -> list[Entry]:
+    """First named unit leads; a name listed twice keeps its stronger role."""
+    rank = {LEAD: 0, RESPONSIBLE: 1, SUPPORT: 2}
+    out: dict[tuple, Entry] = {}
+    for e in found:
+        key = (e.group, e.name if e.group is None else "")
+        if key in out and rank[out[key].role] <= rank[e.role]:
+            continue
+        out[key] = e
+    entries = list(out.values())
+    for e in entries:
+        if e.group is None and e.role != SUPPORT:
+            e.role = LEAD
+            break
+    return entries

@@ -18,28 +18,56 @@ live in ``workflow.tasklist.changes``; this module checks, then writes.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.core import service
+from workflow.core.audit import canonical_json
 from workflow.core.cases import Case
 from workflow.core.evidence import clean_filename
+from workflow.core.numbering import case_number
 from workflow.core.policy import importer_refusal
+from workflow.org.aliases import set_alias
 from workflow.org.models import Department, User, ensure_department, ensure_group
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import utcnow
-from workflow.platform.errors import Conflict, Forbidden, InvalidInput
+from workflow.platform.errors import Conflict, Forbidden, InvalidInput, RuleFailed
 from workflow.platform.office_limits import ImportLimits
-from workflow.tasklist.changes import ImportResult, Names, Wanted, describe, fingerprint, match_items
-from workflow.tasklist.departments import GROUP_NAMES, canonical_name
+from workflow.platform.parsing import parse_date
+from workflow.tasklist.changes import (
+    ImportResult,
+    Names,
+    Wanted,
+    describe,
+    fingerprint,
+    match_items,
+    split_summary,
+)
+from workflow.tasklist.departments import GROUP_NAMES, SUPPORT, canonical_name
 from workflow.tasklist.due_dates import find_deadline
-from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, load_items, plan_for_year
+from workflow.tasklist.models import (
+    PLAN_KINDS,
+    ImportChoice,
+    Plan,
+    PlanItem,
+    PlanItemCase,
+    PlanMilestone,
+    Responsibility,
+    ResponsibilityTarget,
+    load_items,
+    plan_for_year,
+)
 from workflow.tasklist.parse import TaskListError, parse_tasklist
-
-_TOWN_SUFFIXES = ("镇", "街道", "开发区", "高新区", "园区")
-
+from workflow.tasklist.split import (
+    TOWN_SUFFIXES,
+    Choices,
+    Resolver,
+    RowPlan,
+    entries_for,
+    plan_rows,
+)
 
 # --- permission ------------------------------------------------------------------------
 
@@ -66,23 +94,46 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
                     dry_run: bool = False, apply_changes: bool = False,
                     title: str | None = None, doc_number: str | None = None,
                     settings: service.Settings | None = None,
-                    now: datetime | None = None) -> ImportResult:
-    """Import (or preview) a task list for ``year``; flushes, the caller commits."""
+                    now: datetime | None = None, plan_id: int | None = None,
+                    kind: str | None = None, end_year=None, new_plan: bool = False,
+                    choices: dict | None = None, create_unknown: bool = False,
+                    milestones: list | None = None) -> ImportResult:
+    """Import (or preview) a task list; flushes, the caller commits.
+
+    ``plan_id`` re-imports into that plan; otherwise the plan of ``year`` and ``kind``
+    (annual by default) is used, or a new one (``new_plan`` forces a new one, e.g. a
+    second 专项行动 starting the same year). ``choices`` are the office's answers of the
+    preview (see ``workflow.tasklist.split``), laid over those stored for the same file;
+    ``create_unknown`` creates every name still undecided as a new unit (the office's
+    explicit choice); without it an undecided name refuses the import (``unknown_names``).
+    """
     check_importer(actor, dry_run)
-    year = check_year(year)
     filename = clean_filename(filename)
     settings = settings or service.Settings()
     parsed = parse_file(data, filename, settings.import_limits)
     now = now or utcnow()
+    sha256 = hashlib.sha256(data).hexdigest()
 
-    plan = plan_for_year(session, year)
+    plan = _target_plan(session, plan_id, year, kind, new_plan)
+    year = plan.year if plan is not None and year in (None, "") else check_year(year)
+    if plan is not None and plan.year != year:
+        raise InvalidInput(f"清单“{plan.title}”的起始年度是 {plan.year}，与导入年度 {year} 不一致",
+                           field="year")
+    kind = check_kind(kind, plan)
+    last_year = check_end_year(end_year, year, plan)
+    stones = check_milestones(milestones, year, last_year)
+    stored = session.scalar(select(ImportChoice).where(ImportChoice.source_sha256 == sha256))
+    given = Choices.from_dict(choices)
+    chosen = (Choices.from_dict(stored.choices) if stored else Choices()).merged(given)
+
     result = ImportResult(
-        year=year, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
+        year=year, filename=filename, sha256=sha256,
         title=(plan.title if plan else None) or _clean(title) or parsed.title
         or f"{year}年安全生产重点工作目标任务清单",
         dry_run=dry_run, plan_id=plan.id if plan else None, plan_exists=plan is not None,
         projects=len({i.project_no for i in parsed.items}),
         tasks=len({(i.project_no, i.task) for i in parsed.items}), items=len(parsed.items))
+    result.kind, result.end_year, result.milestones = kind, last_year, stones
     if parsed.title and str(year) not in parsed.title and any(ch.isdigit() for ch in parsed.title):
         result.warnings.append(f"文件标题“{parsed.title}”与导入年度 {year} 不一致，请核对")
 
@@ -90,6 +141,14 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
     pairs, removed = match_items(wanted, load_items(session, plan) if plan else [])
     names = Names(session)
     describe(result, pairs, removed, names)
+    if create_unknown:
+        chosen = _create_undecided(session, parsed, chosen)
+    result.choices = chosen.to_dict()
+    result.stored_choices = stored is not None
+    resolver = Resolver(session, chosen)
+    planned = {w.parsed.seq: plan_rows(w.parsed, resolver, chosen) for w, _, _ in pairs}
+    split_summary(result, pairs, planned,
+                  {w.parsed.seq: entries_for(w.parsed, chosen)[0] for w, _, _ in pairs})
 
     if plan is not None and result.has_changes and not (dry_run or apply_changes):
         raise Conflict(f"{year} 年度的目标任务清单已导入，新文件与之不同（新增 {len(result.added)} 项、"
@@ -98,12 +157,109 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
                        summary=result.lines())
     if dry_run:
         return result
+    if result.unknown_names:
+        listed = "、".join(u["name"] for u in result.unknown_names)
+        raise RuleFailed(["unknown_names"], f"清单中有系统未登记的单位名称：{listed}；请在预览中为每个名称"
+                         "选择映射到已有部门、由某单位承办、新建或不交办（unknown_names）")
 
-    _apply(session, result, plan, pairs, removed, names, actor, settings, now,
+    _settle_names(session, actor, chosen, resolver)
+    resolver = Resolver(session, chosen)
+    planned = {w.parsed.seq: plan_rows(w.parsed, resolver, chosen) for w, _, _ in pairs}
+    _apply(session, result, plan, pairs, removed, resolver, planned, actor, settings, now,
            title=_clean(title), doc_number=_clean(doc_number), filename=filename)
+    _store_choices(session, stored, sha256, given, chosen, actor, now)
     result.applied = True
     session.flush()
     return result
+
+
+def _target_plan(session: Session, plan_id, year, kind, new_plan: bool) -> Plan | None:
+    if plan_id not in (None, ""):
+        plan = session.get(Plan, int(plan_id)) if str(plan_id).isdigit() else None
+        if plan is None:
+            raise InvalidInput(f"清单 {plan_id} 不存在", field="plan_id")
+        return plan
+    if new_plan:
+        return None
+    try:
+        value = check_year(year)
+    except InvalidInput:
+        return None
+    return plan_for_year(session, value, kind or None)
+
+
+def check_kind(kind, plan: Plan | None) -> str:
+    kind = (kind or "").strip() or (plan.kind_value if plan else "annual")
+    if kind not in PLAN_KINDS:
+        raise InvalidInput(f"清单类型须为：{', '.join(PLAN_KINDS)}", field="kind")
+    return kind
+
+
+def check_end_year(end_year, year: int, plan: Plan | None) -> int:
+    if end_year in (None, ""):
+        return plan.last_year if plan else year
+    value = check_year(end_year)
+    if not year <= value <= year + 10:
+        raise InvalidInput("结束年度须不早于起始年度，且跨度不超过 10 年", field="end_year")
+    return value
+
+
+def check_milestones(milestones, year: int, last_year: int) -> list[dict] | None:
+    """Stages of a campaign: [{name, starts_on, ends_on}] within the plan's years."""
+    if milestones is None:
+        return None
+    if not isinstance(milestones, list) or len(milestones) > 20:
+        raise InvalidInput("阶段须为列表（最多 20 个）", field="milestones")
+    out = []
+    for m in milestones:
+        if not isinstance(m, dict):
+            raise InvalidInput("每个阶段须有 name、starts_on、ends_on", field="milestones")
+        name = str(m.get("name") or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("阶段名称须为 1–100 字", field="milestones")
+        first = parse_date(m.get("starts_on"), "milestones")
+        last = parse_date(m.get("ends_on"), "milestones")
+        if last < first or first.year < year or last.year > last_year:
+            raise InvalidInput(f"阶段“{name}”的日期须在 {year}–{last_year} 年内且起止有序",
+                               field="milestones")
+        out.append({"name": name, "starts_on": first.isoformat(), "ends_on": last.isoformat()})
+    return out
+
+
+def _create_undecided(session: Session, parsed, chosen: Choices) -> Choices:
+    resolver = Resolver(session, chosen)
+    extra = {}
+    for p in parsed.items:
+        for row in plan_rows(p, resolver, chosen):
+            if row.how == "unknown":
+                extra[canonical_name(row.name)] = {
+                    "action": "create",
+                    "kind": "town" if row.name.endswith(TOWN_SUFFIXES) else "department"}
+    return chosen.merged(Choices(names=extra))
+
+
+def _settle_names(session: Session, actor: User, chosen: Choices, resolver: Resolver) -> None:
+    """Carry out the office's name choices: aliases/host bodies, new units."""
+    for name, choice in sorted(chosen.names.items()):
+        if name in resolver.aliases or name in resolver.by_name:
+            continue
+        if choice["action"] in ("alias", "host"):
+            dept = resolver.department_named(choice["department"])
+            set_alias(session, actor, name, dept.id, kind=choice["action"])
+        elif choice["action"] == "create":
+            ensure_department(session, name, choice["kind"])
+
+
+def _store_choices(session: Session, stored, sha256: str, given: Choices, chosen: Choices,
+                   actor: User, now: datetime) -> None:
+    if stored is None and not any(given.to_dict().values()) and not any(chosen.to_dict().values()):
+        return
+    body = canonical_json(chosen.to_dict())
+    if stored is None:
+        session.add(ImportChoice(source_sha256=sha256, choices_json=body, updated_by_id=actor.id,
+                                 updated_at=now))
+    elif stored.choices_json != body:
+        stored.choices_json, stored.updated_by_id, stored.updated_at = body, actor.id, now
 
 
 def check_year(year) -> int:
@@ -122,23 +278,18 @@ def _clean(text: str | None) -> str | None:
 
 
 def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, removed,
-           names: Names, actor: User, settings, now: datetime, *, title, doc_number,
-           filename) -> None:
+           resolver: Resolver, planned: dict, actor: User, settings, now: datetime, *, title,
+           doc_number, filename) -> None:
+    groups = {}
     for w, _, _ in pairs:
         for key in w.parsed.lead_groups + w.parsed.co_groups:
-            if key not in names.groups:
-                names.groups[key] = ensure_group(session, key, GROUP_NAMES.get(key, key))
-    for name in result.new_departments:
-        kind = "town" if name.endswith(_TOWN_SUFFIXES) else "department"
-        dept, _ = ensure_department(session, name, kind)
-        names.departments[canonical_name(dept.name)] = dept
-
+            groups[key] = resolver.groups.get(key) or ensure_group(session, key,
+                                                                   GROUP_NAMES.get(key, key))
     if plan is None:
         plan = Plan(year=result.year, title=result.title, doc_number=doc_number,
                     source_filename=filename, source_sha256=result.sha256,
                     imported_by_id=actor.id, imported_at=now, updated_at=now)
         session.add(plan)
-        session.flush()
     else:
         if result.has_changes:
             plan.source_filename, plan.source_sha256, plan.updated_at = filename, result.sha256, now
@@ -146,51 +297,171 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
             plan.title = result.title = title
         if doc_number and doc_number != plan.doc_number:
             plan.doc_number = doc_number
+    if plan.kind != result.kind:
+        plan.kind = result.kind
+    if plan.start_year != result.year:
+        plan.start_year = result.year
+    if plan.end_year != result.end_year:
+        plan.end_year = result.end_year
+    session.flush()
+    if result.milestones is not None:
+        set_milestones(plan, result.milestones)
     result.plan_id = plan.id
 
-    rows = {(r["seq"], canonical_name(r["department"])): r for r in result.cases}
-    to_open: list[tuple[PlanItem, Department, list[Department]]] = []
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "added":
             item = PlanItem(plan=plan, seq=p.seq)
-            _fill_item(item, w, names, plan.year)
-            session.add(item)  # flushed with the others before their cases open
+            _fill_item(item, w, resolver, groups, plan)
+            session.add(item)
+            session.flush()
         elif kind == "changed":
             before = item.fingerprint
-            _fill_item(item, w, names, plan.year)
+            _fill_item(item, w, resolver, groups, plan)
             session.flush()
             _record_on_cases(session, item, actor, "plan_item_changed", now, {
                 "plan_id": plan.id, "item_id": item.id, "seq": p.seq,
                 "fingerprint_before": before, "fingerprint": item.fingerprint,
-                "content": item.content}, co=names.co(p))
-        elif item.seq != p.seq:
-            item.seq = p.seq
-        leads, _ = names.leads(p)
-        have = {link.department_id for link in item.case_links}
-        co = names.co(p)
-        for _, dept in leads:
-            if dept.id not in have:
-                to_open.append((item, dept, co))
-    _open_cases(session, plan, to_open, actor, settings, now, rows)
+                "content": item.content})
+        else:
+            if item.seq != p.seq:
+                item.seq = p.seq
+            if item.raw_departments is None:
+                item.raw_departments = p.raw_departments
+        sync_responsibilities(session, plan, item, planned[p.seq], actor, settings, now, result)
     for item in removed:
         item.withdrawn_at = now
         _record_on_cases(session, item, actor, "plan_item_withdrawn", now, {
             "plan_id": plan.id, "item_id": item.id, "seq": item.seq})
 
 
-def _fill_item(item: PlanItem, w: Wanted, names: Names, year: int) -> None:
+def set_milestones(plan: Plan, stones: list[dict]) -> None:
+    have = [(m.name, m.starts_on.isoformat(), m.ends_on.isoformat()) for m in plan.milestones]
+    want = [(m["name"], m["starts_on"], m["ends_on"]) for m in stones]
+    if have == want:
+        return
+    plan.milestones = [PlanMilestone(name=n, starts_on=date.fromisoformat(a),
+                                     ends_on=date.fromisoformat(b)) for n, a, b in want]
+
+
+def _fill_item(item: PlanItem, w: Wanted, resolver: Resolver, groups: dict, plan: Plan) -> None:
     p = w.parsed
     item.seq, item.project_no, item.project, item.task = p.seq, p.project_no, p.project, p.task
     item.content, item.remark, item.source_row = p.content, p.remark, p.row
+    item.raw_departments = p.raw_departments
     item.target_count, item.target_period_years = p.target_count, p.target_period_years
     item.target_text = p.target_text
-    item.deadline = find_deadline(p.content, year)
+    item.deadline = find_deadline(p.content, plan.year)
     item.fingerprint = w.fingerprint
-    item.lead_departments = [names.department(n) for n in p.lead_departments]
-    item.co_departments = [names.department(n) for n in p.co_departments]
-    item.lead_groups = [names.groups[k] for k in p.lead_groups]
-    item.co_groups = [names.groups[k] for k in p.co_groups]
+
+    def units(names):
+        found = {}
+        for n in names:
+            dept, _ = resolver.resolve(n)
+            if dept is not None:
+                found[dept.id] = dept
+        return list(found.values())
+
+    item.lead_departments = units(p.lead_departments)
+    item.co_departments = [d for d in units(p.co_departments) if d not in item.lead_departments]
+    item.lead_groups = [groups[k] for k in p.lead_groups]
+    item.co_groups = [groups[k] for k in p.co_groups]
+
+
+def _signature(rows) -> list[tuple]:
+    return [(r.role, r.department_id, r.group_key, r.name if r.department_id is None else "",
+             r.pending, r.parent_id is not None, tuple((t.count, t.period_years) for t in r.targets))
+            for r in rows]
+
+
+def _planned_signature(rows: list[RowPlan]) -> list[tuple]:
+    return [(r.role, r.department.id if r.department else None, r.group,
+             r.name if r.department is None else "", r.pending, r.member_of is not None,
+             tuple((t.count, t.period_years) for t in r.targets))
+            for r in rows if r.how not in ("skip", "unknown")]
+
+
+def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: list[RowPlan],
+                          actor: User, settings, now: datetime, result: ImportResult | None) -> bool:
+    """Store the item's responsibilities as planned and open the missing cases.
+
+    Unchanged rows are left alone (a re-import of the same file writes nothing); a
+    changed split replaces the rows, keeps each unit's case, and tells the item's cases.
+    """
+    rows = [r for r in rows if r.how not in ("skip", "unknown")]
+    before = sorted(_signature(item.responsibilities), key=repr)
+    changed = before != sorted(_planned_signature(rows), key=repr)
+    if changed:
+        had = bool(item.responsibilities)
+        cases_by_dept = {link.department_id: link.case_id for link in item.case_links}
+        if had:
+            ids = select(Responsibility.id).where(Responsibility.item_id == item.id)
+            session.execute(delete(ResponsibilityTarget).where(
+                ResponsibilityTarget.responsibility_id.in_(ids)))
+            session.execute(delete(Responsibility).where(Responsibility.item_id == item.id))
+            session.expire(item, ["responsibilities"])
+        stored_rows = {}
+        for position, row in enumerate(rows):
+            stored_rows[id(row)] = Responsibility(
+                position=position, role=row.role, name=row.name[:100],
+                department_id=row.department.id if row.department else None,
+                group_key=row.group, pending=row.pending,
+                case_id=cases_by_dept.get(row.department.id) if row.department and row.owes_case
+                else None,
+                targets=[ResponsibilityTarget(text=t.text[:200], count=t.count,
+                                              period_years=t.period_years,
+                                              cycle_start_year=plan.first_year)
+                         for t in row.targets])
+            item.responsibilities.append(stored_rows[id(row)])
+        if any(row.member_of is not None for row in rows):
+            session.flush()  # the group rows' ids, for their members
+            for row in rows:
+                if row.member_of is not None:
+                    stored_rows[id(row)].parent_id = stored_rows[id(row.member_of)].id
+        session.flush()
+        if had:
+            _record_on_cases(session, item, actor, "responsibilities_changed", now, {
+                "plan_id": plan.id, "item_id": item.id, "seq": item.seq,
+                "responsibilities": [_row_ref(r) for r in item.responsibilities]})
+    opened = _open_missing_cases(session, plan, item, actor, settings, now, result)
+    return changed or opened
+
+
+def _row_ref(r: Responsibility) -> dict:
+    return {"role": r.role, "name": r.name, "department_id": r.department_id,
+            "group": r.group_key, "pending": r.pending,
+            "targets": [[t.count, t.period_years] for t in r.targets]}
+
+
+def _open_missing_cases(session: Session, plan: Plan, item: PlanItem, actor: User, settings,
+                        now: datetime, result: ImportResult | None) -> bool:
+    have = {link.department_id: link.case_id for link in item.case_links}
+    support = [r.department for r in item.responsibilities
+               if r.role == SUPPORT and r.department is not None]
+    opened = False
+    for r in item.responsibilities:
+        if r.role == SUPPORT or r.department_id is None:
+            continue
+        if r.department_id in have:
+            if r.case_id is None:
+                r.case_id = have[r.department_id]
+            continue
+        case = _open_case(session, plan, item, r.department, support, actor, settings, now)
+        r.case_id = have[r.department_id] = case.id
+        opened = True
+        if result is not None:
+            for row in result.cases:
+                if row["seq"] == item.seq and row.get("department_id") in (None, r.department_id) \
+                        and canonical_name(row["department"]) in (canonical_name(r.name),
+                                                                 canonical_name(r.department.name)):
+                    row.update(case_id=case.id, number=case.number, department_id=r.department_id)
+                    break
+            else:
+                result.cases.append({"seq": item.seq, "department": r.department.name,
+                                     "department_id": r.department_id, "case_id": case.id,
+                                     "number": case.number})
+    session.flush()
+    return opened
 
 
 def _description(item: PlanItem) -> str:
@@ -202,47 +473,9 @@ def _description(item: PlanItem) -> str:
     return "\n".join(lines)
 
 
-def _open_cases(session: Session, plan: Plan, to_open, actor: User, settings, now: datetime,
-                rows: dict[tuple[int, str], dict]) -> list[Case]:
-    """One task case per (item, lead department): created, numbered and 挂号交办 through the
-    service in bulk (``service.create_registered``: per case its own create and register
-    events, numbers in list order), then linked to its item."""
-    session.flush()  # the new items get their ids, named in each case's create event
-    cases, where = [], {}
-    for item, dept, co in to_open:
-        case = _new_case(plan, item, dept, co, actor, now)
-        cases.append(case)
-        where[id(case)] = (item, dept)
-
-    def create_payload(case: Case) -> dict:
-        item, dept = where[id(case)]
-        return {"plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
-                "department_id": dept.id,
-                "co_department_ids": [d.id for d in case.co_departments],
-                "deadline": case.deadline.isoformat(), "source": "task_list"}
-
-    service.create_registered(session, cases, actor, create_payload=create_payload,
-                              number_year=plan.year, settings=settings, now=now)
-    links: dict[int, tuple[PlanItem, list[PlanItemCase]]] = {}
-    for case in cases:
-        item, dept = where[id(case)]
-        link = PlanItemCase(item_id=item.id, case_id=case.id, department_id=dept.id)
-        # a new item's links were reset by its INSERT (it has none); an existing item's
-        # were loaded by the comparison above
-        links.setdefault(item.id, (item, list(item.__dict__.get("case_links", ()))))[1].append(link)
-        row = rows.get((item.seq, canonical_name(dept.name)))
-        if row is not None:
-            row.update(case_id=case.id, number=case.number)
-    for item, item_links in links.values():
-        session.add_all(item_links[len(item.__dict__.get("case_links", ())):])
-        # the item's collection as it now is, without a history for the flush to walk
-        # (the links carry their item_id) and without reloading it per item
-        set_committed_value(item, "case_links", item_links)
-    return cases
-
-
-def _new_case(plan: Plan, item: PlanItem, dept: Department, co: list[Department],
-              actor: User, now: datetime) -> Case:
+def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
+               co: list[Department], actor: User, settings, now: datetime) -> Case:
+    """One task case for ``dept``: created, numbered, then 挂号交办 through the service."""
     content = "".join(item.content.split("\n"))
     case = Case(kind="task", source="task_list", grade="general", status="draft",
                 title=content if len(content) <= 100 else content[:99] + "…",
@@ -251,17 +484,29 @@ def _new_case(plan: Plan, item: PlanItem, dept: Department, co: list[Department]
                 original_number=f"{plan.year}年清单第{item.seq}项",
                 created_by_id=actor.id, created_at=now)
     case.co_departments = [d for d in co if d.id != dept.id]
+    session.add(case)
+    session.flush()
+    item.case_links.append(PlanItemCase(case_id=case.id, department_id=dept.id))
+    service.record(session, case, actor, "create", now=now, payload={
+        "plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
+        "department_id": dept.id, "co_department_ids": [d.id for d in case.co_departments],
+        "deadline": case.deadline.isoformat(), "source": "task_list"})
+    case.number = case_number(session, settings.region, plan.year, "task_list")
+    session.flush()
+    service.transition(session, case.id, "register", actor, version=case.version,
+                       settings=settings, now=now)
     return case
 
 
 def _record_on_cases(session: Session, item: PlanItem, actor: User, action: str,
-                     now: datetime, payload: dict, co: list[Department] | None = None) -> None:
+                     now: datetime, payload: dict) -> None:
     """Tell each of the item's cases what happened to its item (and update co departments)."""
+    support = [r.department for r in item.responsibilities
+               if r.role == SUPPORT and r.department is not None]
     for link in item.case_links:
         case = service.lock_for_record(session, link.case_id, actor)
         body = dict(payload)
-        if co is not None:
-            case.co_departments = [d for d in co if d.id != case.department_id]
-            body["co_department_ids"] = [d.id for d in case.co_departments]
+        case.co_departments = [d for d in support if d.id != case.department_id]
+        body["co_department_ids"] = [d.id for d in case.co_departments]
         service.record(session, case, actor, action, payload=body, now=now)
     session.flush()

@@ -12,13 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.core import policy
+from workflow.core.audit import canonical_json
 from workflow.core.evidence import Evidence
 from workflow.core.service import lock_for_record, record
 from workflow.org.models import User
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleFailed
 from workflow.platform.vocab import HELD_BY_DEPARTMENT
-from workflow.tasklist.models import PlanItem, TargetOccurrence, item_of_case, progress_text
+from workflow.tasklist.departments import OTHERS, canonical_name
+from workflow.tasklist.models import (
+    ImportChoice,
+    PlanItem,
+    ResponsibilityTarget,
+    TargetOccurrence,
+    item_of_case,
+    progress_text,
+)
 
 MAX_NOTE = 2000
 
@@ -36,7 +45,8 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
     if refusal := policy.department_member_refusal(case, actor, allow_co=True):
         raise refusal
     item = item_of_case(session, case.id)
-    if item is None or not item.target_count:
+    target = item.target_count_of_case(case.id) if item is not None else None
+    if not target:
         raise RuleFailed(["target_required"])
     if case.status not in HELD_BY_DEPARTMENT:
         raise Conflict(f"事项 {case.display_number} 当前状态“{case.status_label}”不能登记完成情况（已上报的材料不可更改）",
@@ -46,7 +56,7 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
         raise InvalidInput("须填写开展情况（如会议名称、检查内容）", field="note")
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"开展情况过长（最多 {MAX_NOTE} 字）", field="note")
-    first, last = target_window(item.plan.year, item.target_period_years)
+    first, last = item.target_window_of_case(case.id)
     if occurred_on > local_today(now):
         raise InvalidInput("开展日期不能晚于今天", field="occurred_on")
     if not first <= occurred_on <= last:
@@ -72,7 +82,7 @@ def record_occurrence(session: Session, case_id: int, actor: User, *, occurred_o
                            recorded_at=now)
     session.add(occ)
     session.flush()
-    progress = progress_text(len(earlier) + 1, item.target_count)
+    progress = progress_text(len(earlier) + 1, target)
     record(session, case, actor, "occurrence", now=now, payload={
         "occurrence_id": occ.id, "occurred_on": occurred_on.isoformat(), "note": note,
         "evidence": [{"id": i, "sha256": files[i].sha256} for i in ids],
@@ -107,9 +117,38 @@ def set_target(session: Session, item_id: int, actor: User, *, target_count: int
         item.target_text = None
     after = {"target_count": item.target_count, "target_period": item.target_period_years}
     if after != before:
+        _targets_for_every_owner(session, item, actor, now)
         for link in item.case_links:
             case = lock_for_record(session, link.case_id, actor)
             record(session, case, actor, "target_changed", now=now,
                    payload={"item_id": item.id, "before": before, "after": after})
     session.flush()
     return item
+
+
+def _targets_for_every_owner(session: Session, item: PlanItem, actor: User, now) -> None:
+    """The office's corrected target: every unit owing the item owes it, and a re-import of
+    the same file keeps it (stored with the office's choices for that file)."""
+    owners = [r for r in item.responsibilities if r.role in ("lead", "responsible")
+              and r.group_key != OTHERS]
+    for r in owners:
+        r.targets = ([ResponsibilityTarget(text=item.target_text or item.target_period_label or "",
+                                           count=item.target_count,
+                                           period_years=item.target_period_years or 1,
+                                           cycle_start_year=item.plan.first_year)]
+                     if item.target_count else [])
+    top = [r for r in owners if r.parent_id is None]
+    stored = session.scalar(select(ImportChoice).where(
+        ImportChoice.source_sha256 == item.plan.source_sha256))
+    if stored is None:
+        stored = ImportChoice(source_sha256=item.plan.source_sha256, choices_json="{}",
+                              updated_by_id=actor.id)
+        session.add(stored)
+    choices = stored.choices
+    choices.setdefault("targets", {})[str(item.seq)] = {
+        canonical_name(r.name): ([{"count": item.target_count,
+                                   "period_years": item.target_period_years or 1,
+                                   "text": (item.target_text or item.target_period_label or "")[:200]}]
+                                 if item.target_count else []) for r in top}
+    stored.choices_json = canonical_json(choices)
+    stored.updated_by_id, stored.updated_at = actor.id, now or utcnow()

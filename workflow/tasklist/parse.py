@@ -7,7 +7,12 @@ import re
 from dataclasses import dataclass, field
 
 from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
-from workflow.tasklist.departments import GROUP_NAMES, GROUP_PHRASES, parse_departments
+from workflow.tasklist.departments import (
+    GROUP_NAMES,
+    GROUP_PHRASES,
+    parse_departments,
+    parse_entries,
+)
 from workflow.tasklist.errors import TaskListError
 from workflow.tasklist.readers import read_tables
 from workflow.tasklist.table import (
@@ -15,6 +20,7 @@ from workflow.tasklist.table import (
     SourceCell,
     SourceRow,
     SourceTable,
+    clean_cell,
     column_of,
     looks_like_header,
 )
@@ -41,6 +47,8 @@ class ParsedItem:
     target_period_years: int | None
     target_text: str | None
     row: int
+    raw_departments: str = ""  # the 责任部门 cell as written
+    entries: list = field(default_factory=list)  # departments.Entry: who owes it, how
 
 
 @dataclass
@@ -205,6 +213,7 @@ class _ItemBuilder:
             target_count=target.count if target else None,
             target_period_years=target.period_years if target else None,
             target_text=target.text if target else None, row=raw.row,
+            raw_departments=clean_cell(raw.departments), entries=parse_entries(raw.departments),
         )
 
 

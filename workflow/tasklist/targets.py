@@ -40,7 +40,10 @@ _PATTERNS = (
     (re.compile(rf"每年{_GAP}{_AT_LEAST}{_NUM}次"), lambda n: (n, 1)),
     (re.compile(rf"每季度(?:{_GAP}{_AT_LEAST}{_NUM}次)?"), lambda n=None: (4 * (n or 1), 1)),
     (re.compile(rf"每半年(?:{_GAP}{_AT_LEAST}{_NUM}次)?"), lambda n=None: (2 * (n or 1), 1)),
+    # a term of office (一届任期, five years): once within the term
+    (re.compile(r"一届任期(?:内)?"), lambda: (1, TERM_YEARS)),
 )
+TERM_YEARS = 5
 
 
 def find_target(text: str) -> Target | None:
@@ -58,3 +61,69 @@ def find_target(text: str) -> Target | None:
     if not found:
         return None
     return max(found, key=lambda t: (t.count, -t.period_years, -text.index(t.text)))
+
+
+def find_targets(text: str) -> list[Target]:
+    """Every target stated in the text, in reading order, overlapping matches dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    found: list[tuple[int, int, Target]] = []
+    for pattern, rate in _PATTERNS:
+        for match in pattern.finditer(text):
+            numbers = [chinese_int(g) for g in match.groups() if g is not None]
+            if None in numbers:
+                continue
+            count, years = rate(*numbers)
+            if count > 0 and years > 0:
+                found.append((match.start(), match.end(), Target(count, years, match.group(0))))
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    out: list[tuple[int, int, Target]] = []
+    for start, end, target in found:
+        if out and start < out[-1][1]:
+            continue
+        out.append((start, end, target))
+    return [t for _, _, t in out]
+
+
+def name_stems(name: str) -> list[str]:
+    """Words of a unit's name that a clause may use for it: 区政府办 → 区政府, 政府."""
+    name = unicodedata.normalize("NFKC", name)
+    base = re.sub(r"(?:办公室|办)$", "", name)
+    stems = [name, base]
+    if base.startswith("区") and len(base) > 2:
+        stems.append(base[1:])
+    return [s for s in dict.fromkeys(stems) if len(s) >= 2]
+
+
+def match_targets(text: str, units: list[str]) -> dict[str, list[Target]]:
+    """Clause-to-unit matching: unit name → the targets of the clauses that name it.
+
+    Each target belongs to the unit named in the words since the previous target (the
+    longest matching stem wins). With one target only, or when no clause names any of the
+    units, every unit owes every target (the item as a whole).
+    """
+    targets = find_targets(text)
+    if not targets:
+        return {u: [] for u in units}
+    if len(targets) == 1:
+        return {u: list(targets) for u in units}
+    text = unicodedata.normalize("NFKC", text)
+    out: dict[str, list[Target]] = {u: [] for u in units}
+    position = 0
+    matched = False
+    for target in targets:
+        at = text.find(target.text, position)
+        clause = text[position:at]
+        position = at + len(target.text)
+        best, best_len = None, 0
+        for unit in units:
+            for stem in name_stems(unit):
+                where = clause.rfind(stem)
+                if where >= 0 and len(stem) > best_len:
+                    best, best_len = unit, len(stem)
+        if best is not None:
+            out[best].append(target)
+            matched = True
+    if not matched:
+        top = max(targets, key=lambda t: (t.count, -t.period_years))
+        return {u: [top] for u in units}
+    return out
