@@ -25,6 +25,8 @@ from workflow.org.roles import DEPT_HEAD, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import local_today
 from workflow.platform.sqltime import utc_start
 from workflow.tasklist.models import Plan, PlanItem, PlanItemCase
+from workflow.tasklist.occurrences import record_occurrence
+from workflow.tasklist.progress import shortfalls
 from workflow.tasklist.reporting import file_progress, periods_due_between, rule_of, sweep_reporting
 
 PROGRESS = ("已召开专题会议部署，明确责任分工", "按计划推进，阶段性工作已完成",
@@ -110,6 +112,17 @@ def run_year_so_far(session: Session, plan: Plan, today: date, *, password: str,
             counts["reports"] += 1
         if done_on is None:
             continue
+        # a unit that reports completion has held the meetings or checks its target counts
+        for short in shortfalls(session, case, done_on):
+            missing = short["count"] - short["done"]
+            for k in range(missing):
+                held = accepted + (done_on - accepted) * (k + 1) // (missing + 1)
+                proof = service.upload_evidence(session, case.id, holder, data=_png(),
+                                                filename="会议纪要.png", category="report",
+                                                settings=settings, now=at(done_on, 8))
+                record_occurrence(session, case.id, holder, occurred_on=held,
+                                  note=f"按要求开展第{short['done'] + k + 1}次",
+                                  evidence_ids=[proof.id], now=at(done_on, 8))
         service.upload_evidence(session, case.id, holder, data=_png(), filename="工作总结.png",
                                 category="report", settings=settings, now=at(done_on, 9))
         service.transition(session, case.id, "report", holder, version=case.version,
