@@ -28,7 +28,7 @@ def import_real_list(world, year: int, *, on: date | None = None):
     result = import_tasklist(world.session, sample_bytes(), "wujin-2020.txt", year,
                              world.users["office_staff"],
                              settings=service.Settings.from_config(world.app.config),
-                             now=at(on) if on else None)
+                             now=at(on) if on else None, create_unknown=True)
     world.session.commit()
     return result
 
