@@ -424,7 +424,7 @@ add_paths({
     "/cases/{case_id}/alerts": {"parameters": [CASE_ID], "get": {
         "summary": "期限提醒与催办/督办/约谈记录", "responses": responses("200", LIST, 401, 404)}},
     "/interview-candidates": {"get": {
-        "summary": "约谈建议名单（按部门）", "responses": responses("200", LIST, 401, 403)}},
+        "summary": "约谈建议名单（按单位，附所涉事项）", "responses": responses("200", LIST, 401, 403)}},
     "/lookbacks": {"get": {
         "summary": "到期待回头看的已销号事项，及待主任确认重新整改的记录",
         "parameters": [{"name": "limit", "in": "query",
