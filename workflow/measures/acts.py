@@ -58,8 +58,11 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 
 
 # --- input ----------------------------------------------------------------------------------
-def _text(data: dict, name: str, label: str, *, required: bool = True) -> str | None:
+def _text(data: dict, name: str, label: str, *, required: bool = True,
+          nullable: bool = False) -> str | None:
     value = data.get(name)
+    if value is None and name in data and not nullable:
+        raise InvalidInput(f"{label}（{name}）须为文本", field=name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise InvalidInput(f"须填写{label}（{name}）", field=name)
@@ -72,11 +75,12 @@ def _text(data: dict, name: str, label: str, *, required: bool = True) -> str | 
 
 
 def _ids(data: dict, name: str, label: str) -> list[int]:
-    value = data.get(name)
-    if value is None:
+    if name not in data:
         return []
-    if not isinstance(value, list):
-        raise InvalidInput(f"{label}（{name}）须为编号列表", field=name)
+    value = data[name]
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
+                                          for v in value):
+        raise InvalidInput(f"{label}（{name}）须为整数编号列表", field=name)
     return sorted({parse_id(v, name, label) for v in value})
 
 
@@ -262,7 +266,7 @@ def add_step(session: Session, measure_id: int, actor: User, step, data: dict, *
         values["commitments"] = _text(data, "commitments", "整改承诺")
         content = _text(data, "content", "约谈内容")
     elif step == "receipt":
-        content = _text(data, "content", "受理意见", required=False) or "已受理"
+        content = _text(data, "content", "受理意见", required=False, nullable=True) or "已受理"
     else:
         label = {"reply": "反馈内容", "report": "落实情况", "outcome": "处理结果"}[step]
         content = _text(data, "content", label)
