@@ -10,7 +10,7 @@ from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.api.openapi import add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings
 from workflow.core import service
-from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import AUDITOR, DISCIPLINE, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import LISTING_LEVELS
@@ -20,7 +20,7 @@ from workflow.records.listing import render_listing_notice
 from workflow.tasklist import reporting
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
-OVERSIGHT = OFFICE | {LEADER, AUDITOR}
+OVERSIGHT = OFFICE | {LEADER, AUDITOR, DISCIPLINE}
 
 
 def _require(roles: frozenset[str], what: str):

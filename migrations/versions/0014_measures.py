@@ -10,7 +10,6 @@ combined 审计/纪检 role ``auditor`` (the grant history is left as it was).
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0014'
 down_revision = '0011'
 branch_labels = None
