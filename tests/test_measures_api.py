@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -188,13 +188,16 @@ def test_interview_notice_minutes_report(client, world, session, pages):
     resp = step(client, world, "office_staff", held.id, minutes)
     assert resp.status_code == 201, resp.json
     assert resp.json["status"] == "held" and resp.json["overdue"] is True
+    report_due = date.fromisoformat(resp.json["due_on"])
     assert "minutes" in resp.json["papers"]
     assert actions_of(session, case)[-1] == "measure_minutes"
     session.commit()
     home = pages("office_director").get("/").text
     assert "约谈落实报告逾期" in home and held.doc_number in home
     text = paper(client, world, "office_director", held.id, "minutes")
-    for expected in ("约谈纪要", held.doc_number, "赵六", "李主任、赵六、王经办", "15日内完成整改"):
+    held_day = datetime.now() - timedelta(days=12)
+    for expected in ("约谈纪要", held.doc_number, "赵六", "李主任、赵六、王经办", "15日内完成整改",
+                     "区应急管理局", f"{cn(held_day)}15:00", cn(report_due), "王经办"):
         assert expected in text, expected
     # the unit reports; the other department cannot
     assert step(client, world, "other_head", held.id,
@@ -270,7 +273,7 @@ def test_referral_to_discipline_with_dossier(client, world, session):
                                              "measure_outcome"]
     text = paper(client, world, "discipline", ref["id"])
     for expected in ("问责线索移交函", ref["doc_number"], "区纪委监委", "区应急管理局",
-                     case.display_number, "李主任", "诫勉谈话", "冯纪检"):
+                     case.display_number, "李主任", "诫勉谈话", "冯纪检", cn(local_today())):
         assert expected in text, expected
     resp = client.get(f"/api/v1/measures/{ref['id']}/dossier.zip", headers=h(world, "discipline"))
     assert resp.status_code == 200

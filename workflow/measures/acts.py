@@ -190,7 +190,7 @@ def create(session: Session, actor: User, data: dict, *, settings: MeasureSettin
     session.add(measure)
     session.flush()
     action = ISSUE_ACTIONS[kind]
-    _record_on_cases(session, measure, actor, action, now=now, comment=f"{measure.kind_label}：{title}",
+    _record_on_cases(session, measure, actor, action, now=now, comment=f"{measure.kind_label}（{measure.doc_number}）：{title}",
                      extra={"departments": [d.name for d in measure.departments],
                             "due_on": due_on.isoformat() if due_on else None})
     session.flush()
@@ -288,7 +288,8 @@ def add_step(session: Session, measure_id: int, actor: User, step, data: dict, *
     session.flush()
     session.refresh(row)
     action = STEP_ACTIONS[step]
-    _record_on_cases(session, measure, actor, action, now=now, comment=content[:2000], extra={
+    _record_on_cases(session, measure, actor, action, now=now,
+                     comment=f"{measure.doc_number}：{content[:2000]}", extra={
         "step": step, "attachments": sorted(a.sha256 for a in row.attachments),
         **({"report_due": measure.due_on.isoformat()} if step == "minutes" else {})})
     session.flush()
