@@ -220,7 +220,7 @@ def test_interview_needs_one_unit(client, world):
     assert resp.status_code == 400 and resp.json["field"] == "department_ids"
 
 
-def test_bulletin_criticism_and_commendation(client, world, session):
+def test_bulletin_criticism_and_commendation(client, world, session, pages):
     case = world.case_at("in_progress")
     crit = post(client, world, "office_director", {
         "kind": "bulletin", "tone": "criticism", "case_ids": [case.id],
@@ -245,6 +245,10 @@ def test_bulletin_criticism_and_commendation(client, world, session):
     by_unit = {r["department"]: r for r in points}
     assert by_unit["区应急管理局"]["criticism"] == 1 and by_unit["区应急管理局"]["points"] == -2.0
     assert by_unit["区住建局"]["commendation"] == 1 and by_unit["区住建局"]["points"] == 1.0
+    # the 考核 dashboard shows them beside the ranking
+    board = pages("office_director").get("/kpis").text
+    card = board[board.index('id="kpi-measure-points"'):]
+    assert "区应急管理局" in card and "-2.0" in card and "1.0" in card
 
 
 def test_referral_to_discipline_with_dossier(client, world, session):
