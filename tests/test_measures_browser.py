@@ -72,6 +72,11 @@ def test_letter_issued_by_the_office_and_answered_by_the_unit(open_as, world, li
     submit(head, "form-step-reply", content="已更换全部报警器，联动测试合格。")
     assert status(head) == "已反馈"
     assert "整改照片.png" in head.locator("#steps").inner_text()
+    office.goto(url)  # the office opens the unit's attachment
+    href = office.locator("#steps a:has-text('整改照片.png')").get_attribute("href")
+    got = office.request.get(href)
+    assert got.status == 200 and got.body() == png_bytes()
+    assert other.request.get(href).status == 404
     assert "整改照片.png" in printed(head, "督办函")
     assert not watch.foreign and not watch.page_errors
 

@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -171,6 +172,28 @@ def measure_document(measure_id: int):
     resp.headers["Content-Disposition"] = (f"inline; filename=\"measure-{measure.id}.pdf\"; "
                                            f"filename*=UTF-8''{quote(name)}.pdf")
     resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get(f"/<{ID}:measure_id>/attachments/<{ID}:attachment_id>")
+def measure_attachment(measure_id: int, attachment_id: int):
+    """A file attached to a step (reply, 落实报告, 处理结果), for the measure's readers."""
+    try:
+        measure = acts.get_measure(db.session, measure_id, actor())
+    except DomainError:
+        abort(404)
+    att = next((a for s in measure.steps for a in s.attachments if a.id == attachment_id), None)
+    path = storage().path_for(att.sha256) if att else None
+    if path is None or not path.exists():
+        abort(404)
+    # images and PDFs open in the browser, anything else downloads (type sniffed at upload)
+    inline = att.content_type.startswith("image/") or att.content_type == "application/pdf"
+    resp = send_file(path, mimetype=att.content_type, as_attachment=not inline,
+                     download_name=att.filename, conditional=True, etag=att.sha256, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    if not inline:
+        resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return resp
 
 
