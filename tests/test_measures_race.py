@@ -46,3 +46,31 @@ def test_twenty_letters_at_once_numbered_without_gaps(app, world, session):
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.case_id == case.id, AuditEvent.action == "measure_letter")).all()
     assert sorted(e.payload["doc_number"] for e in events) == sorted(numbers)
+
+
+def test_two_replies_at_once_one_wins(app, world, session):
+    """The unit's 联络员 and 负责人 answer the same 督办函 at once: one reply, one 409."""
+    case = world.case_at("in_progress")
+    headers = world.headers("office_staff")
+    letter = app.test_client().post("/api/v1/measures", headers=headers, json={
+        "kind": "letter", "case_ids": [case.id], "content": "督办"}).get_json()
+    who = [world.headers("dept_officer"), world.headers("dept_head")]
+    session.commit()
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def reply(h):
+        client = app.test_client()
+        barrier.wait()
+        codes.append(client.post(f"/api/v1/measures/{letter['id']}/steps", headers=h,
+                                 json={"step": "reply", "content": "已整改"}).status_code)
+
+    threads = [threading.Thread(target=reply, args=(h,)) for h in who]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(codes) == [201, 409]
+    replies = session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "measure_reply")).all()
+    assert len(replies) == 1

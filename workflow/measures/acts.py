@@ -104,7 +104,9 @@ def _record_on_cases(session: Session, measure: Measure, actor: User, action: st
     """Append the act's event to the chain of every case the measure names (id order)."""
     payload = {"measure_id": measure.id, "kind": measure.kind, "doc_number": measure.doc_number,
                "status": measure.status, **(extra or {})}
-    for case in sorted(measure.cases, key=lambda c: c.id):
+    for case_id in sorted(c.id for c in measure.cases):
+        # row lock (PostgreSQL; SQLite holds the write lock already), re-read chain head
+        case = get_case(session, case_id, None, for_update=True)
         record(session, case, actor, action, comment=comment, payload=payload, now=now)
 
 
