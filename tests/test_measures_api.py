@@ -146,6 +146,9 @@ def test_unanswered_letter_past_due_on_office_home_and_in_points(app, client, wo
     home = pages("office_staff").get("/").text
     assert "督办函逾期未反馈" in home and late.doc_number in home
     assert on_time.doc_number not in home
+    # the case's page lists the measures naming it, for the unit too
+    case_page = pages("dept_head").get(f"/cases/{case.id}").text
+    assert 'id="case-measures"' in case_page and late.doc_number in case_page
     points = client.get(f"/api/v1/measure-points?year={late.doc_date.year}",
                         headers=h(world, "office_director")).json
     row = next(r for r in points["items"] if r["department"] == "区应急管理局")

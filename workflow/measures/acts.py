@@ -27,6 +27,7 @@ from workflow.measures.models import (
     Measure,
     MeasureAttachment,
     MeasureStep,
+    measure_cases,
     measure_departments,
 )
 from workflow.measures.settings import MeasureSettings
@@ -358,6 +359,13 @@ def open_interviews_by_department(session: Session) -> dict[int, Measure]:
         .where(Measure.kind == "interview", Measure.status.in_(("notified", "held")))
         .order_by(Measure.id)).all()
     return {dept_id: m for dept_id, m in rows}
+
+
+def measures_of_case(session: Session, case: Case, user: User) -> list[Measure]:
+    """The measures naming ``case`` that ``user`` may read (the case page's 督办措施 list)."""
+    stmt = _visible(select(Measure), user).where(
+        Measure.id.in_(select(measure_cases.c.measure_id).where(measure_cases.c.case_id == case.id)))
+    return list(session.scalars(stmt.order_by(Measure.id)))
 
 
 def cases_of(session: Session, case_ids) -> list[Case]:
