@@ -298,3 +298,26 @@ def test_auditor_accounts_keep_reading(client, world):
     assert client.get(f"/api/v1/cases/{case.id}", headers=h(world, "auditor")).status_code == 200
     assert client.get(f"/api/v1/cases/{case.id}", headers=h(world, "discipline")).status_code == 200
     assert client.get("/api/v1/measures", headers=h(world, "auditor")).status_code == 200
+
+
+def test_pages_refuse_bad_input_with_the_reason(world, pages):
+    case = world.case_at("in_progress")
+    number = case.display_number
+    world.session.commit()
+    director = pages("office_director")
+    director.get("/measures")
+    resp = director.post("/measures", {"kind": "interview", "case_numbers": number,
+                                       "content": "约谈", "interviewee_name": "赵六",
+                                       "interviewee_post": "副局长", "interviewer": "李主任",
+                                       "scheduled_at": "明天上午", "place": "302"})
+    assert resp.status_code == 400 and "约谈时间" in resp.text
+    resp = director.post("/measures", {"kind": "letter", "case_numbers": "WJ-1999-XX-0001",
+                                       "content": "督办"})
+    assert resp.status_code == 400 and "WJ-1999-XX-0001" in resp.text
+    staff = pages("office_staff")
+    staff.get("/measures")
+    assert staff.post("/measures", {"kind": "bulletin", "department_ids": str(world.dept.id),
+                                    "content": "通报", "tone": "criticism"}).status_code == 403
+    officer = pages("dept_officer")
+    assert officer.get("/measures").status_code == 200
+    assert officer.post("/measures/999/steps", {"step": "reply", "content": "x"}).status_code == 404
