@@ -321,3 +321,25 @@ def test_pages_refuse_bad_input_with_the_reason(world, pages):
     officer = pages("dept_officer")
     assert officer.get("/measures").status_code == 200
     assert officer.post("/measures/999/steps", {"step": "reply", "content": "x"}).status_code == 404
+
+
+def test_suggestion_list_takes_swept_problems_and_any_case_listed_by_hand(client, world, session):
+    from workflow.problems.supervision import CaseAlert, manual_alert
+
+    problem = world.case_at("in_progress")
+    task = world.case_at("in_progress", department=None)
+    for case in (problem, task):  # as the sweep leaves a case 30 days overdue
+        case.supervision_level = 3
+        session.add(CaseAlert(case_id=case.id, kind="interview", level=3, deadline=case.deadline,
+                              on_date=local_today(), manual=False))
+    task.kind = "task"
+    session.commit()
+
+    def listed():
+        items = client.get("/api/v1/interview-candidates", headers=h(world, "office_director")).json
+        return {c["id"] for unit in items["items"] for c in unit["cases"]}
+
+    assert listed() == {problem.id}  # a 目标任务 swept to 约谈 stays off the list
+    manual_alert(session, task.id, world.users["office_director"], "interview", "年度目标严重滞后")
+    session.commit()
+    assert listed() == {problem.id, task.id}  # put there by hand
