@@ -56,6 +56,7 @@ STATE_FIELDS = {
     # 督办措施: units and cases that exist (and a 约谈's cases of one unit); a 约谈 time on a day
     # its month does not have (30 February)
     ("POST", "/measures"): {"department_ids", "case_ids", "scheduled_at"},
+    ("GET", "/measures/ledger.xlsx"): {"from", "to"},
 }
 # Uploads whose content must be a real file of a kind (.xlsx, a task list, a PDF record, an
 # image): random bytes are malformed files, refused with 400 naming ``file`` (or 422 for the

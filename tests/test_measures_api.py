@@ -343,3 +343,24 @@ def test_suggestion_list_takes_swept_problems_and_any_case_listed_by_hand(client
     manual_alert(session, task.id, world.users["office_director"], "interview", "年度目标严重滞后")
     session.commit()
     assert listed() == {problem.id, task.id}  # put there by hand
+
+
+def test_monthly_ledger_lists_every_measure(client, world, session):
+    from openpyxl import load_workbook
+
+    case = world.case_at("in_progress")
+    for body in ({"kind": "letter", "case_ids": [case.id], "content": "=督办"},
+                 {"kind": "bulletin", "tone": "criticism", "case_ids": [case.id], "content": "批评"}):
+        assert post(client, world, "office_director", body).status_code == 201
+    resp = client.get("/api/v1/measures/ledger.xlsx", headers=h(world, "leader"))
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert [r[1] for r in rows] == [f"武安委办通〔{YEAR}〕1号", f"武安委办督〔{YEAR}〕1号"]
+    assert all(case.display_number in r[6] for r in rows)
+    assert "督办函1件" in ws["A2"].value and "通报1件" in ws["A2"].value
+    assert client.get("/api/v1/measures/ledger.xlsx",
+                      headers=h(world, "dept_head")).status_code == 403
+    bad = client.get("/api/v1/measures/ledger.xlsx?from=2026-03-02&to=2026-03-01",
+                     headers=h(world, "leader"))
+    assert bad.status_code == 400 and bad.json["field"] == "to"

@@ -10,11 +10,12 @@ from blueprints.api.openapi import add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings, storage
 from workflow.core import policy
 from workflow.core.workdays import calendar_for
-from workflow.measures import acts, papers, scoring
+from workflow.measures import acts, ledger, papers, scoring
 from workflow.measures.models import ALL_STATUSES, KINDS, Measure
 from workflow.measures.settings import MeasureSettings
 from workflow.platform.base import local_today
 from workflow.platform.errors import Forbidden, InvalidInput, refuse_unknown
+from workflow.platform.parsing import parse_date
 from workflow.platform.vocab import is_choice
 
 
@@ -46,7 +47,7 @@ def post_measure():
 @authed
 def list_measures():
     args = query_args({"kind", "status"})
-    kind, status = args.get("kind") or None, args.get("status") or None
+    kind, status = args.get("kind"), args.get("status")
     if kind is not None and not is_choice(kind, KINDS):
         raise InvalidInput(f"kind 须为：{', '.join(KINDS)}", field="kind")
     if status is not None and status not in ALL_STATUSES:
@@ -93,7 +94,7 @@ def post_measure_step(measure_id: int):
 @authed
 def measure_document(measure_id: int):
     args = query_args({"paper"})
-    paper = args.get("paper") or None
+    paper = args.get("paper")
     if paper is not None and paper not in papers.PAPERS:
         raise InvalidInput(f"paper 须为：{', '.join(papers.PAPERS)}", field="paper")
     measure = acts.get_measure(db.session, measure_id, api_user())
@@ -131,12 +132,35 @@ def measure_points():
         raise Forbidden(f"考核加减分须由{policy.role_names(policy.FIGURE_READERS)}查看",
                         needed_roles=sorted(policy.FIGURE_READERS), rules=["role_required"])
     today = local_today()
-    year = args.get("year") or str(today.year)
+    year = args.get("year", str(today.year))
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
         raise InvalidInput("year 须为 2000–2100 的年份", field="year")
     cfg = _settings()
     rows = scoring.unit_points(db.session, int(year), today, cfg.points)
     return jsonify({"year": int(year), "weights": cfg.points, "items": rows})
+
+
+@bp.get("/measures/ledger.xlsx")
+@authed
+def measure_ledger():
+    """督办措施台账 of a period (default: this month), for the monthly report up."""
+    args = query_args({"from", "to"})
+    user = api_user()
+    if user.role not in policy.FIGURE_READERS:
+        raise Forbidden(f"督办措施台账须由{policy.role_names(policy.FIGURE_READERS)}导出",
+                        needed_roles=sorted(policy.FIGURE_READERS), rules=["role_required"])
+    today = local_today()
+    start = parse_date(args["from"], "from") if "from" in args else today.replace(day=1)
+    end = parse_date(args["to"], "to") if "to" in args else today
+    if end < start:
+        raise InvalidInput("to 不能早于 from", field="to")
+    data = ledger.ledger_xlsx(ledger.measures_between(db.session, start, end), start, end, today)
+    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"督办措施台账-{start.isoformat()}-{end.isoformat()}.xlsx"
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"measures.xlsx\"; "
+                                           f"filename*=UTF-8''{quote(name)}")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 # --- OpenAPI ---------------------------------------------------------------
@@ -253,6 +277,12 @@ add_paths({
     "/measures/{measure_id}/dossier.zip": {"parameters": [MEASURE_ID], "get": {
         "summary": "问责移交材料包（移交函、整改销号审批表、全过程记录）",
         "responses": _file("application/zip", 400, 401, 404)}},
+    "/measures/ledger.xlsx": {"get": {
+        "summary": "督办措施台账（Excel；默认本月），供每月向督导组报送",
+        "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                       {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+        "responses": _file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           400, 401, 403)}},
     "/measure-points": {"get": {
         "summary": "督办措施考核加减分（按单位，年度）",
         "parameters": [{"name": "year", "in": "query",

@@ -24,7 +24,7 @@ from blueprints.web import FormErrors, actor, errors_from, require_login, today
 from workflow.core import policy
 from workflow.core.cases import Case
 from workflow.core.workdays import calendar_for
-from workflow.measures import acts, candidates, papers, scoring
+from workflow.measures import acts, candidates, ledger, papers, scoring
 from workflow.measures.models import KINDS, STATUSES, TONES
 from workflow.measures.settings import MeasureSettings
 from workflow.org.models import Department
@@ -130,6 +130,21 @@ def _measure_page(measure_id: int, errors: FormErrors | None = None, form=None, 
                            papers=[(p, papers.paper_title(measure, p)) for p in papers.papers_of(measure)],
                            when=acts.scheduled_at(measure), errors=errors or FormErrors(),
                            form=form or {}, today=today()), status
+
+
+@bp.get("/ledger.xlsx")
+def measure_ledger():
+    """This month's 督办措施台账 (the monthly report to the 督导组)."""
+    if actor().role not in policy.FIGURE_READERS:
+        abort(403)
+    end = today()
+    start = end.replace(day=1)
+    data = ledger.ledger_xlsx(ledger.measures_between(db.session, start, end), start, end, end)
+    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"督办措施台账-{start.isoformat()}-{end.isoformat()}.xlsx"
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"measures.xlsx\"; "
+                                           f"filename*=UTF-8''{quote(name)}")
+    return resp
 
 
 @bp.get(f"/<{ID}:measure_id>")
