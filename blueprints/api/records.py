@@ -189,7 +189,7 @@ openapi.add_paths({
             openapi.empty_ok({"name": "to", "in": "query", "schema": openapi.DATE})],
         "responses": {**PDF, **errors(400, 401)}}},
     "/records/verify": {"post": {
-        "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计/纪检）",
+        "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计、纪检监察）",
         "description": ("加密的 PDF、超出解析上限的 PDF、审计链印记超过 VERIFY_MAX_STAMPS 个、"
                         "或无核验元数据且超过 VERIFY_MAX_PAGES 页的 PDF：400，field 为 file"),
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -47,7 +47,7 @@ SUPERVISION_ROLES = {
 LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌: proposed (or an outside one recorded)
 LISTING_DECIDERS = frozenset({LEADER})        # 区领导 approves or refuses the proposal
 EXPORTERS = frozenset({AUDITOR, DISCIPLINE, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
-# 记录核验: those who print records for the district (区安委办) and who audit them (审计/纪检);
+# 记录核验: those who print records for the district (区安委办) and who audit them (审计, 纪检监察);
 # a department or a leader is handed its records, it does not check them against the chain
 RECORD_VERIFIERS = frozenset({AUDITOR, DISCIPLINE, OFFICE_STAFF, OFFICE_DIRECTOR})
 FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR, DISCIPLINE})  # 考核数据
