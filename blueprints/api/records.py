@@ -199,7 +199,7 @@ openapi.add_paths({
                       "422": {"description": "文件不是本系统的记录或无法读取",
                               **openapi.json_content(openapi.ref("VerifyResult"))}}}},
     "/exports": {"post": {
-        "summary": "批量导出整改销号审批表（审计/纪检、区安委办）",
+        "summary": "批量导出整改销号审批表（审计、纪检监察、区安委办）",
         "requestBody": {"required": True, **openapi.json_content(openapi.ref("ExportInput"))},
         "responses": openapi.responses("202", openapi.ref("ExportJob"), 400, 401, 403,
                                        desc="已排队")}},
