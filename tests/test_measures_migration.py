@@ -27,7 +27,7 @@ def _roles(engine) -> dict:
 
 def test_measure_tables_and_roles_both_ways(migration_engine):
     engine = migration_engine
-    upgrade(engine, "0019")
+    upgrade(engine, "0013")
     assert not TABLES & set(inspect(engine).get_table_names())
     with engine.begin() as conn:
         _insert_user(conn, id=1, username="wu", display_name="吴审计", role="auditor")
@@ -38,7 +38,7 @@ def test_measure_tables_and_roles_both_ways(migration_engine):
     assert _roles(engine) == {"wu": "auditor"}  # existing accounts keep their role
     with engine.begin() as conn:
         _insert_user(conn, id=2, username="feng", display_name="冯纪检", role="discipline")
-    downgrade(engine, "0019")
+    downgrade(engine, "0013")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert _roles(engine) == {"wu": "auditor", "feng": "auditor"}
     upgrade(engine)

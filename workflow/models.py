@@ -28,4 +28,3 @@ from workflow.tasklist.models import Plan, PlanItem, PlanItemCase, TargetOccurre
 
 # task-list reporting: plan rules, 工作进展 by period, reminder keys
 from workflow.tasklist.reporting import ProgressReport, ReportAlert, ReportingRule  # noqa: F401,E402
-from workflow.measures.models import Measure, MeasureAttachment, MeasureStep  # noqa: F401,E402

@@ -1,7 +1,7 @@
 """督办措施: 督办函, 约谈, 通报, 问责移交 with their units, cases, steps and files
 
 Revision ID: 0014
-Revises: 0019
+Revises: 0013
 New tables only: older databases have no measures, so nothing is filled in. The role
 ``discipline`` (纪检监察) is new beside ``auditor`` (审计); existing auditor accounts keep
 their role and rights. The downgrade turns discipline accounts back into the former
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0019'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
