@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         kpis,
         problem_import,  # noqa: F401  (its routes join the kpis blueprint)
     )
+    from blueprints.web import measures as measure_pages
     from blueprints.web import records as records_pages
     from blueprints.web.plans import bp as plan_pages_bp
     from blueprints.web.task_pages import bp as task_pages_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(task_pages_bp)
     app.register_blueprint(records_pages.bp)
     app.register_blueprint(kpis.bp)
+    app.register_blueprint(measure_pages.bp)
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions, not for tokens
     register_cli(app)
     from blueprints import health  # /healthz, /readyz, 503 while PostgreSQL or Redis is down

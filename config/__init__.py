@@ -113,6 +113,18 @@ class Config:
     # 考核看板: a unit's 逾期率 at or above these (percent) is shown red / amber
     DASHBOARD_RED_PERCENT = _int("DASHBOARD_RED_PERCENT", 20)
     DASHBOARD_AMBER_PERCENT = _int("DASHBOARD_AMBER_PERCENT", 10)
+    # 督办措施: 机关代字 of each kind's 文号 (武安委办督〔2026〕3号), the 反馈时限 of a 督办函 and
+    # the 落实报告 limit after a 约谈 (working days), 考核 points (negative: 扣分)
+    MEASURE_CODES = {
+        "letter": os.environ.get("MEASURE_CODE_LETTER", "武安委办督"),
+        "interview": os.environ.get("MEASURE_CODE_INTERVIEW", "武安委办约"),
+        "bulletin": os.environ.get("MEASURE_CODE_BULLETIN", "武安委办通"),
+        "referral": os.environ.get("MEASURE_CODE_REFERRAL", "武安委办移"),
+    }
+    LETTER_REPLY_WORKING_DAYS = _int("LETTER_REPLY_WORKING_DAYS", 5)
+    INTERVIEW_REPORT_WORKING_DAYS = _int("INTERVIEW_REPORT_WORKING_DAYS", 5)
+    MEASURE_POINTS = {"criticism": -2.0, "commendation": 1.0, "letter_overdue": -1.0,
+                      "report_overdue": -1.0}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

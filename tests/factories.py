@@ -49,6 +49,7 @@ class World:
             "other_head": self.user("dept_head", self.other_dept, "周局长"),
             "inspector": self.user("inspector", None, "孙检查员"),
             "auditor": self.user("auditor", None, "吴审计"),
+            "discipline": self.user("discipline", None, "冯纪检"),
             "leader": self.user("leader", None, "郑区长"),
             "admin": self.user("admin", None, "管理员"),
         }

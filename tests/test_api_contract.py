@@ -53,6 +53,10 @@ STATE_FIELDS = {
     # 交办日期 not after today; the overall deadline's text (“2020年底前”) read, and not past
     # unless 补录
     ("POST", "/batches"): {"assigned_on", "deadline"},
+    # 督办措施: units and cases that exist (and a 约谈's cases of one unit); a 约谈 time on a day
+    # its month does not have (30 February)
+    ("POST", "/measures"): {"department_ids", "case_ids", "scheduled_at"},
+    ("GET", "/measures/ledger.xlsx"): {"from", "to"},
 }
 # Uploads whose content must be a real file of a kind (.xlsx, a task list, a PDF record, an
 # image): random bytes are malformed files, refused with 400 naming ``file`` (or 422 for the
@@ -65,6 +69,7 @@ FILE_FIELDS = {
     ("POST", "/cases/{case_id}/evidence"): {"file"},
     ("POST", "/records/verify"): {"file"},
     ("POST", "/batches/{batch_id}/import"): {"file"},
+    ("POST", "/measures/{measure_id}/steps"): {"file"},
 }
 
 

@@ -55,7 +55,7 @@ def test_demo_is_idempotent_and_prints_logins(runner, session):
     assert session.scalar(select(func.count()).select_from(Case)) == n_cases
     roles = set(session.scalars(select(User.role)))
     assert roles == {"dept_officer", "dept_head", "office_staff", "office_director", "inspector",
-                     "auditor", "leader", "admin"}
+                     "auditor", "discipline", "leader", "admin"}
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0
 

@@ -110,12 +110,12 @@ def test_verify_api(client, world, storage, tmp_path):
     assert body["cases"][0]["events_since"][0]["comment"] == "回头看：复发"
     resp = post(b"garbage")
     assert resp.status_code == 422 and resp.json["readable"] is False
-    # record verification belongs to the office and the auditors (it used to answer any
-    # role, a department user with "not_found" for another department's case)
+    # record verification belongs to the office, the auditors and the 纪检监察 (it used to
+    # answer any role, a department user with "not_found" for another department's case)
     for who in ("other_officer", "dept_head", "inspector", "leader", "admin"):
         refused = post(pdf, who=who)
         assert refused.status_code == 403 and refused.json["needed_roles"] == [
-            "auditor", "office_director", "office_staff"], who
+            "auditor", "discipline", "office_director", "office_staff"], who
     assert post(pdf, who="office_staff").json["match"] is False  # changed since printing
     resp = client.post("/api/v1/records/verify", headers=world.headers("auditor"))
     assert resp.status_code == 400 and resp.json["field"] == "file"

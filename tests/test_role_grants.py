@@ -73,7 +73,7 @@ def test_raising_an_existing_account_and_refusing_it(pages, world, session):
     assert resp.status_code == 302
     assert session.get(User, officer.id, populate_existing=True).role == "dept_officer"  # unchanged until approved
     session.commit()
-    assert "待批准：审计/纪检" in admin.get("/admin/users").text
+    assert "待批准：审计" in admin.get("/admin/users").text
     # a second request while one is pending is a conflict
     resp = admin.post(f"/admin/users/{officer.id}/role", {"role": "leader"})
     assert resp.status_code == 409

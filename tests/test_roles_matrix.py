@@ -10,7 +10,8 @@ from workflow.org.roles import ROLES
 # who plays each role (office_staff2 so the closer is not the verifier)
 ROLE_USER = {"office_staff": "office_staff2", "office_director": "office_director",
              "dept_officer": "dept_officer", "dept_head": "dept_head", "inspector": "inspector",
-             "auditor": "auditor", "leader": "leader", "admin": "admin"}
+             "auditor": "auditor", "discipline": "discipline", "leader": "leader",
+             "admin": "admin"}
 SOURCE_STATUS = {"register": "draft", "accept": "assigned", "report": "in_progress",
                  "return": "reported", "verify": "reported", "reject": "verified",
                  "close": "verified", "reopen": "closed", "cancel": "assigned",

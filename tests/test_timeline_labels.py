@@ -19,6 +19,9 @@ VARIABLES = {
     ("sweep.py", "kind"): {k for k, (_, level) in supervision.ALERT_KINDS.items() if level > 0},
     ("service.py", "onsite_action"): set(ONSITE_ACTIONS.values()),
     ("listings.py", "act"): {"list", "delist"},
+    ("acts.py", "action"): {f"measure_{a}" for a in (
+        "letter", "interview", "bulletin", "referral", "reply", "minutes", "report", "receipt",
+        "outcome")},
 }
 
 

@@ -33,6 +33,7 @@ USERS = [
     ("leader", "leader", None, "郑区长"),
     ("admin", "admin", None, "系统管理员"),
 ]
+LATER_USERS = [("discipline", "discipline", None, "冯纪检")]
 
 
 def load_demo(session, config) -> list[str]:
@@ -52,11 +53,16 @@ def load_demo(session, config) -> list[str]:
             create_user(session, username, role, DEMO_PASSWORD, display_name=display,
                         department=depts.get(dept_name))
             created_users = True
+    # 纪检监察 (added beside 审计): created on older demo databases too, without new samples
+    for username, role, dept_name, display in LATER_USERS:
+        if session.scalar(select(User).where(User.username == username)) is None:
+            create_user(session, username, role, DEMO_PASSWORD, display_name=display,
+                        department=depts.get(dept_name))
     session.flush()
     if created_users:
         _sample_cases(session, config, depts)
     lines = ["演示账号（密码均为 %s）：" % DEMO_PASSWORD]
-    for username, role, dept_name, display in USERS:
+    for username, role, dept_name, display in USERS + LATER_USERS:
         lines.append(f"  {username:<10} {display}（{role}{' · ' + dept_name if dept_name else ''}）")
     lines.extend(_extra_lines(session, config))
     lines.extend(_task_list_lines(session, config))

@@ -113,6 +113,7 @@ from blueprints.api import (  # noqa: E402,F401  (routes register on import)
     complaints,
     kpis,
     ledger,
+    measures,
     meta,
     notifications,
     openapi,

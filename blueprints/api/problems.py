@@ -10,7 +10,7 @@ from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.api.openapi import add_paths, json_content, ref, responses, text
 from blueprints.extensions import db, settings
 from workflow.core import service
-from workflow.org.roles import AUDITOR, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
+from workflow.org.roles import AUDITOR, DISCIPLINE, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.errors import Forbidden, InvalidInput
 from workflow.platform.parsing import parse_date, parse_id
 from workflow.platform.vocab import LISTING_LEVELS
@@ -20,7 +20,7 @@ from workflow.records.listing import render_listing_notice
 from workflow.tasklist import reporting
 
 OFFICE = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
-OVERSIGHT = OFFICE | {LEADER, AUDITOR}
+OVERSIGHT = OFFICE | {LEADER, AUDITOR, DISCIPLINE}
 
 
 def _require(roles: frozenset[str], what: str):
@@ -424,7 +424,7 @@ add_paths({
     "/cases/{case_id}/alerts": {"parameters": [CASE_ID], "get": {
         "summary": "期限提醒与催办/督办/约谈记录", "responses": responses("200", LIST, 401, 404)}},
     "/interview-candidates": {"get": {
-        "summary": "约谈建议名单（按部门）", "responses": responses("200", LIST, 401, 403)}},
+        "summary": "约谈建议名单（按单位，附所涉事项）", "responses": responses("200", LIST, 401, 403)}},
     "/lookbacks": {"get": {
         "summary": "到期待回头看的已销号事项，及待主任确认重新整改的记录",
         "parameters": [{"name": "limit", "in": "query",

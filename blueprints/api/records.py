@@ -189,7 +189,7 @@ openapi.add_paths({
             openapi.empty_ok({"name": "to", "in": "query", "schema": openapi.DATE})],
         "responses": {**PDF, **errors(400, 401)}}},
     "/records/verify": {"post": {
-        "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计/纪检）",
+        "summary": "核验记录 PDF 与审计链是否一致（区安委办、审计、纪检监察）",
         "description": ("加密的 PDF、超出解析上限的 PDF、审计链印记超过 VERIFY_MAX_STAMPS 个、"
                         "或无核验元数据且超过 VERIFY_MAX_PAGES 页的 PDF：400，field 为 file"),
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -199,7 +199,7 @@ openapi.add_paths({
                       "422": {"description": "文件不是本系统的记录或无法读取",
                               **openapi.json_content(openapi.ref("VerifyResult"))}}}},
     "/exports": {"post": {
-        "summary": "批量导出整改销号审批表（审计/纪检、区安委办）",
+        "summary": "批量导出整改销号审批表（审计、纪检监察、区安委办）",
         "requestBody": {"required": True, **openapi.json_content(openapi.ref("ExportInput"))},
         "responses": openapi.responses("202", openapi.ref("ExportJob"), 400, 401, 403,
                                        desc="已排队")}},

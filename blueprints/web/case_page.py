@@ -14,6 +14,7 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import ONSITE_PURPOSES, Case, OnsiteVerification
 from workflow.core.evidence import ALLOWED_TYPES, Evidence
 from workflow.core.policy import available_work
+from workflow.measures.acts import measures_of_case
 from workflow.org.models import Department
 from workflow.org.names import usernames
 from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_ROLES, ROLE_LABELS
@@ -122,6 +123,7 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     queue = request.args.get("queue") or None
     if queue not in ROLE_QUEUES.get(user.role, ()):
         queue = None
+    x["measures"] = measures_of_case(db.session, case, user)  # 督办函, 约谈, 通报, 问责移交
     return render_template(
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
         actions=actions, work=work, shown_forms=shown_forms(actions, work, x),

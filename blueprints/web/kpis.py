@@ -16,6 +16,8 @@ from blueprints.web.task_pages import task_figures_context
 from workflow.assessment import drilldown, figures, leader, periods
 from workflow.assessment.snapshots import figures_for, freeze, snapshot_for
 from workflow.core.cases import Case
+from workflow.measures import scoring
+from workflow.measures.settings import MeasureSettings
 from workflow.org.roles import OFFICE_DIRECTOR
 from workflow.platform.base import local_today
 from workflow.platform.errors import DomainError, InvalidInput
@@ -92,7 +94,15 @@ def dashboard():
         district_buckets=district, can_rank=can_rank,
         can_freeze=current_user.role == OFFICE_DIRECTOR,
         snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS,
-        tf=task_figures_context(str(period.start.year), trend_w.cutoff))
+        tf=task_figures_context(str(period.start.year), trend_w.cutoff),
+        measure_points=_measure_points(period.start.year) if can_rank else None,
+        point_labels=scoring.POINT_LABELS)
+
+
+def _measure_points(year: int) -> list[dict]:
+    """督办措施 扣分/加分 of the period's year, beside the ranking (workflow.measures.scoring)."""
+    cfg = MeasureSettings.from_config(current_app.config)
+    return scoring.unit_points(db.session, year, local_today(), cfg.points)
 
 
 def _part_of(period) -> str:

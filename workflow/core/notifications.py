@@ -20,6 +20,7 @@ KINDS = {
     # 目标任务清单: periodic 工作进展 reminders and missed periods
     "report_due": "进展报送提醒", "report_late": "进展滞后",
 }
+KINDS["measure"] = "督办措施"  # 督办函, 约谈, 通报, 问责移交 (workflow.measures)
 
 
 class Notification(Base):

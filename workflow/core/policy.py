@@ -17,11 +17,13 @@ from workflow.org.roles import (
     DEPARTMENT_ROLES,
     DEPT_HEAD,
     DEPT_OFFICER,
+    DISCIPLINE,
     INSPECTOR,
     LEADER,
     OFFICE_DIRECTOR,
     OFFICE_ROLES,
     OFFICE_STAFF,
+    READ_ALL_ROLES,
     ROLE_LABELS,
 )
 from workflow.platform.errors import RULE_MESSAGES, Conflict, DomainError, Forbidden, RuleFailed
@@ -44,11 +46,11 @@ SUPERVISION_ROLES = {
 }
 LISTING_ROLES = frozenset({OFFICE_DIRECTOR})  # 挂牌督办 / 摘牌: proposed (or an outside one recorded)
 LISTING_DECIDERS = frozenset({LEADER})        # 区领导 approves or refuses the proposal
-EXPORTERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
-# 记录核验: those who print records for the district (区安委办) and who audit them (审计/纪检);
+EXPORTERS = frozenset({AUDITOR, DISCIPLINE, OFFICE_STAFF, OFFICE_DIRECTOR})  # batch record exports
+# 记录核验: those who print records for the district (区安委办) and who audit them (审计, 纪检监察);
 # a department or a leader is handed its records, it does not check them against the chain
-RECORD_VERIFIERS = frozenset({AUDITOR, OFFICE_STAFF, OFFICE_DIRECTOR})
-FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR})  # 考核数据
+RECORD_VERIFIERS = frozenset({AUDITOR, DISCIPLINE, OFFICE_STAFF, OFFICE_DIRECTOR})
+FIGURE_READERS = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, LEADER, AUDITOR, DISCIPLINE})  # 考核数据
 CALENDAR_EDITORS = frozenset({ADMIN, OFFICE_DIRECTOR})  # 节假日维护
 ADMIN_LOG_READERS = frozenset({ADMIN, AUDITOR})  # 管理日志 (三员分立: the auditor reads it)
 
@@ -454,3 +456,70 @@ def webhook_refusal(user: User) -> Forbidden | None:
     if user.role in WEBHOOK_EDITORS:
         return None
     return refuse_role(WEBHOOK_EDITORS, "设置单位工作群机器人", user)
+# --- 督办措施: 督办函, 约谈, 通报, 问责移交 (workflow.measures) ---------------------------------
+MEASURE_ISSUERS = {
+    "letter": OFFICE_ROLES,                     # 督办函: the office
+    "interview": frozenset({OFFICE_DIRECTOR}),  # 约谈: the 区安委办主任
+    "bulletin": frozenset({OFFICE_DIRECTOR}),   # 通报: in the office's name, signed by the director
+    "referral": frozenset({OFFICE_DIRECTOR}),   # 问责移交 to the 纪检监察
+}
+MEASURE_STEP_ROLES = {
+    "reply": DEPARTMENT_ROLES,          # the addressed unit's written reply to a 督办函
+    "minutes": OFFICE_ROLES,            # 约谈纪要
+    "report": DEPARTMENT_ROLES,         # the interviewed unit's 落实报告
+    "receipt": frozenset({DISCIPLINE}),  # 纪检监察 records receipt of a referral
+    "outcome": frozenset({DISCIPLINE}),  # and its 处理结果
+}
+# (kind, step) → (status it needs, status it leads to)
+MEASURE_STEP_FLOW = {
+    ("letter", "reply"): ("issued", "replied"),
+    ("interview", "minutes"): ("notified", "held"),
+    ("interview", "report"): ("held", "reported"),
+    ("referral", "receipt"): ("referred", "received"),
+    ("referral", "outcome"): ("received", "concluded"),
+}
+MEASURE_STEP_NAMES = {"reply": "书面反馈", "minutes": "约谈纪要", "report": "落实报告",
+                      "receipt": "受理问责移交", "outcome": "问责处理结果"}
+MEASURE_KIND_NAMES = {"letter": "督办函", "interview": "约谈", "bulletin": "通报",
+                      "referral": "问责移交"}
+
+
+def measure_issue_refusal(kind: str, user: User) -> Forbidden | None:
+    roles = MEASURE_ISSUERS[kind]
+    if user.role in roles:
+        return None
+    rules = ("director_required",) if roles == {OFFICE_DIRECTOR} else ("role_required",)
+    return refuse_role(roles, f"发出{MEASURE_KIND_NAMES[kind]}", user, rules)
+
+
+def can_read_measure(kind: str, department_ids, user: User) -> bool:
+    """Every reader of all cases reads every measure; a department user reads the measures
+    addressed to its department, except a 问责移交 (between the office and the 纪检监察)."""
+    if user.role in READ_ALL_ROLES:
+        return True
+    return (user.role in DEPARTMENT_ROLES and kind != "referral"
+            and user.department_id is not None and user.department_id in set(department_ids))
+
+
+def measure_step_refusal(kind: str, status: str, department_ids, step: str,
+                         user: User) -> DomainError | None:
+    """The next step of a measure: the role (403), the unit (403), then the status (409)."""
+    roles = MEASURE_STEP_ROLES.get(step, frozenset())
+    what = MEASURE_STEP_NAMES.get(step, step)
+    if user.role not in roles:
+        return refuse_role(roles, what, user)
+    if roles == DEPARTMENT_ROLES and user.department_id not in set(department_ids):
+        return Forbidden("只能办理发给本单位的督办措施", needed_roles=sorted(roles),
+                         rules=["department_scope"])
+    flow = MEASURE_STEP_FLOW.get((kind, step))
+    if flow is None:
+        return Conflict(f"{MEASURE_KIND_NAMES[kind]}没有“{what}”这一步", status=status)
+    if status != flow[0]:
+        return Conflict(f"该{MEASURE_KIND_NAMES[kind]}当前不能办理“{what}”", status=status)
+    return None
+
+
+def measure_steps_for(kind: str, status: str, department_ids, user: User) -> list[str]:
+    """The steps the measure's page offers this user now."""
+    return [step for (k, step) in MEASURE_STEP_FLOW if k == kind
+            and measure_step_refusal(kind, status, department_ids, step, user) is None]

@@ -7,6 +7,7 @@ OFFICE_STAFF = "office_staff"
 OFFICE_DIRECTOR = "office_director"
 INSPECTOR = "inspector"
 AUDITOR = "auditor"
+DISCIPLINE = "discipline"
 LEADER = "leader"
 ADMIN = "admin"
 
@@ -16,7 +17,8 @@ ROLE_LABELS = {
     OFFICE_STAFF: "区安委办经办人",
     OFFICE_DIRECTOR: "区安委办主任",
     INSPECTOR: "检查人员",
-    AUDITOR: "审计/纪检",
+    AUDITOR: "审计",
+    DISCIPLINE: "纪检监察",
     LEADER: "区领导",
     ADMIN: "系统管理员",
 }
@@ -24,7 +26,9 @@ ROLES = tuple(ROLE_LABELS)
 DEPARTMENT_ROLES = frozenset({DEPT_OFFICER, DEPT_HEAD})
 OFFICE_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR})
 # Roles that read every case; department users see their own department's only.
-READ_ALL_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, AUDITOR, LEADER, INSPECTOR})
+# 审计 (auditor) reads and prints; 纪检监察 (discipline) reads too, receives 问责移交 and
+# records their outcome. Accounts created as the former 审计/纪检 keep the auditor role.
+READ_ALL_ROLES = frozenset({OFFICE_STAFF, OFFICE_DIRECTOR, AUDITOR, DISCIPLINE, LEADER, INSPECTOR})
 
 # 三员分立: the system administrator manages accounts, but a role that reads every case
 # (or administers the system) takes effect only once a second person approves it.

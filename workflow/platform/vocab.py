@@ -193,3 +193,10 @@ COMMON_OPINIONS = {
 
 # 目标任务清单 periodic reporting (the task words themselves: workflow.platform.wording)
 ACTION_LABELS.update({"reporting_rule": "修改报送要求"})
+# 督办措施 (workflow.measures): each act and step in the chain of every case it names
+ACTION_LABELS.update({
+    "measure_letter": "督办函", "measure_interview": "约谈通知", "measure_bulletin": "通报",
+    "measure_referral": "问责移交", "measure_reply": "督办函书面反馈",
+    "measure_minutes": "约谈纪要", "measure_report": "约谈落实报告",
+    "measure_receipt": "问责移交受理", "measure_outcome": "问责处理结果",
+})

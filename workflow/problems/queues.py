@@ -21,6 +21,7 @@ from workflow.org.roles import (
     AUDITOR,
     DEPT_HEAD,
     DEPT_OFFICER,
+    DISCIPLINE,
     INSPECTOR,
     LEADER,
     OFFICE_DIRECTOR,
@@ -207,6 +208,7 @@ ROLE_QUEUES: dict[str, list[str]] = {
                       "disputes"],
     INSPECTOR: ["my_drafts", "review", "major"],
     AUDITOR: ["closed", "overdue"],
+    DISCIPLINE: ["closed", "overdue"],
     LEADER: ["office_tasks_close", "major", "overdue", "closed"],
     ADMIN: [],
 }

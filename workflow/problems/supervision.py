@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from workflow.core.cases import Case, visible_cases_filter
@@ -213,10 +224,14 @@ def interview_clause():
     """The one 约谈建议名单 rule: open cases at the 约谈 level.
 
     A case reaches the level when the daily sweep escalates it (``ESCALATE_INTERVIEW_DAYS``
-    calendar days overdue) or when the director lists it by hand (列入约谈); it leaves the
-    list when it is closed or cancelled. No page or export applies a day count of its own.
+    calendar days overdue; problems only — a 目标任务 escalated by the sweep stays off the
+    list) or when the director lists it by hand (列入约谈, any case); it leaves the list
+    when it is closed or cancelled. No page or export applies a day count of its own.
     """
-    return Case.status.in_(OPEN_STATUSES) & (Case.supervision_level >= INTERVIEW_LEVEL)
+    by_hand = exists().where(CaseAlert.case_id == Case.id, CaseAlert.kind == "interview",
+                             CaseAlert.manual.is_(True))
+    return (Case.status.in_(OPEN_STATUSES) & (Case.supervision_level >= INTERVIEW_LEVEL)
+            & ((Case.kind == "problem") | by_hand))
 
 
 def interview_candidates(session: Session, user: User | None = None) -> list[dict]:
