@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.extensions import db, settings, storage
-from workflow.core import service
+from workflow.core import policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.core.evidence import Evidence
@@ -23,6 +23,12 @@ LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue",
 def case_payload(case: Case, user) -> dict:
     body = case.to_dict()
     body["actions"] = service.available_actions(db.session, case, user)
+    # 属地 hierarchy: the child cases passed down (and whether the user may pass it down)
+    body["child_case_ids"] = [c.id for c in case.children]
+    body["can_delegate"] = policy.can_delegate(case, user)
+    proposal = getattr(case, "enterprise_proposal", None)
+    if proposal is not None:
+        body["enterprise_proposal"] = proposal
     return body
 
 
@@ -108,7 +114,12 @@ def list_evidence(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
     rows = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
                               .order_by(Evidence.round, Evidence.id)).all()
-    return jsonify({"items": [e.to_dict() for e in rows]})
+    # a delegated child's evidence is shown on its parent (the town sees what the 村 sent up)
+    below = db.session.scalars(select(Evidence).join(Case, Case.id == Evidence.case_id)
+                               .where(Case.parent_case_id == case.id)
+                               .order_by(Evidence.case_id, Evidence.round, Evidence.id)).all()
+    return jsonify({"items": [e.to_dict() for e in rows],
+                    "child_items": [{**e.to_dict(), "from_child": True} for e in below]})
 
 
 @bp.get(f"/cases/<{ID}:case_id>/events")

@@ -10,10 +10,14 @@ from workflow.core.machine import TRIGGERS
 from workflow.core.queries import CURSOR_PATTERN
 from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADELESS_CLUES,
     GRADES,
+    HAZARD_CATEGORIES,
     KINDS,
     PLAN_ALIASES,
     PLAN_ELEMENTS,
+    RECTIFICATION_TYPES,
     SHUTDOWN,
     SOURCES,
     STATUSES,
@@ -213,6 +217,32 @@ SCHEMAS: dict = {
     "List": {"type": "object", "properties": {"items": {"type": "array"},
                                               "next_cursor": {"type": ["string", "null"]}}},
 }
+
+# --- the full 台账, 属地 unit and enterprise on a case (issue 13) -------------------------------
+def _keys_and_labels(table: dict) -> list:
+    return list(table) + list(table.values())
+
+
+_REGISTER_FIELDS = {
+    "clue_type": _optional({"type": "string", "enum": _keys_and_labels(CLUE_TYPES)}),
+    "hazard_category": _optional({"type": "string", "enum": _keys_and_labels(HAZARD_CATEGORIES)}),
+    "rectification_type": _optional({"type": "string",
+                                     "enum": _keys_and_labels(RECTIFICATION_TYPES)}),
+    "completed_on": _optional(DATE),
+    "acceptance_on": _optional(DATE),
+    "actual_funds": CASE_FIELDS["funds"],
+    "territorial_unit_id": _optional({"type": "integer", "minimum": 1, "maximum": 2147483647}),
+    "enterprise_id": _optional({"type": "integer", "minimum": 1, "maximum": 2147483647}),
+}
+CASE_FIELDS.update(_REGISTER_FIELDS)
+SCHEMAS["CaseUpdate"]["properties"].update(_REGISTER_FIELDS)
+# 问题线索 and 事故线索 need no 一般/重大 grade; any other case does
+SCHEMAS["CaseInput"]["required"] = [f for f in SCHEMAS["CaseInput"]["required"] if f != "grade"]
+SCHEMAS["CaseInput"]["allOf"].append({
+    "if": {"required": ["clue_type"], "properties": {"clue_type": {
+        "enum": [k for k in GRADELESS_CLUES] + [CLUE_TYPES[k] for k in GRADELESS_CLUES]}}},
+    "else": {"required": ["grade"]}})
+
 
 def empty_ok(param: dict) -> dict:
     """A query parameter the code reads as absent when it is empty (``?status=``)."""

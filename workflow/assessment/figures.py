@@ -52,8 +52,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from workflow.assessment.conditions import (
     accept_due,
@@ -71,8 +71,8 @@ from workflow.assessment.conditions import (
 )
 from workflow.assessment.periods import Window
 from workflow.core.audit import AuditEvent
-from workflow.core.cases import Case
-from workflow.core.policy import FIGURE_READERS, figures_refusal
+from workflow.core.cases import Case, unit_tree_ids
+from workflow.core.policy import FIGURE_READERS, figures_refusal, unit_figures_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput
@@ -87,7 +87,12 @@ SCOPES = {
     "grade": ("隐患等级", Case.grade),
     "industry": ("行业领域", Case.industry),
     "kind": ("事项类别", Case.kind),
+    # 属地 + 行业: the same figures cut by the 属地 unit (department is the 行业 side)
+    "territorial_unit": ("属地单位", Case.territorial_unit_id),
 }
+# scopes keyed by a unit: a delegated child case is its own unit's row; in every other
+# scope it is the same matter as its parent and is not counted twice
+UNIT_SCOPES = ("department", "territorial_unit")
 FIGURES = {
     "rectification_rate": "整改率",
     "on_time_rate": "按期整改率（原期限）",
@@ -139,6 +144,9 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     calendar = calendar or calendar_for(session)
     key = key_column(scope)
     extra = [restrict] if restrict is not None else []
+    if scope not in UNIT_SCOPES:
+        extra.append(Case.parent_case_id.is_(None))
+        restrict = and_(*extra)
     rows: dict = {}
 
     def row(k):
@@ -202,12 +210,12 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for k, n, open_ended in session.execute(_grouped(stmt, scope, key)):
         row(k).update(long_term=n, long_term_open_ended=open_ended)
 
-    if scope == "department":
+    if scope in UNIT_SCOPES:
         # every working unit gets a row, even one without cases in the period
         depts = session.execute(select(Department.id, Department.name, Department.kind,
                                        Department.active)).all()
         names = {d.id: d.name for d in depts}
-        if restrict is None:
+        if restrict is None and scope == "department":
             for d in depts:
                 if d.active and d.kind != "office":
                     row(d.id)
@@ -217,7 +225,7 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         if scope == "department":
             r = {"department_id": k, "department": names.get(k, NONE_LABEL) if k else NONE_LABEL,
                  **r}
-        items.append({"key": k, "label": scope_label(scope, k, names if scope == "department"
+        items.append({"key": k, "label": scope_label(scope, k, names if scope in UNIT_SCOPES
                                                      else None), **r})
     items.sort(key=lambda r: (r["key"] is None, str(r["label"])))
     return items
@@ -256,7 +264,7 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
         return "全区"
     if key in (None, ""):
         return NONE_LABEL
-    if scope == "department":
+    if scope in UNIT_SCOPES:
         return (dept_names or {}).get(key, str(key))
     if scope == "source":
         return SOURCES[key][0] if key in SOURCES else key
@@ -351,3 +359,53 @@ def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
     if user.role in FIGURE_READERS:
         return None
     return Case.department_id == user.department_id
+
+
+# --- 属地 roll-up: a town's figures include its villages and grids ---------------------------
+def unit_condition(unit_id: int):
+    """Cases whose 行业 or 属地 unit lies in the unit's tree; a delegated child whose parent
+    is in the tree too is the same matter, counted once (as the parent)."""
+    tree = unit_tree_ids(unit_id)
+    parent = aliased(Case)
+    in_tree = or_(Case.department_id.in_(tree), Case.territorial_unit_id.in_(tree))
+    parents_in_tree = select(parent.id).where(or_(parent.department_id.in_(tree),
+                                                  parent.territorial_unit_id.in_(tree)))
+    return and_(in_tree, or_(Case.parent_case_id.is_(None),
+                             Case.parent_case_id.not_in(parents_in_tree)))
+
+
+def rollup(session: Session, user, w: Window, *, root_id: int | None = None) -> list[dict]:
+    """One row per unit of the 属地 tree under ``root_id`` (every town when None), each
+    rolled up over the units below it; ``depth`` 0 is the root (or a town)."""
+    if refusal := unit_figures_refusal(user, session.get(Department, root_id)
+                                       if root_id is not None else None):
+        raise refusal
+    units = session.scalars(select(Department).where(Department.active.is_(True))
+                            .order_by(Department.name)).all()
+    below: dict = {}
+    for u in units:
+        below.setdefault(u.parent_id, []).append(u)
+    roots = ([session.get(Department, root_id)] if root_id is not None
+             else [u for u in units if u.kind == "town" and u.parent_id is None])
+    calendar = calendar_for(session)
+    out: list[dict] = []
+
+    def walk(unit, depth):
+        row = compute(session, "department", w, restrict=unit_condition(unit.id),
+                      calendar=calendar)
+        total = {k: sum(r[k] for r in row) if isinstance(v, int) else v
+                 for k, v in _empty_row().items()}
+        total["overdue_buckets"] = {b: sum(r["overdue_buckets"][b] for r in row) for b in BUCKETS}
+        days = [(r["avg_days_to_close"], r["closed"]) for r in row
+                if r["avg_days_to_close"] is not None]
+        total["avg_days_to_close"] = (round(sum(d * n for d, n in days) / sum(n for _, n in days), 2)
+                                      if days else None)
+        _finish(total)
+        out.append({"unit_id": unit.id, "unit": unit.name, "kind": unit.kind,
+                    "parent_id": unit.parent_id, "depth": depth, **total})
+        for child in below.get(unit.id, []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return out

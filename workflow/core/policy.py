@@ -532,3 +532,15 @@ def child_role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | Non
         return Forbidden("下级办理的事项由交办单位核查、销号", needed_roles=sorted(roles),
                          rules=["department_scope"])
     return None
+
+
+def unit_figures_refusal(user: User, root) -> Forbidden | None:
+    """属地 roll-up figures: the figure readers for any unit; a unit's own users for their
+    unit and the units below it (a town reads its villages, never a neighbour's)."""
+    if user.role in FIGURE_READERS:
+        return None
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None and root is not None \
+            and user.department_id in root.ancestor_ids():
+        return None
+    return Forbidden("属地汇总数据：部门用户只能查看本单位及下属单位（unit_id）",
+                     needed_roles=sorted(FIGURE_READERS), rules=["department_scope"])
