@@ -241,7 +241,9 @@ SCHEMAS["CaseInput"]["required"] = [f for f in SCHEMAS["CaseInput"]["required"] 
 SCHEMAS["CaseInput"]["allOf"].append({
     "if": {"required": ["clue_type"], "properties": {"clue_type": {
         "enum": [k for k in GRADELESS_CLUES] + [CLUE_TYPES[k] for k in GRADELESS_CLUES]}}},
-    "else": {"required": ["grade"]}})
+    "else": {"required": ["grade"], "properties": {"grade": {"type": "string", "enum": _GRADES}}}})
+CASE_FIELDS["grade"] = _optional({"type": "string", "enum": _GRADES})
+SCHEMAS["CaseUpdate"]["properties"]["grade"] = CASE_FIELDS["grade"]
 
 
 def empty_ok(param: dict) -> dict:

@@ -119,7 +119,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     if out.get("source") not in (None, "complaint") and any(out.get(f) for f in REPORTER_FIELDS):
         field = next(f for f in REPORTER_FIELDS if out.get(f))
         raise InvalidInput(f"{_label(field)}只适用于“监督举报”来源的问题", field=field)
-    if "grade" in raw:
+    if raw.get("grade") not in (None, ""):  # empty: no grade (问题线索, 事故线索)
         key = normalise_key(raw["grade"], GRADES)
         if key is None:
             raise InvalidInput(f"未知的隐患等级“{raw['grade']}”；可选：一般、重大", field="grade")

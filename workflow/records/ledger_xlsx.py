@@ -21,7 +21,17 @@ from workflow.org.models import Department, User
 from workflow.platform.base import to_local
 from workflow.platform.celltext import xlsx_text
 from workflow.platform.masking import mask_contact, mask_name
-from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES, STATUS_LABELS
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    DISMISSED_LABEL,
+    GRADES,
+    HAZARD_CATEGORIES,
+    LISTING_LEVELS,
+    RECTIFICATION_TYPES,
+    SHUTDOWN,
+    SOURCES,
+    STATUS_LABELS,
+)
 
 # (header, key, width, type) — key names the value in the row dict built below
 COLUMNS = [
@@ -56,6 +66,22 @@ COLUMNS = [
     # so a re-imported ledger does not take the masked text for a name
     ("举报人（已脱敏）", "reporter_name", 12, "text"),
     ("举报人联系方式（已脱敏）", "reporter_contact", 16, "text"),
+    # the full 台账 (issue 13): each header is an import synonym, so they re-import whole
+    ("线索类别", "clue_type", 10, "text"),
+    ("隐患类别", "hazard_category", 14, "text"),
+    ("整改类型", "rectification_type", 10, "text"),
+    ("停产停业情况", "shutdown", 12, "text"),
+    ("临时管控措施", "interim_measures", 30, "text"),
+    ("实际完成日期", "completed_on", 12, "date"),
+    ("实际投入资金(万元)", "actual_funds", 12, "money"),
+    ("验收人", "acceptance_by", 12, "text"),
+    ("验收方式", "acceptance_method", 12, "text"),
+    ("验收日期", "acceptance_on", 12, "date"),
+    ("监管责任人", "supervisor_name", 10, "text"),
+    ("属地单位", "territorial_unit", 16, "text"),
+    ("是否挂牌", "listed", 9, "bool"),
+    ("挂牌层级", "listing_level", 12, "text"),
+    ("挂牌文号", "listing_document", 20, "text"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
 SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
@@ -64,6 +90,7 @@ SHEETS = [("problem", "问题隐患台账"), ("task", "目标任务台账")]
 def _rows(session: Session, where, kind: str, batch: int = 2000):
     """Ledger rows of ``kind`` matching ``where`` (a WHERE clause on Case), in id order."""
     verifier = aliased(User)
+    unit = aliased(Department)
     last_verify = (select(AuditEvent.case_id, func.max(AuditEvent.seq).label("seq"))
                    .where(AuditEvent.action == "verify").group_by(AuditEvent.case_id).subquery())
     verify_event = aliased(AuditEvent)
@@ -75,9 +102,15 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                    Case.rectification_statement, verifier.display_name.label("verified_by"),
                    verify_event.comment.label("verify_comment"), Case.closed_at, Case.status,
                    Case.original_number, Case.title, Case.reporter_name, Case.reporter_contact,
-                   Case.dismissed_at)
+                   Case.dismissed_at, Case.clue_type, Case.hazard_category,
+                   Case.rectification_type, Case.shutdown, Case.interim_measures,
+                   Case.completed_on, Case.actual_funds, Case.acceptance_by,
+                   Case.acceptance_method, Case.acceptance_on, Case.supervisor_name,
+                   unit.name.label("territorial_unit"), Case.listed, Case.listing_level,
+                   Case.listing_document)
             .select_from(Case)
             .outerjoin(Department, Department.id == Case.department_id)
+            .outerjoin(unit, unit.id == Case.territorial_unit_id)
             .outerjoin(verifier, verifier.id == Case.verified_by_id)
             .outerjoin(last_verify, last_verify.c.case_id == Case.id)
             .outerjoin(verify_event, and_(verify_event.case_id == Case.id,
@@ -93,6 +126,11 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                "grade": GRADES.get(r["grade"], r["grade"]),
                "status": (DISMISSED_LABEL if r["status"] == "closed" and r["dismissed_at"]
                           else STATUS_LABELS.get(r["status"], r["status"])),
+               "clue_type": CLUE_TYPES.get(r["clue_type"]),
+               "hazard_category": HAZARD_CATEGORIES.get(r["hazard_category"]),
+               "rectification_type": RECTIFICATION_TYPES.get(r["rectification_type"]),
+               "shutdown": SHUTDOWN.get(r["shutdown"] or "none"),
+               "listing_level": LISTING_LEVELS.get(r["listing_level"]),
                "reporter_name": mask_name(r["reporter_name"]),
                "reporter_contact": mask_contact(r["reporter_contact"]),
                "closed_on": to_local(r["closed_at"]).date() if r["closed_at"] else None}
