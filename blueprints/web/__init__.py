@@ -143,6 +143,7 @@ from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     case_extras,
     case_list,
     case_page,
+    enterprises,
     evidence,
     home,
     messages,
