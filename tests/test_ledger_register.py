@@ -95,3 +95,18 @@ def test_old_rows_export_empty_new_columns(client, world):
     row = {h: c.value for h, c in zip(HEADERS, ws[2])}
     assert all(row[h] is None for h in NEW_HEADERS if h not in ("停产停业情况", "是否挂牌"))
     assert row["停产停业情况"] == "无" and row["是否挂牌"] == "否"
+
+
+def test_ledger_pdf_prints_the_new_columns(client, world, territory):
+    from tests.factories_records import pdf_text, squash
+
+    full, _clue = _cases(world, territory)
+    world.step(full, "register", "office_staff")
+    resp = client.get("/api/v1/ledger.pdf", headers=world.headers("office_staff"))
+    assert resp.status_code == 200, resp.json
+    text = squash(pdf_text(resp.data))
+    for expected in ("属地：湖塘镇马杭村", "隐患线索·物的不安全状态·限期整改", "局部停产停业",
+                     "临时管控：停用2号除尘系统", "投入8.60万元", "验收马杭村周主任",
+                     "监管责任人钱科员", "挂牌（镇（街道）级，湖安委办〔2026〕2号）",
+                     "判定依据：《工贸企业重大事故隐患判定标准》（2023）"):
+        assert squash(expected) in text, expected
