@@ -192,7 +192,7 @@ openapi.add_paths({
         "parameters": [openapi.empty_ok({"name": "unit_id", "in": "query", "schema": _ID_SCHEMA,
                                          "description": "从该单位起汇总（缺省：各镇街道）"}),
                        *kpi_window_params],
-        "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403)}},
+        "responses": openapi.responses("200", openapi.ref("List"), 400, 401, 403, 404)}},
     "/cases/{case_id}/duties": {"parameters": [_CASE_ID], "put": {
         "summary": "明确属地单位及属地、行业各自职责（区安委办）",
         "requestBody": {"required": True, **openapi.json_content({

@@ -75,7 +75,7 @@ from workflow.core.cases import Case, unit_tree_ids
 from workflow.core.policy import FIGURE_READERS, figures_refusal, unit_figures_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
-from workflow.platform.errors import InvalidInput
+from workflow.platform.errors import InvalidInput, NotFound
 from workflow.platform.sqltime import days_between, local_month
 from workflow.platform.vocab import GRADES, KINDS, SOURCES
 
@@ -377,15 +377,17 @@ def unit_condition(unit_id: int):
 def rollup(session: Session, user, w: Window, *, root_id: int | None = None) -> list[dict]:
     """One row per unit of the 属地 tree under ``root_id`` (every town when None), each
     rolled up over the units below it; ``depth`` 0 is the root (or a town)."""
-    if refusal := unit_figures_refusal(user, session.get(Department, root_id)
-                                       if root_id is not None else None):
+    root = session.get(Department, root_id) if root_id is not None else None
+    if root_id is not None and root is None:
+        raise NotFound(f"单位 {root_id} 不存在")
+    if refusal := unit_figures_refusal(user, root):
         raise refusal
     units = session.scalars(select(Department).where(Department.active.is_(True))
                             .order_by(Department.name)).all()
     below: dict = {}
     for u in units:
         below.setdefault(u.parent_id, []).append(u)
-    roots = ([session.get(Department, root_id)] if root_id is not None
+    roots = ([root] if root is not None
              else [u for u in units if u.kind == "town" and u.parent_id is None])
     calendar = calendar_for(session)
     out: list[dict] = []
