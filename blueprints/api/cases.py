@@ -50,7 +50,8 @@ def list_cases():
     if args.get("cursor"):
         stmt = stmt.where(Case.id < decode_id_cursor(args["cursor"]))
     # to_dict reads each case's departments: load them for the whole page at once
-    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments))
+    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments),
+                        selectinload(Case.territorial_unit))
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None

@@ -103,12 +103,15 @@ def post_delegate(case_id: int):
 @authed
 def put_duties(case_id: int):
     data = json_body({"territorial_duties", "industry_duties", "territorial_unit_id"})
-    unit = data.get("territorial_unit_id")
+    for name in ("territorial_duties", "industry_duties"):
+        if name in data and not isinstance(data[name], list):
+            raise InvalidInput(f"{name} 须为职责列表", field=name)
     case = service.set_duties(db.session, case_id, api_user(),
                               territorial=data.get("territorial_duties"),
                               industry=data.get("industry_duties"),
-                              territorial_unit_id=parse_id(unit, "territorial_unit_id")
-                              if unit is not None else None)
+                              territorial_unit_id=parse_id(data["territorial_unit_id"],
+                                                           "territorial_unit_id")
+                              if "territorial_unit_id" in data else None)
     db.session.commit()
     return jsonify(case_payload(case, api_user()))
 
@@ -130,13 +133,13 @@ _ENTERPRISE_FIELDS = {
                     r"[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}\s*$",
                     "description": "统一社会信用代码（GB 32100-2015；校验码不符：422 credit_code_invalid）"},
     "industry": {**openapi.text(60), "type": ["string", "null"]},
-    "unit_id": {**_ID_SCHEMA, "description": "属地单位（镇/村/网格）"},
+    "unit_id": {"anyOf": [_ID_SCHEMA, {"type": "null"}], "description": "属地单位（镇/村/网格）"},
     "address": {**openapi.text(200), "type": ["string", "null"]},
     "legal_representative": {**openapi.text(60), "type": ["string", "null"]},
     "safety_contact": {**openapi.text(60), "type": ["string", "null"]},
     "safety_phone": {**openapi.text(40), "type": ["string", "null"]},
-    "above_scale": {"type": "boolean", "description": "规模以上"},
-    "key_supervision": {"type": "boolean", "description": "重点监管"},
+    "above_scale": {"type": ["boolean", "null"], "description": "规模以上"},
+    "key_supervision": {"type": ["boolean", "null"], "description": "重点监管"},
 }
 _ENT_ID = {"name": "enterprise_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
 _CASE_ID = openapi.ID_PARAM
@@ -182,7 +185,7 @@ openapi.add_paths({
         "requestBody": {"required": True, **openapi.json_content({
             "type": "object", "required": ["unit_id"], "additionalProperties": False,
             "properties": {"unit_id": _ID_SCHEMA,
-                           "deadline": {**openapi.DATE,
+                           "deadline": {**openapi._optional(openapi.DATE),
                                         "description": "下级整改期限（不晚于本事项期限；默认相同）"},
                            "comment": {**openapi.text(2000), "type": ["string", "null"]}}})},
         "responses": openapi.responses("201", openapi.ref("Case"), 400, 401, 403, 404, 409,

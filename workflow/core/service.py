@@ -477,7 +477,8 @@ def set_duties(session: Session, case_id: int, actor: User, *, territorial: list
     for name, value in (("territorial_duties", territorial), ("industry_duties", industry)):
         if value is None:
             continue
-        if not isinstance(value, list) or any(v not in DUTIES for v in value):
+        if not isinstance(value, list) or any(not isinstance(v, str) or v not in DUTIES
+                                              for v in value):
             raise InvalidInput(f"{name} 须为职责列表：{', '.join(DUTIES)}", field=name)
         setattr(case, name, ",".join(dict.fromkeys(value)) or None)
         payload[name] = list(dict.fromkeys(value))

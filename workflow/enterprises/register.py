@@ -44,6 +44,10 @@ def clean_enterprise(session: Session, raw: dict, *, partial: bool = False) -> d
         raise InvalidInput("请求体须为 JSON 对象", field=None)
     refuse_unknown(raw, set(FIELD_LABELS))
     out: dict = {}
+    for name in ("name", "credit_code"):
+        if name in raw and (raw[name] is None or (isinstance(raw[name], str)
+                                                  and not raw[name].strip())):
+            raise InvalidInput(f"{FIELD_LABELS[name]}不能为空", field=name)
     if not partial:
         for name in ("name", "credit_code"):
             if raw.get(name) in (None, "") or (isinstance(raw.get(name), str)
