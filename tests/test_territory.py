@@ -159,3 +159,20 @@ def test_duties_set_by_office_and_territorial_unit_works_the_case(client, world,
                       headers=world.headers("neighbour_head")).status_code == 404
     assert _step(client, world, "village_head", case.id, "report",
                  statement="x").status_code == 403
+
+
+def test_case_list_and_ledger_filter_by_territorial_unit_and_enterprise(client, world, territory):
+    t = territory
+    ent = t.enterprise()
+    in_grid = world.problem(territorial_unit_id=t.grid.id, credit_code=ent.credit_code)
+    world.problem(territorial_unit_id=t.neighbour.id)
+    world.problem()
+    office = world.headers("office_staff")
+    town = client.get(f"/api/v1/cases?territorial_unit_id={t.town.id}", headers=office).json
+    assert len(town["items"]) == 2  # the town includes its villages and grids
+    village = client.get(f"/api/v1/cases?territorial_unit_id={t.village.id}", headers=office).json
+    assert [c["id"] for c in village["items"]] == [in_grid.id]
+    by_ent = client.get(f"/api/v1/cases?enterprise_id={ent.id}", headers=office).json
+    assert [c["id"] for c in by_ent["items"]] == [in_grid.id]
+    resp = client.get(f"/api/v1/ledger.xlsx?territorial_unit_id={t.village.id}", headers=office)
+    assert resp.status_code == 200

@@ -17,7 +17,7 @@ from workflow.platform.parsing import parse_id
 from workflow.problems.registration import create_problem
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
-                "cursor", "year"}
+                "cursor", "year", "territorial_unit_id", "enterprise_id"}
 
 
 def case_payload(case: Case, user) -> dict:
