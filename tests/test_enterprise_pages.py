@@ -58,3 +58,21 @@ def test_case_page_register_panel_and_rollup_page(world, territory, pages):
     assert 'id="form-duties"' in office.get(f"/cases/{case.id}").text
     rollup = office.get("/kpis/units")
     assert rollup.status_code == 200 and f'data-unit-id="{t.grid.id}"' in rollup.text
+
+
+def test_case_form_names_a_bad_check_character_beside_the_field(world, territory, pages):
+    office = pages("office_staff")
+    office.get("/cases/new")
+    good = CODES[0]
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    form = {"title": "配电箱未接地", "description": "配电箱外壳未接地", "source": "patrol",
+            "grade": "general", "department_id": str(world.dept.id), "deadline": "2099-01-01",
+            "then": "save"}
+    resp = office.post("/cases/new", {**form, "credit_code": bad})
+    assert resp.status_code == 422 and 'id="err-case-credit_code"' in resp.text
+    assert "GB 32100-2015" in resp.text
+    # a problem clue without a grade, registered by an unknown valid code: the enterprise is proposed
+    resp = office.post("/cases/new", {**form, "grade": "", "clue_type": "problem",
+                                      "credit_code": CODES[5], "responsible_unit": "常州某新厂"},
+                       follow_redirects=True)
+    assert resp.status_code == 200 and "尚未登记为生产经营单位" in resp.text

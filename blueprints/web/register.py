@@ -173,6 +173,13 @@ def _then_register(case):
 def _done(case, verb: str, photos: int = 0):
     session.pop(_KEPT, None)
     with_photos = f"，照片 {photos} 张" if photos else ""
+    proposal = getattr(case, "enterprise_proposal", None)
+    if proposal:  # registering by credit code: the enterprise is not in the register yet
+        flash(f"统一社会信用代码 {proposal['credit_code']} 尚未登记为生产经营单位"
+              f"{'（' + proposal['name'] + '）' if proposal.get('name') else ''}，"
+              "可在“生产经营单位”页登记后关联")
+    elif case.enterprise_id:
+        flash("已按统一社会信用代码关联生产经营单位")
     if case.status == "assigned":
         flash(f"已挂号交办：{case.display_number}，责任单位：{case.department.name}{with_photos}")
     else:
