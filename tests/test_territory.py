@@ -176,3 +176,15 @@ def test_case_list_and_ledger_filter_by_territorial_unit_and_enterprise(client, 
     assert [c["id"] for c in by_ent["items"]] == [in_grid.id]
     resp = client.get(f"/api/v1/ledger.xlsx?territorial_unit_id={t.village.id}", headers=office)
     assert resp.status_code == 200
+
+
+def test_figures_cut_by_the_ledger_categories(client, world, territory):
+    from workflow.platform.base import local_today
+
+    world.case_at("assigned", hazard_category="object", clue_type="hazard")
+    world.case_at("assigned", hazard_category="object", clue_type="hazard")
+    world.case_at("assigned", hazard_category="management", clue_type="hazard")
+    year = local_today().year
+    rows = client.get(f"/api/v1/kpis?scope=hazard_category&period={year}",
+                      headers=world.headers("office_staff")).json["items"]
+    assert {r["label"]: r["registered"] for r in rows} == {"物的不安全状态": 2, "管理缺陷": 1}

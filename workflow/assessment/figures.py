@@ -77,7 +77,14 @@ from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput, NotFound
 from workflow.platform.sqltime import days_between, local_month
-from workflow.platform.vocab import GRADES, KINDS, SOURCES
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADES,
+    HAZARD_CATEGORIES,
+    KINDS,
+    RECTIFICATION_TYPES,
+    SOURCES,
+)
 
 SCOPES = {
     "district": ("全区", None),
@@ -89,7 +96,13 @@ SCOPES = {
     "kind": ("事项类别", Case.kind),
     # 属地 + 行业: the same figures cut by the 属地 unit (department is the 行业 side)
     "territorial_unit": ("属地单位", Case.territorial_unit_id),
+    # the full 台账's categories
+    "clue_type": ("线索类别", Case.clue_type),
+    "hazard_category": ("隐患类别", Case.hazard_category),
+    "rectification_type": ("整改类型", Case.rectification_type),
 }
+REGISTER_SCOPE_LABELS = {"clue_type": CLUE_TYPES, "hazard_category": HAZARD_CATEGORIES,
+                         "rectification_type": RECTIFICATION_TYPES}
 # scopes keyed by a unit: a delegated child case is its own unit's row; in every other
 # scope it is the same matter as its parent and is not counted twice
 UNIT_SCOPES = ("department", "territorial_unit")
@@ -272,6 +285,8 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
         return GRADES.get(key, key)
     if scope == "kind":
         return KINDS.get(key, key)
+    if scope in REGISTER_SCOPE_LABELS:
+        return REGISTER_SCOPE_LABELS[scope].get(key, key)
     return str(key)
 
 
