@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.assessment.conditions import (
@@ -71,7 +71,7 @@ from workflow.assessment.conditions import (
 )
 from workflow.assessment.periods import Window
 from workflow.core.audit import AuditEvent
-from workflow.core.cases import Case, unit_tree_ids
+from workflow.core.cases import Case
 from workflow.core.policy import FIGURE_READERS, figures_refusal, unit_figures_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
@@ -152,10 +152,11 @@ def _rate(num: int, den: int) -> float | None:
 
 
 def compute(session: Session, scope: str, w: Window, *, restrict=None,
-            calendar=None) -> list[dict]:
-    """One row of figures per value of ``scope`` (see the module docstring)."""
+            calendar=None, key=None) -> list[dict]:
+    """One row of figures per value of ``scope`` (see the module docstring); ``key`` replaces
+    the scope's column by another grouping expression (the 属地 roll-up's)."""
     calendar = calendar or calendar_for(session)
-    key = key_column(scope)
+    key = key_column(scope) if key is None else key
     extra = [restrict] if restrict is not None else []
     if scope not in UNIT_SCOPES:
         extra.append(Case.parent_case_id.is_(None))
@@ -377,21 +378,29 @@ def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
 
 
 # --- 属地 roll-up: a town's figures include its villages and grids ---------------------------
-def unit_condition(unit_id: int):
-    """Cases whose 行业 or 属地 unit lies in the unit's tree; a delegated child whose parent
-    is in the tree too is the same matter, counted once (as the parent)."""
-    tree = unit_tree_ids(unit_id)
+def _anchor(case_alias):
+    """The unit a case counts for in the roll-up: its 属地 unit, else its responsible unit."""
+    return func.coalesce(case_alias.territorial_unit_id, case_alias.department_id)
+
+
+def rollup_key():
+    """``"<anchor>:<parent's anchor>"`` per case (the parent part empty unless delegated)."""
     parent = aliased(Case)
-    in_tree = or_(Case.department_id.in_(tree), Case.territorial_unit_id.in_(tree))
-    parents_in_tree = select(parent.id).where(or_(parent.department_id.in_(tree),
-                                                  parent.territorial_unit_id.in_(tree)))
-    return and_(in_tree, or_(Case.parent_case_id.is_(None),
-                             Case.parent_case_id.not_in(parents_in_tree)))
+    parent_anchor = select(_anchor(parent)).where(parent.id == Case.parent_case_id) \
+        .scalar_subquery()
+    return (cast(_anchor(Case), String) + literal(":")
+            + func.coalesce(cast(parent_anchor, String), literal("")))
 
 
 def rollup(session: Session, user, w: Window, *, root_id: int | None = None) -> list[dict]:
     """One row per unit of the 属地 tree under ``root_id`` (every town when None), each
-    rolled up over the units below it; ``depth`` 0 is the root (or a town)."""
+    rolled up over the units below it; ``depth`` 0 is the root (or a town).
+
+    A case counts for its 属地 unit (or, without one, its responsible unit) and every unit
+    above it; a delegated child whose parent counts in the same unit is the same matter and
+    is counted once there (as the parent). The figures are computed once, grouped by the
+    case's unit and its parent's, and summed up the tree here.
+    """
     root = session.get(Department, root_id) if root_id is not None else None
     if root_id is not None and root is None:
         raise NotFound(f"单位 {root_id} 不存在")
@@ -404,25 +413,41 @@ def rollup(session: Session, user, w: Window, *, root_id: int | None = None) -> 
         below.setdefault(u.parent_id, []).append(u)
     roots = ([root] if root is not None
              else [u for u in units if u.kind == "town" and u.parent_id is None])
-    calendar = calendar_for(session)
+    groups = []
+    for r in compute(session, "department", w, key=rollup_key(), calendar=calendar_for(session)):
+        if not isinstance(r["key"], str):
+            continue  # the empty rows compute() adds per department
+        anchor, _, parent = r["key"].partition(":")
+        groups.append((int(anchor), int(parent) if parent else None, r))
     out: list[dict] = []
 
+    def tree_of(unit) -> set[int]:
+        ids, todo = set(), [unit]
+        while todo:
+            u = todo.pop()
+            if u.id not in ids:
+                ids.add(u.id)
+                todo.extend(below.get(u.id, []))
+        return ids
+
     def walk(unit, depth):
-        row = compute(session, "department", w, restrict=unit_condition(unit.id),
-                      calendar=calendar)
-        total = {k: sum(r[k] for r in row) if isinstance(v, int) else v
+        tree = tree_of(unit)
+        rows = [r for anchor, parent, r in groups
+                if anchor in tree and (parent is None or parent not in tree)]
+        total = {k: sum(r[k] for r in rows) if isinstance(v, int) else v
                  for k, v in _empty_row().items()}
-        total["overdue_buckets"] = {b: sum(r["overdue_buckets"][b] for r in row) for b in BUCKETS}
-        days = [(r["avg_days_to_close"], r["closed"]) for r in row
+        total["overdue_buckets"] = {b: sum(r["overdue_buckets"][b] for r in rows)
+                                    for b in BUCKETS}
+        days = [(r["avg_days_to_close"], r["closed"]) for r in rows
                 if r["avg_days_to_close"] is not None]
-        total["avg_days_to_close"] = (round(sum(d * n for d, n in days) / sum(n for _, n in days), 2)
-                                      if days else None)
+        total["avg_days_to_close"] = (round(sum(d * n for d, n in days)
+                                            / sum(n for _, n in days), 2) if days else None)
         _finish(total)
         out.append({"unit_id": unit.id, "unit": unit.name, "kind": unit.kind,
                     "parent_id": unit.parent_id, "depth": depth, **total})
         for child in below.get(unit.id, []):
             walk(child, depth + 1)
 
-    for root in roots:
-        walk(root, 0)
+    for top in roots:
+        walk(top, 0)
     return out
