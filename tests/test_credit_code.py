@@ -7,6 +7,7 @@ import pytest
 from tests.factories_territory import CODES
 from workflow.enterprises.credit_code import ALPHABET, check_char, is_valid, make_code
 
+
 def corruptions(code: str):
     """Every code differing from ``code`` in exactly one character (digits, letters, and the
     five letters the standard leaves out)."""
