@@ -58,6 +58,8 @@ def test_town_village_grid_walk(client, world, territory):
     # a town cannot hand it to a unit that is not its own, nor a village upwards
     assert _post(client, world, "town_officer", f"/api/v1/cases/{pid}/delegate",
                  unit_id=world.other_dept.id).json["rules"] == ["delegate_below_only"]
+    notes = client.get("/api/v1/notifications", headers=world.headers("village_officer")).json
+    assert any("上级交办" in n["title"] for n in notes["items"])
     assert _step(client, world, "village_officer", child["id"], "accept").status_code == 200
     resp = _post(client, world, "village_officer", f"/api/v1/cases/{child['id']}/delegate",
                  unit_id=t.grid.id)

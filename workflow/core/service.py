@@ -19,7 +19,12 @@ from workflow.core.audit import append_event
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
-from workflow.core.notifications import notify_for_transition, notify_to_report
+from workflow.core.notifications import (
+    department_user_ids,
+    notify,
+    notify_for_transition,
+    notify_to_report,
+)
 from workflow.core.numbering import case_number
 from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import Department, User
@@ -463,6 +468,10 @@ def delegate(session: Session, case_id: int, actor: User, *, unit_id: int,
            payload={"child_case_id": child.id, "child_number": child.number,
                     "unit_id": unit.id, "deadline": deadline.isoformat()}, now=now)
     session.flush()
+    notify(session, department_user_ids(session, unit.id), "assigned",
+           f"上级交办：{child.display_number} {child.title}"[:200],
+           f"请签收并在 {deadline.isoformat()} 前完成整改", case_id=child.id, skip=actor.id,
+           now=now)
     return child
 
 
