@@ -190,3 +190,14 @@ def test_figures_cut_by_the_ledger_categories(client, world, territory):
     rows = client.get(f"/api/v1/kpis?scope=hazard_category&period={year}",
                       headers=world.headers("office_staff")).json["items"]
     assert {r["label"]: r["registered"] for r in rows} == {"物的不安全状态": 2, "管理缺陷": 1}
+
+
+def test_a_town_user_filters_its_own_tree(client, world, territory):
+    t = territory
+    mine = world.problem(territorial_unit_id=t.grid.id)
+    world.problem(territorial_unit_id=t.neighbour.id)
+    resp = client.get(f"/api/v1/cases?territorial_unit_id={t.village.id}",
+                      headers=world.headers("town_officer"))
+    assert resp.status_code == 200 and [c["id"] for c in resp.json["items"]] == [mine.id]
+    assert client.get(f"/api/v1/ledger.xlsx?territorial_unit_id={t.village.id}",
+                      headers=world.headers("village_head")).status_code == 200

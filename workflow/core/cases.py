@@ -1,6 +1,7 @@
 """The case: one task item or one problem, driven from 挂号 to 销号."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -321,9 +322,14 @@ def visible_cases_filter(user: User):
     return Case.id.is_(None)  # sees nothing
 
 
+_TREE_NAMES = itertools.count(1)
+
+
 def unit_tree_ids(unit_id: int):
     """A SELECT of ``unit_id`` and every unit below it (recursive: town → 村 → 网格)."""
-    tree = select(Department.id).where(Department.id == unit_id).cte("unit_tree", recursive=True)
+    # a name of its own: one statement may hold several trees (the user's and a filter's)
+    tree = select(Department.id).where(Department.id == unit_id).cte(
+        f"unit_tree_{next(_TREE_NAMES)}", recursive=True)
     below = select(Department.id).where(Department.parent_id == tree.c.id)
     tree = tree.union(below)
     return select(tree.c.id)
