@@ -431,7 +431,7 @@ CHILD_COPIED = ("kind", "source", "grade", "description", "found_on", "found_by"
                 "town", "responsible_unit", "credit_code", "location", "basis",
                 "measures_required", "enterprise_id", "clue_type", "hazard_category",
                 "rectification_type", "shutdown", "suspended", "interim_measures",
-                "supervisor_name")
+                "supervisor_name", "long_term")
 
 
 def delegate(session: Session, case_id: int, actor: User, *, unit_id: int,
@@ -445,9 +445,11 @@ def delegate(session: Session, case_id: int, actor: User, *, unit_id: int,
         raise refusal
     now = now or utcnow()
     deadline = deadline or parent.deadline
-    if deadline is None or (parent.deadline and deadline > parent.deadline):
+    if deadline is None and not parent.long_term:
+        raise InvalidInput("须填写下级整改期限", field="deadline")
+    if deadline is not None and parent.deadline and deadline > parent.deadline:
         raise InvalidInput("下级整改期限不能晚于本事项的整改期限", field="deadline")
-    if deadline < local_today(now):
+    if deadline is not None and deadline < local_today(now):
         raise InvalidInput("下级整改期限不能早于今天", field="deadline")
     siblings = session.scalar(select(func.count()).select_from(Case).where(
         Case.parent_case_id == parent.id)) or 0
@@ -463,14 +465,17 @@ def delegate(session: Session, case_id: int, actor: User, *, unit_id: int,
     append_event(session, child, actor, "delegated", from_status=None, to_status="assigned",
                  comment=(comment or "").strip() or None,
                  payload={"parent_case_id": parent.id, "parent_number": parent.number,
-                          "unit_id": unit.id, "deadline": deadline.isoformat()}, at=now)
+                          "unit_id": unit.id,
+                          "deadline": deadline.isoformat() if deadline else None}, at=now)
     record(session, parent, actor, "delegate", comment=(comment or "").strip() or None,
            payload={"child_case_id": child.id, "child_number": child.number,
-                    "unit_id": unit.id, "deadline": deadline.isoformat()}, now=now)
+                    "unit_id": unit.id,
+                    "deadline": deadline.isoformat() if deadline else None}, now=now)
     session.flush()
     notify(session, department_user_ids(session, unit.id), "assigned",
            f"上级交办：{child.display_number} {child.title}"[:200],
-           f"请签收并在 {deadline.isoformat()} 前完成整改", case_id=child.id, skip=actor.id,
+           f"请签收并在 {deadline.isoformat()} 前完成整改" if deadline else "请签收，长期坚持",
+           case_id=child.id, skip=actor.id,
            now=now)
     return child
 
