@@ -1,7 +1,7 @@
 """enterprises register, 属地 hierarchy, 属地 + 行业 dual responsibility, the full 台账
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0019
 Adds the register of 生产经营单位 (enterprises), a parent for each unit (departments.parent_id:
 town → 村/社区 → 网格), and on cases: the 属地 unit, the enterprise, the delegation links
 (parent case, delegating unit), the office-set duties of each side, the 台账 columns
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0015'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
