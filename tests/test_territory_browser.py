@@ -58,7 +58,7 @@ def test_town_village_grid_in_the_browser(open_as, world, territory):
     upload_photo(grid, png_bytes((200, 10, 10), (40, 30)), "网格整改后.png")
     grid_head, _ = open_as("grid_head")
     grid_head.goto(grand_path)
-    act(grid_head, "report", statement="光电保护装置已恢复")
+    act(grid_head, "report", statement="光电保护装置已恢复", comment="已按要求整改到位，请予核查")
     assert badge(grid_head) == "已上报(待核查)"
 
     # the village cannot report while its grid's case is open
@@ -70,13 +70,13 @@ def test_town_village_grid_in_the_browser(open_as, world, territory):
     # the village (which passed it down) checks and closes the grid's case
     village.goto(grand_path)
     assert "verify" in offered(village)
-    act(village, "verify")
+    act(village, "verify", comment="经现场核查，整改到位")
     village_head.goto(grand_path)
-    act(village_head, "close")
+    act(village_head, "close", comment="同意销号")
     assert badge(village_head) == "已销号"
     village_head.goto(child_path)
     assert "report" in offered(village_head)
-    act(village_head, "report", statement="已督促企业整改到位")
+    act(village_head, "report", statement="已督促企业整改到位", comment="请镇安监办核查")
 
     # the 行业 department's parent is held while the village's case is open, and shows its evidence
     dept_head, _ = open_as("dept_head")
@@ -84,16 +84,16 @@ def test_town_village_grid_in_the_browser(open_as, world, territory):
     assert RULE_MESSAGES["children_open"] in refused(dept_head)["report"]
     assert "村督促记录.png" in dept_head.locator("#child-evidence").inner_text()
     town.goto(child_path)
-    act(town, "verify")
+    act(town, "verify", comment="经核查，村级督促到位")
     town_head, _ = open_as("town_head")
     town_head.goto(child_path)
-    act(town_head, "close")
+    act(town_head, "close", comment="同意销号")
     officer, _ = open_as("dept_officer")
     officer.goto(parent_path)
     upload_photo(officer, png_bytes((10, 10, 200), (40, 30)), "企业整改后.png")
     dept_head.goto(parent_path)
     assert "report" in offered(dept_head)
-    act(dept_head, "report", statement="企业已完成整改")
+    act(dept_head, "report", statement="企业已完成整改", comment="请区安委办核查")
     assert badge(dept_head) == "已上报(待核查)"
 
     # roll-up: the town counts the matter once, the village and grid their own cases
