@@ -16,7 +16,8 @@ from workflow.models import Base
 from workflow.platform.db import make_engine, normalise_url
 
 pytest_plugins = ["tests.factories", "tests.factories_problems", "tests.factories_pages",
-                  "tests.factories_tasklist", "tests.factories_records", "tests.factories_kpis"]
+                  "tests.factories_tasklist", "tests.factories_records", "tests.factories_kpis",
+                  "tests.factories_territory"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -57,7 +57,18 @@ STATE_FIELDS = {
     # its month does not have (30 February)
     ("POST", "/measures"): {"department_ids", "case_ids", "scheduled_at"},
     ("GET", "/measures/ledger.xlsx"): {"from", "to"},
+
+    # 生产经营单位 and the 属地 tree: a unit or enterprise that does not exist, a date after today
+    # (实际完成/验收) or after the parent's deadline (交办下级)
+    ("POST", "/enterprises"): {"unit_id"},
+    ("PATCH", "/enterprises/{enterprise_id}"): {"unit_id"},
+    ("POST", "/cases/{case_id}/delegate"): {"unit_id", "deadline"},
+    ("PUT", "/cases/{case_id}/duties"): {"territorial_unit_id"},
+    ("GET", "/kpis/units"): {"from", "to", "period", "cutoff"},
 }
+for _key in (("POST", "/cases"), ("PATCH", "/cases/{case_id}")):
+    STATE_FIELDS[_key] = STATE_FIELDS[_key] | {"territorial_unit_id", "enterprise_id",
+                                               "completed_on", "acceptance_on"}
 # Uploads whose content must be a real file of a kind (.xlsx, a task list, a PDF record, an
 # image): random bytes are malformed files, refused with 400 naming ``file`` (or 422 for the
 # verify answer). Every other check still runs on them.
@@ -70,6 +81,8 @@ FILE_FIELDS = {
     ("POST", "/records/verify"): {"file"},
     ("POST", "/batches/{batch_id}/import"): {"file"},
     ("POST", "/measures/{measure_id}/steps"): {"file"},
+
+    ("POST", "/enterprises/import"): {"file"},
 }
 
 

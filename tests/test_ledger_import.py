@@ -18,7 +18,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FULL = {
     "found_on": (local_today() - timedelta(days=3)).isoformat(), "found_by": "第三督导组",
     "industry": "危险化学品", "town": "湖塘镇", "responsible_unit": "常州某化工有限公司",
-    "credit_code": "91320412MA1XXXXX0Q", "location": "武进区湖塘镇某路8号",
+    "credit_code": "91320412MA1XXXXX0R", "location": "武进区湖塘镇某路8号",
     "basis": "《危险化学品安全管理条例》第二十条", "measures_required": "立即更换失效报警器；建立检测台账",
     "responsible_person": "刘某", "responsible_phone": "0519-86000000", "funds": "12.50",
     "suspended": True, "original_number": "督导-2020-07",

@@ -11,7 +11,7 @@ from tests.factories_records import comment, pdf_text, pdftotext_pages, squash
 from workflow.platform.base import local_today
 from workflow.records.verify import verify_record
 
-HEADER = "序号编号来源发现时间责任主体问题描述等级整改措施/要求责任部门整改期限状态销号时间"
+HEADER = "序号编号来源发现时间责任主体问题描述等级整改措施/要求责任部门整改期限完成与验收状态销号时间"
 
 
 def ledger(client, world, who="auditor", **params):

@@ -13,6 +13,8 @@ enforces it):
                    state-changing service, audit chain, evidence, working days.
 - ``problems``   — 问题隐患闭环: registration, extensions, disputes, supervision,
                    progress, 回头看, the daily sweep, work queues.
+- ``enterprises`` — 生产经营单位 register: credit codes (GB 32100-2015), each
+                   enterprise's cases, repeat findings (below problems, above core).
 - ``tasklist``   — 目标任务清单: plans, items, the importer, occurrences/targets.
 - ``records``    — printed records (PDF), their verification, Excel/ZIP exports.
 - ``assessment`` — 考核 figures, frozen snapshots, the annual review.

@@ -8,6 +8,7 @@ from workflow.core.delivery import MessageDelivery, MessageSettings, UnitWebhook
 from workflow.core.evidence import Evidence  # noqa: F401
 from workflow.core.numbering import NumberCounter  # noqa: F401
 from workflow.core.workdays import CalendarDay  # noqa: F401
+from workflow.enterprises.models import Enterprise  # noqa: F401
 from workflow.measures.models import Measure, MeasureAttachment, MeasureStep  # noqa: F401,E402
 from workflow.org.adminlog import AdminEvent  # noqa: F401
 from workflow.org.grants import RoleGrant  # noqa: F401

@@ -111,6 +111,7 @@ from blueprints.api import (  # noqa: E402,F401  (routes register on import)
     calendar_days,
     cases,
     complaints,
+    enterprises,
     kpis,
     ledger,
     measures,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.extensions import db, settings, storage
-from workflow.core import service
+from workflow.core import policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.core.evidence import Evidence
@@ -19,7 +19,7 @@ from workflow.problems.registration import create_problem
 from workflow.tasklist import reporting
 
 LIST_FILTERS = {"kind", "status", "department_id", "source", "grade", "overdue", "q", "limit",
-                "cursor", "year"}
+                "cursor", "year", "territorial_unit_id", "enterprise_id"}
 
 
 def case_payload(case: Case, user) -> dict:
@@ -27,6 +27,12 @@ def case_payload(case: Case, user) -> dict:
     if case.kind == "task":
         body.update(reporting.lagging_of(db.session, case))
     body["actions"] = service.available_actions(db.session, case, user)
+    # 属地 hierarchy: the child cases passed down (and whether the user may pass it down)
+    body["child_case_ids"] = [c.id for c in case.children]
+    body["can_delegate"] = policy.can_delegate(case, user)
+    proposal = getattr(case, "enterprise_proposal", None)
+    if proposal is not None:
+        body["enterprise_proposal"] = proposal
     return body
 
 
@@ -60,7 +66,8 @@ def list_cases():
     if args.get("cursor"):
         stmt = stmt.where(Case.id < decode_id_cursor(args["cursor"]))
     # to_dict reads each case's departments: load them for the whole page at once
-    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments))
+    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments),
+                        selectinload(Case.territorial_unit))
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
@@ -127,7 +134,12 @@ def list_evidence(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
     rows = db.session.scalars(select(Evidence).where(Evidence.case_id == case.id)
                               .order_by(Evidence.round, Evidence.id)).all()
-    return jsonify({"items": [e.to_dict() for e in rows]})
+    # a delegated child's evidence is shown on its parent (the town sees what the 村 sent up)
+    below = db.session.scalars(select(Evidence).join(Case, Case.id == Evidence.case_id)
+                               .where(Case.parent_case_id == case.id)
+                               .order_by(Evidence.case_id, Evidence.round, Evidence.id)).all()
+    return jsonify({"items": [e.to_dict() for e in rows],
+                    "child_items": [{**e.to_dict(), "from_child": True} for e in below]})
 
 
 @bp.get(f"/cases/<{ID}:case_id>/events")

@@ -10,10 +10,14 @@ from workflow.core.machine import TRIGGERS
 from workflow.core.queries import CURSOR_PATTERN
 from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADELESS_CLUES,
     GRADES,
+    HAZARD_CATEGORIES,
     KINDS,
     PLAN_ALIASES,
     PLAN_ELEMENTS,
+    RECTIFICATION_TYPES,
     SHUTDOWN,
     SOURCES,
     STATUSES,
@@ -218,6 +222,34 @@ SCHEMAS: dict = {
                                               "next_cursor": {"type": ["string", "null"]}}},
 }
 
+# --- the full 台账, 属地 unit and enterprise on a case (issue 13) -------------------------------
+def _keys_and_labels(table: dict) -> list:
+    return list(table) + list(table.values())
+
+
+_REGISTER_FIELDS = {
+    "clue_type": _optional({"type": "string", "enum": _keys_and_labels(CLUE_TYPES)}),
+    "hazard_category": _optional({"type": "string", "enum": _keys_and_labels(HAZARD_CATEGORIES)}),
+    "rectification_type": _optional({"type": "string",
+                                     "enum": _keys_and_labels(RECTIFICATION_TYPES)}),
+    "completed_on": _optional(DATE),
+    "acceptance_on": _optional(DATE),
+    "actual_funds": CASE_FIELDS["funds"],
+    "territorial_unit_id": _optional({"type": "integer", "minimum": 1, "maximum": 2147483647}),
+    "enterprise_id": _optional({"type": "integer", "minimum": 1, "maximum": 2147483647}),
+}
+CASE_FIELDS.update(_REGISTER_FIELDS)
+SCHEMAS["CaseUpdate"]["properties"].update(_REGISTER_FIELDS)
+# 问题线索 and 事故线索 need no 一般/重大 grade; any other case does
+SCHEMAS["CaseInput"]["required"] = [f for f in SCHEMAS["CaseInput"]["required"] if f != "grade"]
+SCHEMAS["CaseInput"]["allOf"].append({
+    "if": {"required": ["clue_type"], "properties": {"clue_type": {
+        "enum": [k for k in GRADELESS_CLUES] + [CLUE_TYPES[k] for k in GRADELESS_CLUES]}}},
+    "else": {"required": ["grade"], "properties": {"grade": {"type": "string", "enum": _GRADES}}}})
+CASE_FIELDS["grade"] = _optional({"type": "string", "enum": _GRADES})
+SCHEMAS["CaseUpdate"]["properties"]["grade"] = CASE_FIELDS["grade"]
+
+
 def empty_ok(param: dict) -> dict:
     """A query parameter the code reads as absent when it is empty (``?status=``)."""
     return {**param, "schema": {"anyOf": [param["schema"], {"type": "string", "maxLength": 0}]}}
@@ -232,6 +264,11 @@ LIST_PARAMS = [empty_ok(p) for p in [
     {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
     {"name": "q", "in": "query", "schema": text(100)},
     {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}},
+    {"name": "territorial_unit_id", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+     "description": "属地单位（含下属村社区、网格）"},
+    {"name": "enterprise_id", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
     {"name": "cursor", "in": "query", "schema": {"type": "string", "pattern": CURSOR_PATTERN},
      "description": "上一页返回的 next_cursor（原样传回）"},

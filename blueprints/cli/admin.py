@@ -17,13 +17,15 @@ from blueprints.extensions import db
 from workflow.core.audit import verify_all
 from workflow.demo import load_demo
 from workflow.org import adminlog
+from workflow.org.admin import add_department
 from workflow.org.auth import create_user
-from workflow.org.models import Department, ensure_department, ensure_group
+from workflow.org.models import Department, ensure_group
 from workflow.org.names import check_visible
 from workflow.org.roles import ROLES
 from workflow.platform import migrate as migrations
 from workflow.platform.db import read_only
 from workflow.platform.errors import DomainError
+from workflow.platform.vocab import UNIT_KINDS as UNIT_KIND_OPTIONS
 
 
 def _fail(message: str, code: int = 1):
@@ -59,8 +61,11 @@ def register_cli(app) -> None:
     @departments.command("add")
     @click.argument("name")
     @click.option("--group", "groups", multiple=True, help="部门组键名，如 committee_members")
-    @click.option("--kind", default="department", type=click.Choice(["department", "town", "office"]))
-    def departments_add(name, groups, kind):
+    @click.option("--kind", default="department", type=click.Choice(list(UNIT_KIND_OPTIONS)),
+                  help="department 区级部门；town 镇/街道/开发区；village 村/社区；grid 网格；office 区安委办")
+    @click.option("--parent", "parent_name", default=None,
+                  help="上级单位名称（村/社区在镇之下，网格在镇或村/社区之下）")
+    def departments_add(name, groups, kind, parent_name):
         name = name.strip()
         if not name:
             _fail("部门名称不能为空")
@@ -68,9 +73,21 @@ def register_cli(app) -> None:
             check_visible(name, field="name", label="部门名称")
             for key in groups:
                 check_visible(key, field="group", label="部门组键名")
+            parent = None
+            if parent_name:
+                parent = db.session.scalar(select(Department).where(
+                    Department.name == parent_name.strip()))
+                if parent is None:
+                    _fail(f"上级单位“{parent_name}”不存在，请先添加")
+            dept = db.session.scalar(select(Department).where(Department.name == name))
+            created = dept is None
+            if created:
+                dept = add_department(db.session, None, name, kind,
+                                      parent_id=parent.id if parent else None)
+            elif parent is not None and dept.parent_id != parent.id:
+                _fail(f"部门“{name}”已存在，上级为“{dept.parent.name if dept.parent else '无'}”")
         except DomainError as exc:
             _fail(exc.message)
-        dept, created = ensure_department(db.session, name, kind)
         added = []
         for key in groups:
             group = ensure_group(db.session, key, key)
@@ -78,12 +95,15 @@ def register_cli(app) -> None:
                 group.members.append(dept)
                 added.append(key)
         db.session.flush()
-        if created or added:
-            adminlog.record_act(db.session, None, "department_create" if created else "group_members_set",
-                            "department", dept.id, {"name": dept.name, "kind": dept.kind,
-                                                    "groups_added": added, "via": "cli"})
+        if added:
+            adminlog.record_act(db.session, None, "group_members_set", "department", dept.id,
+                                {"name": dept.name, "kind": dept.kind, "groups_added": added,
+                                 "via": "cli"})
         db.session.commit()
-        click.echo(f"{'已添加' if created else '已存在'}部门：{dept.name}（id={dept.id}）")
+        where = f"，上级：{dept.parent.name}" if dept.parent else ""
+        click.echo(f"{'已添加' if created else '已存在'}部门：{dept.name}（id={dept.id}{where}）")
+
+    departments_cli.register(app)  # the 属地 tree (and any other unit commands) of cli/departments
 
     @departments.command("list")
     def departments_list():

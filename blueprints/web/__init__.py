@@ -21,7 +21,13 @@ from blueprints.extensions import db, login_manager
 from workflow.core.workdays import calendar_for
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import local_today, to_local
-from workflow.platform.errors import RULE_MESSAGES, DomainError, InvalidInput, RuleFailed
+from workflow.platform.errors import (
+    RULE_MESSAGES,
+    DomainError,
+    FieldRuleFailed,
+    InvalidInput,
+    RuleFailed,
+)
 from workflow.platform.parsing import FIELD_NAMES
 from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUS_LABELS
 from workflow.problems.fields import FIELD_LABELS as PROBLEM_FIELDS
@@ -96,6 +102,8 @@ def errors_from(exc: DomainError, form: str, field_names=()) -> FormErrors:
     fields = (*field_names, getattr(exc, "field", None) or "")
     if isinstance(exc, InvalidInput) and exc.field in field_names:
         return FormErrors(form, {exc.field: plain(exc.message, fields)})
+    if isinstance(exc, FieldRuleFailed) and exc.field in field_names:  # e.g. credit_code_invalid
+        return FormErrors(form, {exc.field: exc.message})
     if isinstance(exc, RuleFailed) and all(c in RULE_MESSAGES for c in exc.rules):
         # a rule about one box of the form (意见, 理由, 说明) is shown beside that box
         fields = {RULE_FIELDS[c]: plain(RULE_MESSAGES[c]) for c in exc.rules
@@ -144,6 +152,7 @@ from blueprints.web import (  # noqa: E402,F401  (routes register on import)
     case_extras,
     case_list,
     case_page,
+    enterprises,
     evidence,
     home,
     messages,

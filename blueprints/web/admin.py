@@ -152,14 +152,35 @@ def admin_department_add():
     form = request.form
     try:
         group_ids = [parse_id(v, "groups") for v in form.getlist("groups")]
+        parent = form.get("parent_id") or None
         dept = directory_admin.add_department(db.session, actor(), form.get("name", ""),
-                                        form.get("kind", "department"), group_ids)
+                                        form.get("kind", "department"), group_ids,
+                                        parent_id=parse_id(parent, "parent") if parent else None)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _departments_page(errors_from(exc, "add", ("name", "kind", "groups")),
+        return _departments_page(errors_from(exc, "add", ("name", "kind", "groups", "parent")),
                                  {"add": form}, exc.status)
     flash(f"已添加部门：{dept.name}")
+    return redirect(url_for("pages.admin_departments"))
+
+
+@bp.post(f"/admin/departments/<{ID}:dept_id>/place")
+def admin_department_place(dept_id: int):
+    form = request.form
+    try:
+        parent = form.get("parent_id") or None
+        dept = directory_admin.set_department_place(
+            db.session, actor(), dept_id, form.get("kind", ""),
+            parse_id(parent, "parent") if parent else None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        return _departments_page(errors_from(exc, f"place-{dept_id}", ("kind", "parent")),
+                                 {f"place-{dept_id}": form}, exc.status)
+    flash(f"已调整属地层级：{dept.name}")
     return redirect(url_for("pages.admin_departments"))
 
 

@@ -9,6 +9,7 @@ from blueprints.web import ID, FormErrors, actor, bp, errors_from, today, work_c
 from blueprints.web.case_panels import complaint_panel, panels
 from blueprints.web.case_readonly import former_holder_view
 from blueprints.web.formstate import navigating, refuse_to, take
+from blueprints.web.register_panel import register_panel
 from workflow.core import machine, policy, service
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import ONSITE_PURPOSES, Case, OnsiteVerification
@@ -94,6 +95,8 @@ def shown_forms(actions: list[dict], work: dict, x: dict) -> set[str]:
         "progress": x["progress"]["can_report"], "supervision": bool(sup["kinds"]),
         "listing": bool(sup["listing"]), "listing-proposal": bool(sup["propose"]),
         "listing-decision": sup["can_decide"], "lookback": lb["can_record"], "reopen": lb["can_confirm"],
+        "delegate": bool(x.get("register", {}).get("units_below")),
+        "duties": x.get("register", {}).get("can_set_duties"),
         **{name: on for name, on in work.items() if name != "edit"},
         **{f"complaint-{name}": on for name, on in x["complaint"]["work"].items()},
     }
@@ -124,6 +127,7 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     if queue not in ROLE_QUEUES.get(user.role, ()):
         queue = None
     x["measures"] = measures_of_case(db.session, case, user)  # 督办函, 约谈, 通报, 问责移交
+    x["register"] = register_panel(case, user)
     return render_template(
         "pages/case.html", case=case, events=events, rounds=rounds, onsite=onsite,
         actions=actions, work=work, shown_forms=shown_forms(actions, work, x),

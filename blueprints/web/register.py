@@ -15,17 +15,31 @@ from blueprints.extensions import db, settings, storage
 from blueprints.web import ID, FormErrors, actor, bp, errors_from
 from blueprints.web.formstate import navigating, refuse_to, take
 from workflow.core import policy, service
+from workflow.enterprises.models import Enterprise
 from workflow.org.models import Department
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.errors import DomainError, InvalidInput
-from workflow.platform.vocab import EVIDENCE_CATEGORIES, GRADES, REGISTRATION_PHOTO_CATEGORIES, SOURCES
-from workflow.problems.fields import FIELD_LABELS, REPORTER_FIELDS, TEXT_LIMITS
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    EVIDENCE_CATEGORIES,
+    GRADES,
+    HAZARD_CATEGORIES,
+    RECTIFICATION_TYPES,
+    REGISTRATION_PHOTO_CATEGORIES,
+    SHUTDOWN,
+    SOURCES,
+)
+from workflow.problems.fields import FIELD_LABELS, REPORTER_FIELDS, TERRITORIAL_KINDS, TEXT_LIMITS
 from workflow.problems.registration import create_problem, update_draft
 
 FORM_FIELDS = (*FIELD_LABELS, "photos", "photo_category")
 CHOICE_FIELDS = ("source", "grade", "department_id")
 MAX_PHOTOS = 20
 _KEPT = "kept_photos"  # [[sha256, file name], …] received with a refused form
+# the full 台账, the 属地 unit and the enterprise (empty: not given)
+REGISTER_FIELDS = ("clue_type", "hazard_category", "rectification_type", "shutdown",
+                   "completed_on", "acceptance_on", "actual_funds", "territorial_unit_id",
+                   "enterprise_id")
 
 
 def problem_raw(form, *, partial: bool) -> dict:
@@ -37,10 +51,14 @@ def problem_raw(form, *, partial: bool) -> dict:
     days = (form.get("deadline_working_days") or "").strip()
     raw["deadline_working_days"] = int(days) if days.isdigit() and len(days) < 6 else days
     raw["suspended"] = form.get("suspended") == "1"
+    for name in REGISTER_FIELDS:
+        raw[name] = (form.get(name) or "").strip()
+    if raw["shutdown"]:
+        del raw["suspended"]  # 停产停业情况 says it in full
     raw["co_department_ids"] = [v for v in form.getlist("co_department_ids") if v]
     if partial:
-        for name in CHOICE_FIELDS:
-            if raw[name] == "":
+        for name in CHOICE_FIELDS + REGISTER_FIELDS:
+            if raw.get(name) == "":
                 del raw[name]
         # the edit form never shows the reporter (see _draft_values): empty keeps it
         for name in REPORTER_FIELDS:
@@ -60,11 +78,16 @@ def _form_page(*, case=None, values=None, errors=None, status=200):
         co_selected = {str(d.id) for d in case.co_departments} if case else set()
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.kind, Department.name)).all()
+    enterprises = db.session.scalars(select(Enterprise).order_by(Enterprise.name)
+                                     .limit(2000)).all()
     sources = {k: v[0] for k, v in SOURCES.items() if k != "task_list"}
     return render_template("pages/case_form.html", case=case, values=values,
                            errors=errors or FormErrors(), departments=departments,
                            sources=sources, grades=GRADES, labels=FIELD_LABELS, co_selected=co_selected,
-                           may_register=actor().role == OFFICE_STAFF,
+                           may_register=actor().role == OFFICE_STAFF, enterprises=enterprises,
+                           units=[d for d in departments if d.kind in TERRITORIAL_KINDS],
+                           clue_types=CLUE_TYPES, hazard_categories=HAZARD_CATEGORIES,
+                           rectification_types=RECTIFICATION_TYPES, shutdowns=SHUTDOWN,
                            photo_categories={k: EVIDENCE_CATEGORIES[k]
                                              for k in REGISTRATION_PHOTO_CATEGORIES},
                            kept_photos=session.get(_KEPT) or []), status
@@ -150,6 +173,13 @@ def _then_register(case):
 def _done(case, verb: str, photos: int = 0):
     session.pop(_KEPT, None)
     with_photos = f"，照片 {photos} 张" if photos else ""
+    proposal = getattr(case, "enterprise_proposal", None)
+    if proposal:  # registering by credit code: the enterprise is not in the register yet
+        flash(f"统一社会信用代码 {proposal['credit_code']} 尚未登记为生产经营单位"
+              f"{'（' + proposal['name'] + '）' if proposal.get('name') else ''}，"
+              "可在“生产经营单位”页登记后关联")
+    elif case.enterprise_id:
+        flash("已按统一社会信用代码关联生产经营单位")
     if case.status == "assigned":
         flash(f"已挂号交办：{case.display_number}，责任单位：{case.department.name}{with_photos}")
     else:
@@ -184,6 +214,9 @@ def _draft_values(case) -> dict:
                    "credit_code": case.credit_code or "",
                    "funds": str(case.funds) if case.funds is not None else "",
                    "suspended": "1" if case.suspended else ""})
+    values.update({name: getattr(case, name) for name in REGISTER_FIELDS})
+    values.update({k: ("" if v is None else v.isoformat() if hasattr(v, "isoformat") else str(v))
+                   for k, v in values.items() if k in REGISTER_FIELDS})
     # the reporter is revealed on the case page only, where each reading is recorded
     values.update({name: "" for name in REPORTER_FIELDS})
     return values

@@ -22,7 +22,7 @@ from workflow.assessment.conditions import (
     registered_in,
     task_pop,
 )
-from workflow.assessment.figures import FIGURES, SCOPES, key_column
+from workflow.assessment.figures import FIGURES, SCOPES, UNIT_SCOPES, key_column
 from workflow.assessment.periods import Window
 from workflow.core.cases import Case
 from workflow.core.workdays import calendar_for
@@ -47,6 +47,8 @@ def figure_cases(session: Session, figure: str, scope: str, key, w: Window, *, r
     conds = [restrict] if restrict is not None else []
     if SCOPES[scope][1] is not None:
         conds.append(col.is_(None) if key in (None, "") else col == key)
+    if scope not in UNIT_SCOPES:
+        conds.append(Case.parent_case_id.is_(None))  # a delegated child is its parent's matter
     closed = closed_by(w)
     if figure in ("rectification_rate", "extension_rate", "avg_days_to_close",
                   "major_rectification_rate"):
@@ -83,7 +85,7 @@ def figure_cases(session: Session, figure: str, scope: str, key, w: Window, *, r
 
 def parse_key(scope: str, key: str | None):
     """The scope row named by ``key`` as text: a department id for scope ``department``."""
-    if scope == "department" and key not in (None, ""):
+    if scope in UNIT_SCOPES and key not in (None, ""):
         if not key.isdigit() or not 1 <= int(key) < 2**31:
             raise InvalidInput("key 须为部门编号", field="key")
         return int(key)

@@ -52,8 +52,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
 from workflow.assessment.conditions import (
@@ -74,12 +74,19 @@ from workflow.assessment.conditions import (
 from workflow.assessment.periods import Window
 from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
-from workflow.core.policy import FIGURE_READERS, figures_refusal
+from workflow.core.policy import FIGURE_READERS, figures_refusal, unit_figures_refusal
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
-from workflow.platform.errors import InvalidInput
+from workflow.platform.errors import InvalidInput, NotFound
 from workflow.platform.sqltime import days_between, local_month
-from workflow.platform.vocab import GRADES, KINDS, SOURCES
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADES,
+    HAZARD_CATEGORIES,
+    KINDS,
+    RECTIFICATION_TYPES,
+    SOURCES,
+)
 
 SCOPES = {
     "district": ("全区", None),
@@ -89,7 +96,18 @@ SCOPES = {
     "grade": ("隐患等级", Case.grade),
     "industry": ("行业领域", Case.industry),
     "kind": ("事项类别", Case.kind),
+    # 属地 + 行业: the same figures cut by the 属地 unit (department is the 行业 side)
+    "territorial_unit": ("属地单位", Case.territorial_unit_id),
+    # the full 台账's categories
+    "clue_type": ("线索类别", Case.clue_type),
+    "hazard_category": ("隐患类别", Case.hazard_category),
+    "rectification_type": ("整改类型", Case.rectification_type),
 }
+REGISTER_SCOPE_LABELS = {"clue_type": CLUE_TYPES, "hazard_category": HAZARD_CATEGORIES,
+                         "rectification_type": RECTIFICATION_TYPES}
+# scopes keyed by a unit: a delegated child case is its own unit's row; in every other
+# scope it is the same matter as its parent and is not counted twice
+UNIT_SCOPES = ("department", "territorial_unit")
 FIGURES = {
     "rectification_rate": "整改率",
     "on_time_rate": "按期整改率（原期限）",
@@ -140,11 +158,15 @@ def _rate(num: int, den: int) -> float | None:
 
 
 def compute(session: Session, scope: str, w: Window, *, restrict=None,
-            calendar=None) -> list[dict]:
-    """One row of figures per value of ``scope`` (see the module docstring)."""
+            calendar=None, key=None) -> list[dict]:
+    """One row of figures per value of ``scope`` (see the module docstring); ``key`` replaces
+    the scope's column by another grouping expression (the 属地 roll-up's)."""
     calendar = calendar or calendar_for(session)
-    key = key_column(scope)
+    key = key_column(scope) if key is None else key
     extra = [restrict] if restrict is not None else []
+    if scope not in UNIT_SCOPES:
+        extra.append(Case.parent_case_id.is_(None))
+        restrict = and_(*extra)
     rows: dict = {}
 
     def row(k):
@@ -238,12 +260,12 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for k, n, open_ended in session.execute(_grouped(stmt, scope, key)):
         row(k).update(long_term=n, long_term_open_ended=open_ended)
 
-    if scope == "department":
+    if scope in UNIT_SCOPES:
         # every working unit gets a row, even one without cases in the period
         depts = session.execute(select(Department.id, Department.name, Department.kind,
                                        Department.active)).all()
         names = {d.id: d.name for d in depts}
-        if restrict is None:
+        if restrict is None and scope == "department":
             for d in depts:
                 if d.active and d.kind != "office":
                     row(d.id)
@@ -253,7 +275,7 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         if scope == "department":
             r = {"department_id": k, "department": names.get(k, NONE_LABEL) if k else NONE_LABEL,
                  **r}
-        items.append({"key": k, "label": scope_label(scope, k, names if scope == "department"
+        items.append({"key": k, "label": scope_label(scope, k, names if scope in UNIT_SCOPES
                                                      else None), **r})
     items.sort(key=lambda r: (r["key"] is None, str(r["label"])))
     return items
@@ -292,7 +314,7 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
         return "全区"
     if key in (None, ""):
         return NONE_LABEL
-    if scope == "department":
+    if scope in UNIT_SCOPES:
         return (dept_names or {}).get(key, str(key))
     if scope == "source":
         return SOURCES[key][0] if key in SOURCES else key
@@ -300,6 +322,8 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
         return GRADES.get(key, key)
     if scope == "kind":
         return KINDS.get(key, key)
+    if scope in REGISTER_SCOPE_LABELS:
+        return REGISTER_SCOPE_LABELS[scope].get(key, key)
     return str(key)
 
 
@@ -387,3 +411,79 @@ def kpi_restriction(user, scope: str = "department", *, ranking: bool = False):
     if user.role in FIGURE_READERS:
         return None
     return Case.department_id == user.department_id
+
+
+# --- 属地 roll-up: a town's figures include its villages and grids ---------------------------
+def _anchor(case_alias):
+    """The unit a case counts for in the roll-up: its 属地 unit, else its responsible unit."""
+    return func.coalesce(case_alias.territorial_unit_id, case_alias.department_id)
+
+
+def rollup_key():
+    """``"<anchor>:<parent's anchor>"`` per case (the parent part empty unless delegated)."""
+    parent = aliased(Case)
+    parent_anchor = select(_anchor(parent)).where(parent.id == Case.parent_case_id) \
+        .scalar_subquery()
+    return (cast(_anchor(Case), String) + literal(":")
+            + func.coalesce(cast(parent_anchor, String), literal("")))
+
+
+def rollup(session: Session, user, w: Window, *, root_id: int | None = None) -> list[dict]:
+    """One row per unit of the 属地 tree under ``root_id`` (every town when None), each
+    rolled up over the units below it; ``depth`` 0 is the root (or a town).
+
+    A case counts for its 属地 unit (or, without one, its responsible unit) and every unit
+    above it; a delegated child whose parent counts in the same unit is the same matter and
+    is counted once there (as the parent). The figures are computed once, grouped by the
+    case's unit and its parent's, and summed up the tree here.
+    """
+    root = session.get(Department, root_id) if root_id is not None else None
+    if root_id is not None and root is None:
+        raise NotFound(f"单位 {root_id} 不存在")
+    if refusal := unit_figures_refusal(user, root):
+        raise refusal
+    units = session.scalars(select(Department).where(Department.active.is_(True))
+                            .order_by(Department.name)).all()
+    below: dict = {}
+    for u in units:
+        below.setdefault(u.parent_id, []).append(u)
+    roots = ([root] if root is not None
+             else [u for u in units if u.kind == "town" and u.parent_id is None])
+    groups = []
+    for r in compute(session, "department", w, key=rollup_key(), calendar=calendar_for(session)):
+        if not isinstance(r["key"], str):
+            continue  # the empty rows compute() adds per department
+        anchor, _, parent = r["key"].partition(":")
+        groups.append((int(anchor), int(parent) if parent else None, r))
+    out: list[dict] = []
+
+    def tree_of(unit) -> set[int]:
+        ids, todo = set(), [unit]
+        while todo:
+            u = todo.pop()
+            if u.id not in ids:
+                ids.add(u.id)
+                todo.extend(below.get(u.id, []))
+        return ids
+
+    def walk(unit, depth):
+        tree = tree_of(unit)
+        rows = [r for anchor, parent, r in groups
+                if anchor in tree and (parent is None or parent not in tree)]
+        total = {k: sum(r[k] for r in rows) if isinstance(v, int) else v
+                 for k, v in _empty_row().items()}
+        total["overdue_buckets"] = {b: sum(r["overdue_buckets"][b] for r in rows)
+                                    for b in BUCKETS}
+        days = [(r["avg_days_to_close"], r["closed"]) for r in rows
+                if r["avg_days_to_close"] is not None]
+        total["avg_days_to_close"] = (round(sum(d * n for d, n in days)
+                                            / sum(n for _, n in days), 2) if days else None)
+        _finish(total)
+        out.append({"unit_id": unit.id, "unit": unit.name, "kind": unit.kind,
+                    "parent_id": unit.parent_id, "depth": depth, **total})
+        for child in below.get(unit.id, []):
+            walk(child, depth + 1)
+
+    for top in roots:
+        walk(top, 0)
+    return out

@@ -118,7 +118,8 @@ def figures_for(session: Session, user, scope: str, w: Window, *, explicit_cutof
     if snap is not None and (not explicit_cutoff or snap.cutoff == w.cutoff):
         w = Window(w.period, snap.cutoff, w.accept_working_days)
         current = compute(session, scope, w)
-        items = with_changes(snap.figures[scope], current)
+        # a snapshot frozen before a scope existed (属地单位) has no rows of it: all added since
+        items = with_changes(snap.figures.get(scope, []), current)
         frozen = snap.to_dict()
     else:
         items = compute(session, scope, w, restrict=restrict)

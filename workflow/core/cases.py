@@ -1,6 +1,7 @@
 """The case: one task item or one problem, driven from 挂号 to 销号."""
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,11 +29,16 @@ from workflow.org.roles import DEPARTMENT_ROLES, OFFICE_STAFF, READ_ALL_ROLES
 from workflow.platform.base import Base, iso_utc, utcnow
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import (
+    CLUE_TYPES,
     DISMISSED_LABEL,
+    DUTIES,
     GRADES,
+    HAZARD_CATEGORIES,
     KINDS,
+    LISTING_LEVELS,
     PLAN_ALIASES,
     PLAN_ELEMENTS,
+    RECTIFICATION_TYPES,
     SHUTDOWN,
     SOURCES,
 )
@@ -84,6 +90,28 @@ class Case(Base):
     shutdown: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # --- the full 台账 and 属地 + 行业 dual responsibility (migration 0016) ---
+    territorial_unit_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"),
+                                                            index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    delegated_by_unit_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    clue_type: Mapped[str | None] = mapped_column(String(10))
+    hazard_category: Mapped[str | None] = mapped_column(String(12))
+    rectification_type: Mapped[str | None] = mapped_column(String(10))
+    interim_measures: Mapped[str | None] = mapped_column(Text)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    actual_funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    acceptance_by: Mapped[str | None] = mapped_column(String(100))
+    acceptance_method: Mapped[str | None] = mapped_column(String(60))
+    acceptance_on: Mapped[date | None] = mapped_column(Date)
+    supervisor_name: Mapped[str | None] = mapped_column(String(60))
+    # comma-separated DUTIES keys the office set for each side
+    territorial_duties: Mapped[str | None] = mapped_column(String(200))
+    industry_duties: Mapped[str | None] = mapped_column(String(200))
+    # 挂牌 as the ledger records it (level and 文号 of the current listing)
+    listing_level: Mapped[str | None] = mapped_column(String(10))
+    listing_document: Mapped[str | None] = mapped_column(String(100))
     deadline: Mapped[date | None] = mapped_column(Date)
     original_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_working_days: Mapped[int | None] = mapped_column(Integer)
@@ -127,6 +155,11 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    territorial_unit: Mapped[Department | None] = relationship(foreign_keys=[territorial_unit_id])
+    children: Mapped[list[Case]] = relationship(foreign_keys=[parent_case_id], order_by="Case.id",
+                                                 back_populates="parent")
+    parent: Mapped[Case | None] = relationship(foreign_keys=[parent_case_id], remote_side=[id],
+                                               back_populates="children")
     co_departments: Mapped[list[Department]] = relationship(secondary=case_co_departments,
                                                             order_by="Department.name")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -212,12 +245,24 @@ class Case(Base):
         return user.department_id is not None and any(
             d.id == user.department_id for d in self.co_departments)
 
+    def is_territorial_unit_of(self, user: User) -> bool:
+        """The user's unit is the case's 属地 unit (属地 + 行业: both answer for it)."""
+        return user.department_id is not None and user.department_id == self.territorial_unit_id
+
+    def in_unit_tree_of(self, user: User) -> bool:
+        """The case's 行业 or 属地 unit is the user's unit or lies below it (town → 村 → 网格)."""
+        if user.department_id is None:
+            return False
+        return any(unit is not None and user.department_id in unit.ancestor_ids()
+                   for unit in (self.department, self.territorial_unit))
+
     def can_view(self, user: User) -> bool:
         if user.role in READ_ALL_ROLES:
             return True
         if user.role in DEPARTMENT_ROLES:
             return self.in_scope_of(user) or self.is_co_department_of(user) or (
-                self.status == "draft" and self.created_by_id == user.id)
+                self.status == "draft" and self.created_by_id == user.id) or (
+                self.in_unit_tree_of(user))
         return False
 
     def to_dict(self) -> dict:
@@ -260,6 +305,7 @@ class Case(Base):
             "reporter_masked": self.has_reporter,
             "outcome": self.outcome, "dismissed_at": iso_utc(self.dismissed_at),
             "dismissal_record": self.dismissal_record,
+            **register_fields(self),
         }
 
 
@@ -281,9 +327,51 @@ def visible_cases_filter(user: User):
     if user.role in DEPARTMENT_ROLES and user.department_id is not None:
         co = select(case_co_departments.c.case_id).where(
             case_co_departments.c.department_id == user.department_id)
+        units = unit_tree_ids(user.department_id)
         return or_(Case.department_id == user.department_id, Case.id.in_(co),
-                   (Case.status == "draft") & (Case.created_by_id == user.id))
+                   (Case.status == "draft") & (Case.created_by_id == user.id),
+                   Case.department_id.in_(units), Case.territorial_unit_id.in_(units))
     return Case.id.is_(None)  # sees nothing
+
+
+_TREE_NAMES = itertools.count(1)
+
+
+def unit_tree_ids(unit_id: int):
+    """A SELECT of ``unit_id`` and every unit below it (recursive: town → 村 → 网格)."""
+    # a name of its own: one statement may hold several trees (the user's and a filter's)
+    tree = select(Department.id).where(Department.id == unit_id).cte(
+        f"unit_tree_{next(_TREE_NAMES)}", recursive=True)
+    below = select(Department.id).where(Department.parent_id == tree.c.id)
+    tree = tree.union(below)
+    return select(tree.c.id)
+
+
+def register_fields(case: Case) -> dict:
+    """The 台账 columns, the 属地 unit, the enterprise and the delegation links."""
+    def duties(raw):
+        return [k for k in (raw or "").split(",") if k in DUTIES]
+
+    return {
+        "clue_type": case.clue_type, "clue_type_label": CLUE_TYPES.get(case.clue_type),
+        "hazard_category": case.hazard_category,
+        "hazard_category_label": HAZARD_CATEGORIES.get(case.hazard_category),
+        "rectification_type": case.rectification_type,
+        "rectification_type_label": RECTIFICATION_TYPES.get(case.rectification_type),
+        "interim_measures": case.interim_measures, "completed_on": _d(case.completed_on),
+        "actual_funds": str(case.actual_funds) if case.actual_funds is not None else None,
+        "acceptance_by": case.acceptance_by, "acceptance_method": case.acceptance_method,
+        "acceptance_on": _d(case.acceptance_on), "supervisor_name": case.supervisor_name,
+        "territorial_unit_id": case.territorial_unit_id,
+        "territorial_unit": case.territorial_unit.name if case.territorial_unit else None,
+        "enterprise_id": case.enterprise_id, "parent_case_id": case.parent_case_id,
+        "delegated_by_unit_id": case.delegated_by_unit_id,
+        "territorial_duties": duties(case.territorial_duties),
+        "industry_duties": duties(case.industry_duties),
+        "listing_level": case.listing_level,
+        "listing_level_label": LISTING_LEVELS.get(case.listing_level),
+        "listing_document": case.listing_document,
+    }
 
 
 ONSITE_PURPOSES = {"verification": "现场核查", "resumption_review": "复产现场审查"}

@@ -124,7 +124,11 @@ def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
         "report": (lambda: role_user_ids(session, OFFICE_STAFF), "reported",
                    f"待核查：{label}", "责任部门已上报整改情况"),
     }
-    if trigger == "verify" and case.needs_director_to_close:
+    if getattr(case, "parent_case_id", None) is not None and trigger == "report":
+        # a delegated child is checked by the unit that passed it down, not the office
+        messages["report"] = (lambda: department_user_ids(session, case.delegated_by_unit_id),
+                              "reported", f"待核查：{label}", "下级单位已上报整改情况")
+    if trigger == "verify" and case.needs_director_to_close and case.parent_case_id is None:
         extra = role_user_ids(session, OFFICE_DIRECTOR)
         notify(session, extra, "approved", f"待销号：{label}", "已核查，须区安委办主任销号",
                case_id=case.id, skip=actor.id)

@@ -76,6 +76,8 @@ def _status_conflict(case: Case, what: str) -> Conflict:
 # --- the state machine's steps ----------------------------------------------------------------
 def role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
     """The 403 for ``actor`` firing ``trigger`` on ``case``, or None when allowed."""
+    if case.parent_case_id is not None and trigger in CHILD_CHECKERS:
+        return child_role_refusal(trigger, case, actor)
     allowed = machine.roles_for(trigger, case)
     if actor.role not in allowed:
         rules = ["role_required"]
@@ -98,7 +100,8 @@ def department_member_refusal(case: Case, actor: User, *, allow_co: bool = False
     if actor.role not in DEPARTMENT_ROLES:
         return Forbidden(f"须由责任部门的{ROLE_LABELS[DEPT_OFFICER]}或{ROLE_LABELS[DEPT_HEAD]}办理",
                          needed_roles=sorted(DEPARTMENT_ROLES), rules=["role_required"])
-    if not (case.in_scope_of(actor) or (allow_co and case.is_co_department_of(actor))):
+    if not (case.in_scope_of(actor) or (allow_co and (case.is_co_department_of(actor)
+                                                      or case.is_territorial_unit_of(actor)))):
         return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(DEPARTMENT_ROLES),
                          rules=["department_scope"])
     return None
@@ -523,3 +526,95 @@ def measure_steps_for(kind: str, status: str, department_ids, user: User) -> lis
     """The steps the measure's page offers this user now."""
     return [step for (k, step) in MEASURE_STEP_FLOW if k == kind
             and measure_step_refusal(kind, status, department_ids, step, user) is None]
+
+# --- 生产经营单位, 属地 hierarchy, 属地 + 行业 dual responsibility -------------------------------
+# 企业登记: whoever registers problems registers the enterprise behind them
+ENTERPRISE_EDITORS = REGISTRARS
+ENTERPRISE_IMPORTERS = OFFICE_ROLES
+DUTY_SETTERS = OFFICE_ROLES          # the office sets what 属地 and 行业 each answer for
+UNIT_KINDS_BELOW = {"town": ("village", "grid"), "village": ("grid",)}
+
+
+def enterprise_refusal(user: User) -> Forbidden | None:
+    if user.role in ENTERPRISE_EDITORS:
+        return None
+    return refuse_role(ENTERPRISE_EDITORS, "登记生产经营单位", user)
+
+
+def enterprise_import_refusal(user: User) -> Forbidden | None:
+    if user.role in ENTERPRISE_IMPORTERS:
+        return None
+    return refuse_role(ENTERPRISE_IMPORTERS, "导入生产经营单位名录", user)
+
+
+def enterprise_reader_refusal(user: User) -> Forbidden | None:
+    """The register: every role that reads cases (a department reads its own cases in it)."""
+    if user.role in READ_ALL_ROLES or user.role in DEPARTMENT_ROLES:
+        return None
+    return refuse_role(READ_ALL_ROLES | DEPARTMENT_ROLES, "查看生产经营单位", user)
+
+
+def duties_refusal(user: User) -> Forbidden | None:
+    if user.role in DUTY_SETTERS:
+        return None
+    return refuse_role(DUTY_SETTERS, "明确属地/行业职责", user)
+
+
+def holds_case(case: Case, user: User) -> bool:
+    """The user's unit answers for the case: 行业 (department), 属地 unit, or 配合."""
+    return case.in_scope_of(user) or case.is_territorial_unit_of(user) or \
+        case.is_co_department_of(user)
+
+
+def delegation_refusal(case: Case, user: User, unit) -> DomainError | None:
+    """交办下级: a town's (or village's) users pass their case down to a unit below them."""
+    if user.role not in DEPARTMENT_ROLES:
+        return Forbidden(f"交办下级须由镇（街道）、村（社区）的{ROLE_LABELS[DEPT_OFFICER]}或"
+                         f"{ROLE_LABELS[DEPT_HEAD]}办理", needed_roles=sorted(DEPARTMENT_ROLES),
+                         rules=["role_required"])
+    own = user.department
+    if own is None or own.kind not in UNIT_KINDS_BELOW or not (
+            case.in_scope_of(user) or case.is_territorial_unit_of(user)):
+        return Forbidden(RULE_MESSAGES["department_scope"], needed_roles=sorted(DEPARTMENT_ROLES),
+                         rules=["department_scope"])
+    if case.kind != "problem" or case.status not in HELD_BY_DEPARTMENT:
+        return RuleFailed(["delegate_not_held"])
+    if unit is None or not unit.active or unit.kind not in UNIT_KINDS_BELOW[own.kind] or \
+            own.id not in unit.ancestor_ids()[1:]:
+        return RuleFailed(["delegate_below_only"])
+    return None
+
+
+def can_delegate(case: Case, user: User) -> bool:
+    own = user.department
+    return (user.role in DEPARTMENT_ROLES and own is not None and own.kind in UNIT_KINDS_BELOW
+            and case.kind == "problem" and case.status in HELD_BY_DEPARTMENT
+            and (case.in_scope_of(user) or case.is_territorial_unit_of(user)))
+
+
+# a delegated child is checked by the unit that passed it down (the town checks its village)
+CHILD_CHECKERS = {"return": DEPARTMENT_ROLES, "verify": DEPARTMENT_ROLES,
+                  "close": frozenset({DEPT_HEAD})}
+
+
+def child_role_refusal(trigger: str, case: Case, actor: User) -> Forbidden | None:
+    """For a delegated child case, 退回/核查/销号 by the delegating unit; None when allowed."""
+    roles = CHILD_CHECKERS[trigger]
+    if actor.role not in roles:
+        return refuse_role(roles, trigger_label(case.kind, trigger), actor)
+    if actor.department_id is None or actor.department_id != case.delegated_by_unit_id:
+        return Forbidden("下级办理的事项由交办单位核查、销号", needed_roles=sorted(roles),
+                         rules=["department_scope"])
+    return None
+
+
+def unit_figures_refusal(user: User, root) -> Forbidden | None:
+    """属地 roll-up figures: the figure readers for any unit; a unit's own users for their
+    unit and the units below it (a town reads its villages, never a neighbour's)."""
+    if user.role in FIGURE_READERS:
+        return None
+    if user.role in DEPARTMENT_ROLES and user.department_id is not None and root is not None \
+            and user.department_id in root.ancestor_ids():
+        return None
+    return Forbidden("属地汇总数据：部门用户只能查看本单位及下属单位（unit_id）",
+                     needed_roles=sorted(FIGURE_READERS), rules=["department_scope"])

@@ -28,7 +28,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.core.cases import Case, visible_cases_filter
+from workflow.core.cases import Case, unit_tree_ids, visible_cases_filter
 from workflow.platform.errors import InvalidInput
 from workflow.platform.vocab import GRADES, KINDS, SOURCES, STATUSES
 
@@ -92,6 +92,11 @@ def filtered_cases(user, filters: Mapping) -> Select:
         stmt = stmt.where(Case.grade == grade)
     if (dept := int_arg(filters, "department_id", 1, 2**31 - 1)) is not None:
         stmt = stmt.where(Case.department_id == dept)
+    if (unit := int_arg(filters, "territorial_unit_id", 1, 2**31 - 1)) is not None:
+        # 属地: the unit and every unit below it (a town's ledger includes its villages)
+        stmt = stmt.where(Case.territorial_unit_id.in_(unit_tree_ids(unit)))
+    if (enterprise := int_arg(filters, "enterprise_id", 1, 2**31 - 1)) is not None:
+        stmt = stmt.where(Case.enterprise_id == enterprise)
     if (overdue := choice_arg(filters, "overdue", ("true", "false"))) is not None:
         stmt = stmt.where(Case.overdue.is_(overdue == "true"))
     if (year := int_arg(filters, "year", 2000, 2100)) is not None:

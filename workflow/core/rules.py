@@ -10,13 +10,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.core.cases import OnsiteVerification
+from workflow.core.cases import Case, OnsiteVerification
 from workflow.core.complaints import ComplaintReply
 from workflow.core.evidence import Evidence
 from workflow.org.models import Department
 from workflow.org.names import same_person
 from workflow.platform.base import local_today
-from workflow.platform.vocab import SOURCES
+from workflow.platform.vocab import GRADELESS_CLUES, SOURCES
 
 
 def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
@@ -24,20 +24,23 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
     failed: list[str] = []
     if trigger == "register":
         if not (case.department_id and (case.deadline or case.long_term)
-                and case.source in SOURCES and case.grade):
+                and case.source in SOURCES and (case.grade or case.clue_type in GRADELESS_CLUES)):
             failed.append("fields_required")
     elif trigger == "report":
         count = session.scalar(select(func.count()).select_from(Evidence).where(
             Evidence.case_id == case.id, Evidence.round == case.round))
         if not count:
             failed.append("evidence_required")
-        if case.is_major and not (case.plan_complete and _has_evidence(session, case, "signed_plan")):
+        if case.is_major and case.parent_case_id is None and not (
+                case.plan_complete and _has_evidence(session, case, "signed_plan")):
             failed.append("plan_required")
+        if open_children(session, case):
+            failed.append("children_open")
     elif trigger == "verify":
         if case.reported_by_id is not None and (case.reported_by_id == actor.id
                                                 or same_person(case.reported_by, actor)):
             failed.append("same_person")
-        if case.is_major:
+        if case.is_major and case.parent_case_id is None:
             records = session.scalars(select(OnsiteVerification).where(
                 OnsiteVerification.case_id == case.id,
                 OnsiteVerification.round == case.round)).all()
@@ -49,7 +52,8 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
         if case.verified_by_id is not None and (case.verified_by_id == actor.id
                                                 or same_person(case.verified_by, actor)):
             failed.append("same_person")
-        if case.is_major and (case.shutdown or "none") != "none" and not resumption_reviewed(
+        if case.is_major and case.parent_case_id is None and (
+                case.shutdown or "none") != "none" and not resumption_reviewed(
                 session, case):
             failed.append("resumption_review_required")
     elif trigger == "dismiss":
@@ -62,6 +66,12 @@ def state_rules(session: Session, case, trigger: str, actor) -> list[str]:
                 ComplaintReply.case_id == case.id)):
         failed.append("reply_required")
     return failed
+
+
+def open_children(session: Session, case) -> int:
+    """Delegated child cases (村/社区, 网格) not yet closed or cancelled."""
+    return session.scalar(select(func.count()).select_from(Case).where(
+        Case.parent_case_id == case.id, Case.status.notin_(("closed", "cancelled")))) or 0
 
 
 # 16号令第二十三条: the authority reviews on site within 10 days of the 复产申请

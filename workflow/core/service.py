@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,10 +21,16 @@ from workflow.core.audit import append_event, event_row, insert_events
 from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
-from workflow.core.notifications import notify_for_transition, notify_registered, notify_to_report
+from workflow.core.notifications import (
+    department_user_ids,
+    notify,
+    notify_for_transition,
+    notify_registered,
+    notify_to_report,
+)
 from workflow.core.numbering import case_number, case_numbers
 from workflow.core.rules import input_rules, state_rules
-from workflow.org.models import User
+from workflow.org.models import Department, User
 from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import (
@@ -36,6 +42,7 @@ from workflow.platform.errors import (
 )
 from workflow.platform.office_limits import ImportLimits
 from workflow.platform.vocab import (
+    DUTIES,
     EVIDENCE_CATEGORIES,
     OFFICE_EVIDENCE_CATEGORIES,
     PLAN_ALIASES,
@@ -546,3 +553,85 @@ def add_onsite_verification(session: Session, case_id: int, actor: User, *, visi
                     "verifiers": rec.verifiers, "findings": findings.strip()})
     session.flush()
     return rec
+
+
+# --- 交办下级 (属地 hierarchy) ------------------------------------------------------------------
+# what a child case copies from its parent: the matter, the enterprise and the 台账 columns
+CHILD_COPIED = ("kind", "source", "grade", "description", "found_on", "found_by", "industry",
+                "town", "responsible_unit", "credit_code", "location", "basis",
+                "measures_required", "enterprise_id", "clue_type", "hazard_category",
+                "rectification_type", "shutdown", "suspended", "interim_measures",
+                "supervisor_name", "long_term")
+
+
+def delegate(session: Session, case_id: int, actor: User, *, unit_id: int,
+             deadline: date | None = None, comment: str | None = None,
+             now: datetime | None = None) -> Case:
+    """A town passes its case down to a 村/社区 or 网格: a child case on the same machine,
+    already 交办 (assigned) to that unit, linked both ways and recorded on both chains."""
+    parent = get_case(session, case_id, actor, for_update=True)
+    unit = session.get(Department, unit_id)
+    if refusal := policy.delegation_refusal(parent, actor, unit):
+        raise refusal
+    now = now or utcnow()
+    deadline = deadline or parent.deadline
+    if deadline is None and not parent.long_term:
+        raise InvalidInput("须填写下级整改期限", field="deadline")
+    if deadline is not None and parent.deadline and deadline > parent.deadline:
+        raise InvalidInput("下级整改期限不能晚于本事项的整改期限", field="deadline")
+    if deadline is not None and deadline < local_today(now):
+        raise InvalidInput("下级整改期限不能早于今天", field="deadline")
+    siblings = session.scalar(select(func.count()).select_from(Case).where(
+        Case.parent_case_id == parent.id)) or 0
+    child = Case(**{k: getattr(parent, k) for k in CHILD_COPIED},
+                 title=f"{parent.title}（交办{unit.name}）"[:200], status="assigned",
+                 number=f"{parent.number}-{siblings + 1}" if parent.number else None,
+                 parent_case_id=parent.id, delegated_by_unit_id=actor.department_id,
+                 department_id=unit.id, territorial_unit_id=unit.id, deadline=deadline,
+                 original_deadline=deadline, created_by_id=actor.id, created_at=now,
+                 registered_at=now)
+    session.add(child)
+    session.flush()
+    append_event(session, child, actor, "delegated", from_status=None, to_status="assigned",
+                 comment=(comment or "").strip() or None,
+                 payload={"parent_case_id": parent.id, "parent_number": parent.number,
+                          "unit_id": unit.id,
+                          "deadline": deadline.isoformat() if deadline else None}, at=now)
+    record(session, parent, actor, "delegate", comment=(comment or "").strip() or None,
+           payload={"child_case_id": child.id, "child_number": child.number,
+                    "unit_id": unit.id,
+                    "deadline": deadline.isoformat() if deadline else None}, now=now)
+    session.flush()
+    notify(session, department_user_ids(session, unit.id), "assigned",
+           f"上级交办：{child.display_number} {child.title}"[:200],
+           f"请签收并在 {deadline.isoformat()} 前完成整改" if deadline else "请签收，长期坚持",
+           case_id=child.id, skip=actor.id,
+           now=now)
+    return child
+
+
+def set_duties(session: Session, case_id: int, actor: User, *, territorial: list[str] | None,
+               industry: list[str] | None, territorial_unit_id: int | None = None,
+               now: datetime | None = None) -> Case:
+    """The office names the 属地 unit and what 属地 and 行业 each answer for (三管三必须)."""
+    if refusal := policy.duties_refusal(actor):
+        raise refusal
+    case = get_case(session, case_id, actor, for_update=True)
+    payload: dict = {}
+    for name, value in (("territorial_duties", territorial), ("industry_duties", industry)):
+        if value is None:
+            continue
+        if not isinstance(value, list) or any(not isinstance(v, str) or v not in DUTIES
+                                              for v in value):
+            raise InvalidInput(f"{name} 须为职责列表：{', '.join(DUTIES)}", field=name)
+        setattr(case, name, ",".join(dict.fromkeys(value)) or None)
+        payload[name] = list(dict.fromkeys(value))
+    if territorial_unit_id is not None:
+        unit = session.get(Department, territorial_unit_id)
+        if unit is None or not unit.active or unit.kind not in ("town", "village", "grid"):
+            raise InvalidInput("属地单位须为镇（街道）、村（社区）或网格", field="territorial_unit_id")
+        case.territorial_unit_id = unit.id
+        payload["territorial_unit_id"] = unit.id
+    record(session, case, actor, "duties", payload=payload, now=now)
+    session.flush()
+    return case

@@ -11,8 +11,10 @@ from workflow.org.models import Department, DepartmentGroup, User
 from workflow.org.names import check_names_free, check_visible, clean_display_name
 from workflow.org.roles import ADMIN, APPROVAL_ROLES, DEPARTMENT_ROLES, PENDING_ROLE, ROLES
 from workflow.platform.errors import Forbidden, InvalidInput, NotFound, RuleFailed
+from workflow.platform.vocab import UNIT_KINDS, UNIT_PARENT_KINDS
 
-DEPARTMENT_KINDS = {"department": "部门", "town": "镇/开发区/街道", "office": "区安委办"}
+DEPARTMENT_KINDS = {"department": "部门", "town": "镇/开发区/街道", "office": "区安委办",
+                    "village": "村/社区", "grid": "网格"}
 
 
 def require_admin(actor: User) -> None:
@@ -174,12 +176,34 @@ def _clean_name(session: Session, name: str, *, exclude_id: int | None = None) -
     return name
 
 
-def add_department(session: Session, actor: User, name: str, kind: str = "department",
-                   group_ids: list[int] = ()) -> Department:
-    require_admin(actor)
+def check_parent(session: Session, kind: str, parent_id: int | None,
+                 child_id: int | None = None) -> Department | None:
+    """The 属地 tree: a 村/社区 under a town, a 网格 under a town or a 村/社区; others on top."""
+    allowed = UNIT_PARENT_KINDS.get(kind, (None,))
+    if parent_id is None:
+        if None not in allowed:
+            names = "或".join(UNIT_KINDS[k] for k in allowed if k)
+            raise InvalidInput(f"{UNIT_KINDS[kind]}须指定上级（{names}）", field="parent")
+        return None
+    parent = session.get(Department, parent_id)
+    if parent is None or not parent.active:
+        raise InvalidInput(f"上级单位 {parent_id} 不存在或已停用", field="parent")
+    if parent.kind not in allowed or (child_id is not None and child_id in parent.ancestor_ids()):
+        raise InvalidInput(f"{UNIT_KINDS.get(kind, kind)}不能设在{UNIT_KINDS.get(parent.kind, parent.kind)}"
+                           f"“{parent.name}”之下", field="parent")
+    return parent
+
+
+def add_department(session: Session, actor: User | None, name: str, kind: str = "department",
+                   group_ids: list[int] = (), parent_id: int | None = None) -> Department:
+    """Add a unit (``actor`` None: the command line, recorded as such)."""
+    if actor is not None:
+        require_admin(actor)
     if kind not in DEPARTMENT_KINDS:
         raise InvalidInput(f"部门类型须为：{', '.join(DEPARTMENT_KINDS.values())}", field="kind")
-    dept = Department(name=_clean_name(session, name), kind=kind)
+    parent = check_parent(session, kind, parent_id)
+    dept = Department(name=_clean_name(session, name), kind=kind,
+                      parent_id=parent.id if parent else None)
     for gid in group_ids:
         group = session.get(DepartmentGroup, gid)
         if group is None:
@@ -188,7 +212,27 @@ def add_department(session: Session, actor: User, name: str, kind: str = "depart
     session.add(dept)
     session.flush()
     adminlog.record_act(session, actor, "department_create", "department", dept.id,
-                    {"name": dept.name, "kind": kind, "groups": [g.key for g in dept.groups]})
+                    {"name": dept.name, "kind": kind, "groups": [g.key for g in dept.groups],
+                     **({"parent_id": dept.parent_id} if dept.parent_id else {}),
+                     **({"via": "cli"} if actor is None else {})})
+    return dept
+
+
+def set_department_place(session: Session, actor: User, dept_id: int, kind: str,
+                         parent_id: int | None) -> Department:
+    """Place a unit in the 属地 tree (its kind and parent); its cases follow it."""
+    require_admin(actor)
+    dept = session.get(Department, dept_id)
+    if dept is None:
+        raise NotFound(f"部门 {dept_id} 不存在")
+    if kind not in DEPARTMENT_KINDS:
+        raise InvalidInput(f"部门类型须为：{', '.join(DEPARTMENT_KINDS.values())}", field="kind")
+    parent = check_parent(session, kind, parent_id, child_id=dept.id)
+    before = {"kind": dept.kind, "parent_id": dept.parent_id}
+    dept.kind, dept.parent_id = kind, parent.id if parent else None
+    session.flush()
+    adminlog.record_act(session, actor, "department_place", "department", dept.id,
+                        {"before": before, "kind": kind, "parent_id": dept.parent_id})
     return dept
 
 

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "role_grant_approved": "批准授予角色",
     "role_grant_refused": "不予批准授予角色",
     "department_create": "添加部门",
+    "department_place": "调整属地层级",
     "department_rename": "部门更名",
     "department_deactivate": "停用部门",
     "department_reactivate": "启用部门",

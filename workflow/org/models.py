@@ -27,10 +27,15 @@ class Department(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    # department | town | office: towns are 镇/开发区/街道, the office is 区安委办
+    # department | town | village | grid | office: towns are 镇/开发区/街道, villages 村/社区,
+    # grids 网格 (属地 hierarchy through ``parent_id``), the office is 区安委办
     kind: Mapped[str] = mapped_column(String(20), default="department")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id], lazy="joined",
+                                                     join_depth=3)
 
     groups: Mapped[list[DepartmentGroup]] = relationship(
         secondary=group_members, back_populates="members", order_by="DepartmentGroup.name"
@@ -38,7 +43,15 @@ class Department(Base):
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind, "active": self.active,
-                "groups": [g.key for g in self.groups]}
+                "groups": [g.key for g in self.groups], "parent_id": self.parent_id}
+
+    def ancestor_ids(self) -> list[int]:
+        """This unit's id and those of the units above it (village → town …)."""
+        out, unit = [], self
+        while unit is not None and unit.id not in out and len(out) < 8:
+            out.append(unit.id)
+            unit = unit.parent
+        return out
 
 
 class DepartmentGroup(Base):

@@ -53,6 +53,15 @@ RULE_MESSAGES = {
 # an office's working day: approvals from the pages carry the approver's 意见
 RULE_MESSAGES["opinion_required"] = "上报、核查和销号（办结）须填写审批意见（可选用常用语）"
 
+# 生产经营单位 register, 属地 hierarchy, 属地 + 行业 dual responsibility
+RULE_MESSAGES.update({
+    "credit_code_invalid": "统一社会信用代码不符合 GB 32100-2015（18 位，第 3–8 位为行政区划代码，末位校验码须与前 17 位相符）",
+    "credit_code_taken": "该统一社会信用代码已登记为另一生产经营单位",
+    "children_open": "已交办下级（村/社区、网格）的事项尚未全部销号，不能上报",
+    "delegate_below_only": "只能交办给本单位下属的村/社区或网格",
+    "delegate_not_held": "只有本单位正在办理（已交办或整改中）的事项才能交办下级",
+})
+
 
 def rule_messages(codes) -> list[str]:
     """The text of each code with the code after it, e.g. “须填写意见（comment_required）”."""
@@ -120,6 +129,15 @@ class RuleFailed(DomainError):
         rules = list(dict.fromkeys(rules))
         super().__init__(message or "；".join(rule_messages(rules)), rules=rules)
         self.rules = rules
+
+
+class FieldRuleFailed(RuleFailed):
+    """A rule about one submitted field: the 422 names the field too."""
+
+    def __init__(self, rules: list[str], field: str, message: str = ""):
+        super().__init__(rules, message)
+        self.extra["field"] = field
+        self.field = field
 
 
 def refuse_unknown(given, allowed, label: str = "未知字段") -> None:

@@ -200,3 +200,22 @@ ACTION_LABELS.update({
     "measure_minutes": "约谈纪要", "measure_report": "约谈落实报告",
     "measure_receipt": "问责移交受理", "measure_outcome": "问责处理结果",
 })
+# --- the hazard register to national practice: units, clues, the full 台账 -------------------
+# 属地 hierarchy: the kind of a unit (Department.kind); ``office`` is the 区安委办 itself
+UNIT_KINDS = {"department": "区级部门", "town": "镇/街道/开发区", "village": "村/社区",
+              "grid": "网格", "office": "区安委办"}
+# which kind of unit may sit under which (None: the top of the tree)
+UNIT_PARENT_KINDS = {"department": (None,), "office": (None,), "town": (None,),
+                     "village": ("town",), "grid": ("town", "village")}
+CLUE_TYPES = {"problem": "问题线索", "hazard": "隐患线索", "accident": "事故线索"}
+# 问题 and 事故 clues are not forced to carry a 一般/重大 grade
+GRADELESS_CLUES = ("problem", "accident")
+HAZARD_CATEGORIES = {"behaviour": "人的不安全行为", "object": "物的不安全状态",
+                     "management": "管理缺陷", "environment": "环境因素"}
+RECTIFICATION_TYPES = {"immediate": "立即整改", "deadline": "限期整改"}
+# 三管三必须: what the office asks of each responsible side (属地 / 行业)
+DUTIES = {"onsite_review": "现场复查", "acceptance": "验收", "supervision": "督促整改",
+          "daily_inspection": "日常巡查", "enforcement": "执法处置"}
+DEFAULT_TERRITORIAL_DUTIES = ("onsite_review", "supervision")
+DEFAULT_INDUSTRY_DUTIES = ("acceptance", "enforcement")
+ACTION_LABELS.update({"delegate": "交办下级", "delegated": "上级交办", "duties": "明确属地/行业职责"})

@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 from workflow.core import service
 from workflow.core.policy import importer_refusal
 from workflow.core.workdays import calendar_for
+from workflow.enterprises.models import Enterprise
 from workflow.org.models import Department, User
 from workflow.org.roles import OFFICE_STAFF, ROLE_LABELS
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import DomainError, Forbidden, InvalidInput
 from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
+from workflow.platform.vocab import CLUE_TYPES, GRADELESS_CLUES, LISTING_LEVELS, normalise_key
 from workflow.problems.deadlines import DEFAULT_IMMEDIATE_DAYS, DeadlineText, parse_deadline
 from workflow.problems.excel_sheet import (
     SYNONYMS,
@@ -95,6 +97,7 @@ class ParsedRow:
     immediate: bool = False  # 立行立改
     long_term: bool = False  # 长期坚持
     backfill: bool = False  # 补录: a past deadline is kept
+    listing: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.raw.items()}
@@ -175,8 +178,22 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
                 text = parse_deadline(value, reference=rules.reference or today, calendar=calendar,
                                       immediate_days=rules.immediate_days)
                 _take_deadline(parsed, text)
-            elif fld == "found_on":
+            elif fld in ("found_on", "completed_on", "acceptance_on"):
                 raw[fld] = parse_cell_date(value)
+            elif fld == "territorial_unit_id":
+                key = re.sub(r"\s+", "", cell_text(value))
+                if key not in depts:
+                    err(fld, f"属地单位“{cell_text(value)[:30]}”不存在（请先由管理员添加镇、村或网格）")
+                else:
+                    raw[fld] = depts[key]
+            elif fld == "listed":
+                raw[fld] = cell_bool(value)
+            elif fld == "listing_level":
+                key = normalise_key(cell_text(value), LISTING_LEVELS)
+                if key is None:
+                    err(fld, f"挂牌层级须为：{'、'.join(LISTING_LEVELS.values())}")
+                else:
+                    raw[fld] = key
             elif fld == "department_id":
                 names = [n for n in SPLIT_UNITS.split(cell_text(value)) if n.strip()]
                 ids = []
@@ -192,14 +209,15 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
                         raw["co_department_ids"] = ids[1:]
             elif fld == "suspended":
                 raw[fld] = cell_bool(value)
-            elif fld == "funds":
+            elif fld in ("funds", "actual_funds"):
                 raw[fld] = value if isinstance(value, (int, float)) else cell_text(value)
             else:
                 raw[fld] = cell_text(value)
         except ValueError:
             hint = (DEADLINE_HINT if fld == "deadline" else
                     "应为日期，如 2020-03-05、2020/3/5、2020年3月5日、2020.3.5"
-                    if fld == "found_on" else "应为“是”或“否”")
+                    if fld in ("found_on", "completed_on", "acceptance_on")
+                    else "应为“是”或“否”")
             err(fld, f"“{cell_text(value)[:30]}”无法识别：{hint}")
 
     # the system number of an exported ledger is kept as the original number
@@ -212,13 +230,20 @@ def _parse_row(session, row_no: int, cells: dict, letters: dict, depts: dict, de
     if raw.get("description") and not raw.get("title"):
         first = re.split(r"[。；;\n]", raw["description"], maxsplit=1)[0].strip()
         raw["title"] = first[:60] or raw["description"][:60]
+    gradeless = normalise_key(raw.get("clue_type"), CLUE_TYPES) in GRADELESS_CLUES
     for fld in ("description", "department_id", "deadline", "source", "grade"):
-        if fld in raw or fld in failed or (fld == "deadline" and parsed.long_term):
+        if fld in raw or fld in failed or (fld == "deadline" and parsed.long_term) or (
+                fld == "grade" and gradeless):
             continue
         if fld in ("source", "grade") and fld not in by_field:
             err(fld, f"缺少{COLUMN_LABELS[fld]}：表中没有该列，也未指定默认值")
         else:
             err(fld, f"{COLUMN_LABELS[fld]}为必填项")
+    # 挂牌 as the ledger records it: not a registration field, checked here
+    listing = {k: raw.pop(k) for k in LISTING_COLUMNS if k in raw}
+    if listing.get("listing_document") and len(listing["listing_document"]) > 100:
+        err("listing_document", "挂牌文号过长（最多 100 字）")
+    parsed.listing = listing
     # the shared validation, one field at a time so every bad cell is reported
     for fld in list(raw):
         if fld in failed:
@@ -242,6 +267,23 @@ def _take_deadline(parsed: ParsedRow, text: DeadlineText) -> None:
     parsed.immediate, parsed.long_term = text.immediate, text.long_term
     if text.deadline is not None:
         parsed.raw["deadline"] = text.deadline
+
+
+LISTING_COLUMNS = ("listed", "listing_level", "listing_document")
+
+
+def _link_enterprise(session: Session, case) -> None:
+    """An imported row naming an unregistered enterprise by a valid credit code registers it
+    (the office imports the ledger; its 责任主体 is the enterprise's name)."""
+    proposal = getattr(case, "enterprise_proposal", None)
+    if case.enterprise_id or not proposal or not proposal.get("name"):
+        return
+    ent = Enterprise(name=proposal["name"][:200], credit_code=proposal["credit_code"],
+                     industry=proposal.get("industry"), unit_id=proposal.get("unit_id"),
+                     address=proposal.get("address"))
+    session.add(ent)
+    session.flush()
+    case.enterprise_id = ent.id
 
 
 def _jsonable(raw: dict) -> dict:
@@ -331,6 +373,11 @@ def import_problems(session: Session, actor: User, data: bytes, filename: str, *
             continue
         case = create_problem(session, actor, _jsonable(parsed.raw), now=now,
                               backfill=parsed.backfill, long_term=parsed.long_term)
+        _link_enterprise(session, case)
+        if parsed.listing.get("listed") or parsed.listing.get("listing_document"):
+            case.listed = bool(parsed.listing.get("listed", True))
+        case.listing_level = parsed.listing.get("listing_level")
+        case.listing_document = parsed.listing.get("listing_document")
         payload = {"filename": report.filename, "sha256": report.sha256, "sheet": report.sheet,
                    "row": parsed.row}
         if parsed.deadline_text:

@@ -53,6 +53,22 @@ SYNONYMS = {
     # 监督举报 lists; the ledger export writes these masked under other names (not re-imported)
     "reporter_name": ["举报人", "举报人姓名"],
     "reporter_contact": ["举报人联系方式", "举报人电话", "举报人联系电话"],
+    # the full 台账 (issue 13)
+    "clue_type": ["线索类别", "线索类型"],
+    "hazard_category": ["隐患类别", "隐患类型", "隐患分类"],
+    "rectification_type": ["整改类型", "整改方式"],
+    "shutdown": ["停产停业情况", "停产停业"],
+    "interim_measures": ["临时管控措施", "管控措施", "临时措施"],
+    "completed_on": ["实际完成日期", "实际完成时间", "整改完成日期", "完成日期"],
+    "actual_funds": ["实际投入资金(万元)", "实际投入资金", "实际整改资金"],
+    "acceptance_by": ["验收人", "验收人员"],
+    "acceptance_method": ["验收方式"],
+    "acceptance_on": ["验收日期", "验收时间"],
+    "supervisor_name": ["监管责任人", "监管人员"],
+    "territorial_unit_id": ["属地单位", "属地责任单位", "属地监管单位"],
+    "listed": ["是否挂牌", "是否挂牌督办", "挂牌督办"],
+    "listing_level": ["挂牌层级", "挂牌级别"],
+    "listing_document": ["挂牌文号", "挂牌督办文号"],
     # written by the ledger export, read but not imported (the new case starts over)
     "_ignored": ["整改完成情况", "复查人", "复查意见", "销号时间", "状态", "备注"],
 }

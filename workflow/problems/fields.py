@@ -7,16 +7,30 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
+from workflow.enterprises import credit_code
+from workflow.enterprises.models import Enterprise
 from workflow.org.models import Department
-from workflow.platform.errors import InvalidInput, refuse_unknown
+from workflow.platform.errors import FieldRuleFailed, InvalidInput, refuse_unknown
 from workflow.platform.parsing import field_label, parse_date, parse_id
-from workflow.platform.vocab import GRADES, SHUTDOWN, SOURCES, normalise_key
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADELESS_CLUES,
+    GRADES,
+    HAZARD_CATEGORIES,
+    RECTIFICATION_TYPES,
+    SHUTDOWN,
+    SOURCES,
+    normalise_key,
+)
 
 TEXT_LIMITS = {
     "title": 200, "description": 5000, "found_by": 100, "industry": 60, "town": 60,
     "responsible_unit": 200, "location": 200, "basis": 2000, "measures_required": 5000,
     "responsible_person": 60, "responsible_phone": 40, "original_number": 60,
     "reporter_name": 60, "reporter_contact": 100,
+    # the full 台账
+    "interim_measures": 2000, "acceptance_by": 100, "acceptance_method": 60,
+    "supervisor_name": 60,
 }
 FIELD_LABELS = {
     "title": "标题", "description": "问题描述", "source": "问题来源", "grade": "隐患等级",
@@ -29,14 +43,35 @@ FIELD_LABELS = {
     "shutdown": "停产停业情况",
     "original_number": "原编号", "co_department_ids": "配合部门",
     "reporter_name": "举报人", "reporter_contact": "举报人联系方式",
+    # the full 台账 (issue 13): API names → 台账 headers
+    "clue_type": "线索类别", "hazard_category": "隐患类别", "rectification_type": "整改类型",
+    "interim_measures": "临时管控措施", "completed_on": "实际完成日期",
+    "actual_funds": "实际投入资金（万元）", "acceptance_by": "验收人", "acceptance_method": "验收方式",
+    "acceptance_on": "验收日期", "supervisor_name": "监管责任人",
+    "territorial_unit_id": "属地单位", "enterprise_id": "生产经营单位",
 }
+CHOICE_FIELDS = {"clue_type": CLUE_TYPES, "hazard_category": HAZARD_CATEGORIES,
+                 "rectification_type": RECTIFICATION_TYPES}
+TERRITORIAL_KINDS = ("town", "village", "grid")
 REPORTER_FIELDS = ("reporter_name", "reporter_contact")
 MAX_CO_DEPARTMENTS = 50
-REQUIRED = ("title", "description", "source", "grade", "department_id")
+REQUIRED = ("title", "description", "source", "department_id")  # grade: see clue_type
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 # what the API accepts before strip() and upper() (documented in OpenAPI)
 _C = "0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy"
 CREDIT_CODE_PATTERN = rf"^\s*[{_C}]{{2}}[0-9]{{6}}[{_C}]{{10}}\s*$"
+
+
+def _money(value, name: str) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{_label(name)}须为数字", field=name)
+    try:
+        money = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput(f"{_label(name)}须为数字", field=name) from None
+    if not money.is_finite() or money < 0 or money > Decimal("999999999999"):
+        raise InvalidInput(f"{_label(name)}不能为负数或过大", field=name)
+    return money.quantize(Decimal("0.01"))
 
 
 def _label(field: str) -> str:
@@ -57,6 +92,10 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         for field in REQUIRED:
             if raw.get(field) in (None, ""):
                 raise InvalidInput(f"{_label(field)}为必填项", field=field)
+        # 问题线索 and 事故线索 need no 一般/重大 grade; a hazard (or an unnamed clue) does
+        if raw.get("grade") in (None, "") and normalise_key(raw.get("clue_type"),
+                                                            CLUE_TYPES) not in GRADELESS_CLUES:
+            raise InvalidInput(f"{_label('grade')}为必填项（问题线索、事故线索可不填）", field="grade")
         if (raw.get("deadline") in (None, "") and raw.get("deadline_working_days") in (None, "")
                 and not long_term):
             raise InvalidInput("须填写整改期限（deadline）或工作日数（deadline_working_days）",
@@ -80,7 +119,7 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
     if out.get("source") not in (None, "complaint") and any(out.get(f) for f in REPORTER_FIELDS):
         field = next(f for f in REPORTER_FIELDS if out.get(f))
         raise InvalidInput(f"{_label(field)}只适用于“监督举报”来源的问题", field=field)
-    if "grade" in raw:
+    if raw.get("grade") not in (None, ""):  # empty: no grade (问题线索, 事故线索)
         key = normalise_key(raw["grade"], GRADES)
         if key is None:
             raise InvalidInput(f"未知的隐患等级“{raw['grade']}”；可选：一般、重大", field="grade")
@@ -128,18 +167,38 @@ def clean_problem_fields(session: Session, raw: dict, *, today: date, partial: b
         code = str(raw["credit_code"]).strip().upper()
         if not CREDIT_CODE.match(code):
             raise InvalidInput("统一社会信用代码应为 18 位（数字或大写字母）", field="credit_code")
+        if not credit_code.is_valid(code):
+            raise FieldRuleFailed(["credit_code_invalid"], "credit_code")
         out["credit_code"] = code
-    if raw.get("funds") not in (None, ""):
-        value = raw["funds"]
-        if isinstance(value, bool):
-            raise InvalidInput(f"{_label('funds')}须为数字", field="funds")
-        try:
-            funds = Decimal(str(value))
-        except InvalidOperation:
-            raise InvalidInput(f"{_label('funds')}须为数字", field="funds") from None
-        if not funds.is_finite() or funds < 0 or funds > Decimal("999999999999"):
-            raise InvalidInput(f"{_label('funds')}不能为负数或过大", field="funds")
-        out["funds"] = funds.quantize(Decimal("0.01"))
+    for name in ("funds", "actual_funds"):
+        if raw.get(name) not in (None, ""):
+            out[name] = _money(raw[name], name)
+    for name, table in CHOICE_FIELDS.items():
+        if raw.get(name) not in (None, ""):
+            key = normalise_key(raw[name], table)
+            if key is None:
+                choices = "、".join(f"{k}（{v}）" for k, v in table.items())
+                raise InvalidInput(f"{_label(name)}须为：{choices}", field=name)
+            out[name] = key
+    for name in ("completed_on", "acceptance_on"):
+        if raw.get(name) not in (None, ""):
+            day = parse_date(raw[name], name, FIELD_LABELS[name])
+            if day > today:
+                raise InvalidInput(f"{_label(name)}不能晚于今天", field=name)
+            out[name] = day
+    if raw.get("territorial_unit_id") not in (None, ""):
+        unit_id = parse_id(raw["territorial_unit_id"], "territorial_unit_id",
+                           FIELD_LABELS["territorial_unit_id"])
+        unit = session.get(Department, unit_id)
+        if unit is None or not unit.active or unit.kind not in TERRITORIAL_KINDS:
+            raise InvalidInput(f"属地单位 {unit_id} 不存在或不是镇（街道）、村（社区）、网格",
+                               field="territorial_unit_id")
+        out["territorial_unit_id"] = unit_id
+    if raw.get("enterprise_id") not in (None, ""):
+        ent_id = parse_id(raw["enterprise_id"], "enterprise_id", FIELD_LABELS["enterprise_id"])
+        if session.get(Enterprise, ent_id) is None:
+            raise InvalidInput(f"生产经营单位 {ent_id} 不存在", field="enterprise_id")
+        out["enterprise_id"] = ent_id
     if "suspended" in raw and raw["suspended"] is not None:
         if not isinstance(raw["suspended"], bool):
             raise InvalidInput(f"{_label('suspended')}须为 true 或 false", field="suspended")

@@ -167,6 +167,8 @@ def decide(session: Session, case_id: int, actor: User, *, approve, comment=None
                           request_id=req.id)
         session.add(row)
         case.listed = req.action == "list"
+        if case.listed:  # the 台账's 挂牌层级 and 文号 (kept after 摘牌, with 是否挂牌 = 否)
+            case.listing_level, case.listing_document = row.level, row.document_number
         act = req.action
         record(session, case, actor, act, comment=req.reasons, payload={
             "document_number": row.document_number, "document_date": today.isoformat(),

@@ -9,6 +9,7 @@ from workflow.core import policy
 from workflow.core.cases import Case
 from workflow.core.service import lock_for_record, record
 from workflow.core.workdays import calendar_for
+from workflow.enterprises.register import link_fields
 from workflow.org.models import Department, User
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import Conflict
@@ -31,6 +32,7 @@ def create_problem(session: Session, actor: User, raw: dict, *,
                                   calendar=calendar_for(session), backfill=backfill,
                                   long_term=long_term)
     co_ids = fields.pop("co_department_ids", [])
+    fields, proposal = link_fields(session, fields)
     case = Case(kind="problem", status="draft", created_by_id=actor.id, created_at=now,
                 long_term=long_term, **fields)
     case.co_departments = [session.get(Department, i) for i in co_ids]
@@ -41,6 +43,8 @@ def create_problem(session: Session, actor: User, raw: dict, *,
         payload.update({k: True for k, on in (("backfill", backfill), ("long_term", long_term)) if on})
     record(session, case, actor, "create", payload=payload, now=now)
     session.flush()
+    # not stored: the API hands it back so the caller can register the enterprise
+    case.enterprise_proposal = proposal
     return case
 
 
@@ -57,6 +61,12 @@ def update_draft(session: Session, case_id: int, actor: User, raw: dict, *,
     fields = clean_problem_fields(session, raw, today=local_today(now), partial=True,
                                   calendar=calendar_for(session))
     co_ids = fields.pop("co_department_ids", None)
+    if fields.get("credit_code") or fields.get("enterprise_id"):
+        merged = {k: getattr(case, k) for k in ("responsible_unit", "industry",
+                                                 "territorial_unit_id", "location")}
+        linked, case.enterprise_proposal = link_fields(session, {**merged, **fields})
+        fields.update({k: v for k, v in linked.items() if k not in merged or not merged[k]
+                       or k in fields})
     for key, value in fields.items():
         setattr(case, key, value)
     if co_ids is not None:

@@ -189,6 +189,8 @@ def set_listing(session: Session, case_id: int, actor: User, *, action: str,
                       comment=(comment or "").strip() or None, actor_id=actor.id, created_at=now)
     session.add(row)
     case.listed = action == "list"
+    if case.listed:  # the 台账's 挂牌层级 and 文号 (kept after 摘牌, with 是否挂牌 = 否)
+        case.listing_level, case.listing_document = row.level, row.document_number
     record(session, case, actor, action, comment=row.comment, payload={
         "document_number": row.document_number, "document_date": document_date.isoformat(),
         "due_on": due_on.isoformat() if due_on else None, "external": True,

@@ -12,7 +12,13 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.platform.errors import InvalidInput
 from workflow.platform.sqltime import utc_start
-from workflow.platform.vocab import GRADES
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    GRADES,
+    HAZARD_CATEGORIES,
+    LISTING_LEVELS,
+    RECTIFICATION_TYPES,
+)
 from workflow.records.casedata import DEFAULT_ISSUER, source_with_reporter
 from workflow.records.render import format_cn_date, render_pdf, render_record_html
 from workflow.records.stamp import ChainStamp, metadata_for, short_code
@@ -56,6 +62,45 @@ class LedgerRow:
     status: str
     overdue: bool
     closed_at: datetime | None
+    # the full 台账 (issue 13); empty on rows from before it
+    classification: str = ""   # 线索类别 · 隐患类别 · 整改类型
+    territorial: str = ""      # 属地单位
+    basis: str = ""            # 判定依据
+    control: str = ""          # 停产停业, 临时管控措施
+    completion: str = ""       # 实际完成日期, 实际投入资金, 验收人/方式/日期, 监管责任人
+    listing: str = ""          # 挂牌层级, 文号
+
+
+def register_cells(c: Case) -> dict:
+    """The 台账 columns of issue 13 as the PDF prints them."""
+    classification = " · ".join(x for x in (CLUE_TYPES.get(c.clue_type),
+                                            HAZARD_CATEGORIES.get(c.hazard_category),
+                                            RECTIFICATION_TYPES.get(c.rectification_type)) if x)
+    control = []
+    if (c.shutdown or "none") != "none":
+        control.append(c.shutdown_label)
+    if c.interim_measures:
+        control.append(f"临时管控：{c.interim_measures}")
+    completion = []
+    if c.completed_on:
+        completion.append(f"完成 {format_cn_date(c.completed_on)}")
+    if c.actual_funds is not None:
+        completion.append(f"投入 {c.actual_funds} 万元")
+    if c.acceptance_by or c.acceptance_method or c.acceptance_on:
+        completion.append("验收 " + "，".join(x for x in (
+            c.acceptance_by, c.acceptance_method,
+            format_cn_date(c.acceptance_on) if c.acceptance_on else None) if x))
+    if c.supervisor_name:
+        completion.append(f"监管责任人 {c.supervisor_name}")
+    listing = ""
+    if c.listed or c.listing_document:
+        listing = "挂牌" + ("" if c.listed else "（已摘牌）") + "（" + "，".join(
+            x for x in (LISTING_LEVELS.get(c.listing_level), c.listing_document) if x) + "）"
+        listing = listing.replace("（）", "")
+    return {"classification": classification,
+            "territorial": c.territorial_unit.name if c.territorial_unit else "",
+            "basis": c.basis or "", "control": "\n".join(control),
+            "completion": "\n".join(completion), "listing": listing}
 
 
 def ledger_cases(session: Session, stmt: Select) -> list[Case]:
@@ -85,7 +130,7 @@ def render_ledger(session: Session, cases: list[Case], *, scope_text: str,
                       c.responsible_unit or "", c.description or c.title,
                       GRADES.get(c.grade, c.grade or ""), c.measures_required or "",
                       c.department.name if c.department else "", c.deadline, c.status_label,
-                      c.overdue, c.closed_at) for c in cases]
+                      c.overdue, c.closed_at, **register_cells(c)) for c in cases]
     title = "安全生产问题隐患整改台账"
     html = render_record_html("records/ledger.html", title=title, issuer=issuer,
                               number=f"TZ-{digest[:12]}", rows=rows, scope_text=scope_text,

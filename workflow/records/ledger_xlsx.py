@@ -20,7 +20,16 @@ from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.celltext import ILLEGAL_CHARACTERS_RE
 from workflow.platform.masking import mask_contact, mask_name
-from workflow.platform.vocab import DISMISSED_LABEL, GRADES, SOURCES
+from workflow.platform.vocab import (
+    CLUE_TYPES,
+    DISMISSED_LABEL,
+    GRADES,
+    HAZARD_CATEGORIES,
+    LISTING_LEVELS,
+    RECTIFICATION_TYPES,
+    SHUTDOWN,
+    SOURCES,
+)
 from workflow.platform.wording import status_labels
 
 # (header, key, width, type) — key names the value in the row dict built below
@@ -56,6 +65,22 @@ COLUMNS = [
     # so a re-imported ledger does not take the masked text for a name
     ("举报人（已脱敏）", "reporter_name", 12, "text"),
     ("举报人联系方式（已脱敏）", "reporter_contact", 16, "text"),
+    # the full 台账 (issue 13): each header is an import synonym, so they re-import whole
+    ("线索类别", "clue_type", 10, "text"),
+    ("隐患类别", "hazard_category", 14, "text"),
+    ("整改类型", "rectification_type", 10, "text"),
+    ("停产停业情况", "shutdown", 12, "text"),
+    ("临时管控措施", "interim_measures", 30, "text"),
+    ("实际完成日期", "completed_on", 12, "date"),
+    ("实际投入资金(万元)", "actual_funds", 12, "money"),
+    ("验收人", "acceptance_by", 12, "text"),
+    ("验收方式", "acceptance_method", 12, "text"),
+    ("验收日期", "acceptance_on", 12, "date"),
+    ("监管责任人", "supervisor_name", 10, "text"),
+    ("属地单位", "territorial_unit", 16, "text"),
+    ("是否挂牌", "listed", 9, "bool"),
+    ("挂牌层级", "listing_level", 12, "text"),
+    ("挂牌文号", "listing_document", 20, "text"),
 ]
 HEADERS = [c[0] for c in COLUMNS]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,6 +94,7 @@ TASK_HEADERS = {"问题描述": "任务内容", "整改措施/要求": "工作�
 def _rows(session: Session, where, kind: str, batch: int = 2000):
     """Ledger rows of ``kind`` matching ``where`` (a WHERE clause on Case), in id order."""
     verifier = aliased(User)
+    unit = aliased(Department)
     last_verify = (select(AuditEvent.case_id, func.max(AuditEvent.seq).label("seq"))
                    .where(AuditEvent.action == "verify").group_by(AuditEvent.case_id).subquery())
     verify_event = aliased(AuditEvent)
@@ -80,9 +106,15 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
                    Case.rectification_statement, verifier.display_name.label("verified_by"),
                    verify_event.comment.label("verify_comment"), Case.closed_at, Case.status,
                    Case.original_number, Case.title, Case.reporter_name, Case.reporter_contact,
-                   Case.dismissed_at)
+                   Case.dismissed_at, Case.clue_type, Case.hazard_category,
+                   Case.rectification_type, Case.shutdown, Case.interim_measures,
+                   Case.completed_on, Case.actual_funds, Case.acceptance_by,
+                   Case.acceptance_method, Case.acceptance_on, Case.supervisor_name,
+                   unit.name.label("territorial_unit"), Case.listed, Case.listing_level,
+                   Case.listing_document)
             .select_from(Case)
             .outerjoin(Department, Department.id == Case.department_id)
+            .outerjoin(unit, unit.id == Case.territorial_unit_id)
             .outerjoin(verifier, verifier.id == Case.verified_by_id)
             .outerjoin(last_verify, last_verify.c.case_id == Case.id)
             .outerjoin(verify_event, and_(verify_event.case_id == Case.id,
@@ -100,6 +132,9 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
     src, grade, status, dismissed = pos["source"], pos["grade"], pos["status"], pos["dismissed_at"]
     funds, suspended, closed = pos["funds"], pos["suspended"], pos["closed_at"]
     rname, rcontact = pos["reporter_name"], pos["reporter_contact"]
+    clue, hcat, rtype = pos["clue_type"], pos["hazard_category"], pos["rectification_type"]
+    shut, llevel, afunds, listed = (pos["shutdown"], pos["listing_level"], pos["actual_funds"],
+                                    pos["listed"])
     shown = {
         "source": lambda r: sources.get(r[src], r[src]),
         "grade": lambda r: GRADES.get(r[grade], r[grade]),
@@ -111,6 +146,14 @@ def _rows(session: Session, where, kind: str, batch: int = 2000):
         "reporter_contact": lambda r: mask_contact(r[rcontact]),
         # Asia/Shanghai has kept UTC+8 all year since 1991 (as the SQL month of sqltime)
         "closed_on": lambda r: (r[closed] + _UTC8).date() if r[closed] else None,
+        # the full 台账: codes shown as their labels, 实际投入资金 as a number, 是否挂牌 as 是/否
+        "clue_type": lambda r: CLUE_TYPES.get(r[clue]),
+        "hazard_category": lambda r: HAZARD_CATEGORIES.get(r[hcat]),
+        "rectification_type": lambda r: RECTIFICATION_TYPES.get(r[rtype]),
+        "shutdown": lambda r: SHUTDOWN.get(r[shut] or "none"),
+        "listing_level": lambda r: LISTING_LEVELS.get(r[llevel]),
+        "actual_funds": lambda r: float(r[afunds]) if r[afunds] is not None else None,
+        "listed": lambda r: None if r[listed] is None else ("是" if r[listed] else "否"),
     }
     plain = [pos.get(key) for _h, key, _w, _t in COLUMNS]
     special = [(i, shown[key]) for i, (_h, key, _w, _t) in enumerate(COLUMNS) if key in shown]
