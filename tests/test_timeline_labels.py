@@ -11,6 +11,9 @@ from workflow.problems import supervision
 
 ROOT = Path(__file__).resolve().parent.parent / "workflow"
 WRITERS = {"record", "append_event", "_record_on_cases"}  # action is the 4th positional argument
+# writers whose action is the 3rd positional argument (case, actor, action): the sealed row
+# a transition writes with one Core INSERT
+ROW_WRITERS = {"event_row"}
 # Writers called with a variable: the values that variable can take, by (file, name)
 VARIABLES = {
     ("service.py", "trigger"): set(machine.TRIGGERS),
@@ -35,7 +38,7 @@ def written_actions() -> tuple[set[str], list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         # inside a writer, passing its own ``action`` parameter on is not a new action
         passed_on = {id(call) for fn in ast.walk(tree)
-                     if isinstance(fn, ast.FunctionDef) and fn.name in WRITERS
+                     if isinstance(fn, ast.FunctionDef) and fn.name in WRITERS | ROW_WRITERS
                      for call in ast.walk(fn) if isinstance(call, ast.Call)}
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -43,6 +46,8 @@ def written_actions() -> tuple[set[str], list[str]]:
             arg = None
             if _name(node.func) in WRITERS and len(node.args) >= 4:
                 arg = node.args[3]
+            elif _name(node.func) in ROW_WRITERS and len(node.args) >= 3:
+                arg = node.args[2]
             elif _name(node.func) == "AuditEvent":
                 arg = next((k.value for k in node.keywords if k.arg == "action"), None)
             if arg is None:

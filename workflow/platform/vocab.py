@@ -219,3 +219,6 @@ DUTIES = {"onsite_review": "现场复查", "acceptance": "验收", "supervision"
 DEFAULT_TERRITORIAL_DUTIES = ("onsite_review", "supervision")
 DEFAULT_INDUSTRY_DUTIES = ("acceptance", "enforcement")
 ACTION_LABELS.update({"delegate": "交办下级", "delegated": "上级交办", "duties": "明确属地/行业职责"})
+
+# 目标任务清单 responsibilities (workflow.tasklist): the office's changes, recorded on each case
+ACTION_LABELS.update({"group_expanded": "分解部门组", "responsibilities_changed": "调整责任分工"})
