@@ -142,7 +142,10 @@ def test_cli_bootstrap_user_is_logged_without_approval(runner, client, world):
     result = runner.invoke(args=["departments", "add", "区交通局", "--group", "committee_members"])
     assert result.exit_code == 0
     items = _events(client, world)["items"]
-    assert [e["action"] for e in reversed(items)] == ["user_create_cli", "department_create"]
+    # the unit's creation, then its joining the group, each an act of its own
+    assert [e["action"] for e in reversed(items)] == ["user_create_cli", "department_create",
+                                                      "group_members_set"]
+    assert items[0]["payload"]["groups_added"] == ["committee_members"]
     cli = items[-1]
     assert cli["actor_id"] is None and cli["actor_username"] == "cli" and cli["actor_role"] == "cli"
     assert cli["payload"]["user"]["username"] == "boss" and cli["payload"]["role"] == "office_director"

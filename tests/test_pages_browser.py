@@ -95,7 +95,9 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     assert officer.locator(".flash").inner_text().startswith("已上传 1 个文件")
     item = officer.locator("#evidence .evidence-item").first
     assert hashlib.sha256(photo).hexdigest() in item.text_content()  # behind 核验
-    assert item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    # the thumbnail loads and decodes (waited for: under load it may still be on its way)
+    assert item.locator("img.thumb").evaluate(
+        "img => img.decode().then(() => img.naturalWidth > 0, () => false)")
     assert timeline(officer)[-2:] == ["accept", "evidence"]
 
     # 部门负责人 submits with the rectification statement

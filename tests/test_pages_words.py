@@ -53,7 +53,7 @@ def district(world, session, app):
     session.commit()
     complaint_at(world, "in_progress")
     import_tasklist(session, sample_bytes(), "wujin-2020-task-list.txt", 2020, world.users["office_staff"],
-                    settings=settings)
+                    settings=settings, create_unknown=True)
     session.commit()
     batch = batches.create_batch(session, world.users["office_staff"], {
         "title": "国务院安委会第三督导组反馈问题", "issuer_level": "state",

@@ -26,6 +26,13 @@
     while (details) { details.open = true; details = details.parentElement.closest("details"); }
   }
 
+  /* scroll so the element's top sits just below the top edge (whole pixels, a small margin:
+     scrollIntoView can leave a fractional top a hair above the viewport) */
+  function toTop(el) {
+    var y = el.getBoundingClientRect().top + window.scrollY - 8;
+    window.scrollTo(0, Math.max(0, Math.floor(y)));
+  }
+
   /* the error summary: in view at the top, focus on the first bad field */
   function setupSummary(summary) {
     each("a[data-field]", function (link) {
@@ -38,13 +45,13 @@
         field.focus();
       });
     }, summary);
-    summary.scrollIntoView({block: "start"});
+    toTop(summary);
     var first = summary.querySelector("a[data-field]");
     var field = first ? fieldFor(summary, first) : null;
     if (field) {
       openAround(field);
       field.focus({preventScroll: true});
-      summary.scrollIntoView({block: "start"});
+      toTop(summary);
     } else {
       summary.focus();
     }

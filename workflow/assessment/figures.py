@@ -123,8 +123,12 @@ FIGURES = {
 BUCKETS = ("1-7", "8-30", ">30")
 # what the overdue count reads of a case open at the cut-off: every scope's column and the
 # columns of its conditions (a restriction names the department)
+# every column a scope key, a restriction or the overdue conditions read (the CTE carries
+# only these; one missing makes the planner join the whole case table back in)
 OPEN_COLUMNS = ("id", "department_id", "town", "source", "grade", "industry", "kind", "deadline",
-                "original_deadline", "registered_at", "status", "dismissed_at", "closed_at")
+                "original_deadline", "registered_at", "status", "dismissed_at", "closed_at",
+                "territorial_unit_id", "clue_type", "hazard_category", "rectification_type",
+                "parent_case_id", "long_term")
 BUCKET_LABELS = {"1-7": "逾期1–7天", "8-30": "逾期8–30天", ">30": "逾期30天以上"}
 NONE_LABEL = "（未填写）"
 

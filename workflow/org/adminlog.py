@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "department_deactivate": "停用部门",
     "department_reactivate": "启用部门",
     "group_members_set": "调整部门组成员",
+    "department_alias_set": "设置部门别名或承办单位",
+    "department_alias_remove": "删除部门别名或承办单位",
     "calendar_day_set": "设置节假日/调休",
     "calendar_day_delete": "删除节假日/调休",
 }
