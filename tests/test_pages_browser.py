@@ -95,9 +95,12 @@ def test_whole_loop_as_each_person(open_as, world, live_server):
     assert officer.locator(".flash").inner_text().startswith("已上传 1 个文件")
     item = officer.locator("#evidence .evidence-item").first
     assert hashlib.sha256(photo).hexdigest() in item.text_content()  # behind 核验
-    # the thumbnail loads and decodes (waited for: under load it may still be on its way)
-    assert item.locator("img.thumb").evaluate(
-        "img => img.decode().then(() => img.naturalWidth > 0, () => false)")
+    # the thumbnail loads (waited for, at most 15 s: under load it may still be on its way,
+    # and a lazy image loads once in view); a broken image never gets a natural width
+    thumb = item.locator("img.thumb")
+    thumb.scroll_into_view_if_needed()
+    officer.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                              arg=thumb.element_handle(), timeout=15000)
     assert timeline(officer)[-2:] == ["accept", "evidence"]
 
     # 部门负责人 submits with the rectification statement
