@@ -35,6 +35,7 @@ from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
 from workflow.platform.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     RuleFailed,
@@ -400,8 +401,12 @@ def upload_evidence(session: Session, case_id: int, actor: User, *, data: bytes,
                    and policy.registration_photo_refusal(case, actor) is None)
     if not registering and (refusal := policy.evidence_refusal(case, actor)):
         if policy.registration_photo_refusal(case, actor) is None:
+            # the registrar's own photos are allowed; every other material is the unit's (403,
+            # naming the roles that may upload it)
             labels = "、".join(EVIDENCE_CATEGORIES[k] for k in REGISTRATION_PHOTO_CATEGORIES)
-            raise InvalidInput(f"登记时只能上传{labels}", field="category")
+            raise Forbidden(f"登记时只能上传{labels}；其他材料由责任单位上传",
+                            needed_roles=getattr(refusal, "needed_roles", None)
+                            or sorted(policy.DEPARTMENT_ROLES), rules=["role_required"])
         raise refusal
     if not is_choice(category, EVIDENCE_CATEGORIES) or category in OFFICE_EVIDENCE_CATEGORIES:
         allowed = [EVIDENCE_CATEGORIES[k] for k in EVIDENCE_CATEGORIES
