@@ -117,7 +117,7 @@ def missing_service(reason: str):
     """
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must provide this: {reason}")
-    pytest.skip(reason)
+    pytest.skip(f"this machine lacks a service the test needs: {reason}")
 
 
 @pytest.fixture

@@ -78,6 +78,15 @@ def _label(case) -> str:
     return f"{case.display_number}《{case.title[:40]}》"
 
 
+def _assigned_notice(case) -> tuple[str, str]:
+    """The 新交办 notice of ``register``, in the words of the case's kind (one text for the
+    per-case and the bulk path)."""
+    deadline = case.deadline.isoformat() if case.deadline else "未定"
+    if case.kind == "task":
+        return f"新交办任务：{_label(case)}", f"请签收，并请于 {deadline} 前完成"
+    return f"新交办：{_label(case)}", f"请签收并在 {deadline} 前完成整改"
+
+
 def notify_registered(session: Session, cases, actor, now: datetime | None = None) -> int:
     """The notices of ``register`` for many cases at once (a bulk import): the same rows as
     ``notify_for_transition`` per case, one INSERT, each department's users looked up once."""
@@ -85,16 +94,12 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
     users: dict[int | None, list[int]] = {}
     rows = []
     for case in cases:
-        deadline = case.deadline.isoformat() if case.deadline else "未定"
-        # a task speaks the task list's words, and one the 区安委办 owes itself goes to its 经办人
+        # a task the 区安委办 owes itself goes to its 经办人
         key = "office" if case.kind == "task" and case.is_office_led else case.department_id
         if key not in users:
             users[key] = (role_user_ids(session, OFFICE_STAFF) if key == "office"
                           else department_user_ids(session, case.department_id))
-        if case.kind == "task":
-            title, body = f"新交办任务：{_label(case)}", f"请签收，并请于 {deadline} 前完成"
-        else:
-            title, body = f"新交办：{_label(case)}", f"请签收并在 {deadline} 前完成整改"
+        title, body = _assigned_notice(case)
         rows += [{"user_id": u, "case_id": case.id, "kind": "assigned", "title": title[:200],
                   "body": body, "created_at": now}
                  for u in dict.fromkeys(users[key]) if u != actor.id]
@@ -113,7 +118,7 @@ def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
     label = _label(case)
     deadline = case.deadline.isoformat() if case.deadline else "未定"
     messages = {
-        "register": (dept, "assigned", f"新交办：{label}", f"请签收并在 {deadline} 前完成整改"),
+        "register": (dept, "assigned", *_assigned_notice(case)),
         "transfer": (dept, "assigned", f"转办交办：{label}", f"请签收并在 {deadline} 前完成整改"),
         "return": (dept, "returned", f"整改被退回：{label}", "请按退回意见补充整改后重新上报"),
         "reject": (dept, "returned", f"销号审批不通过：{label}", "请按审批意见继续整改"),
@@ -235,7 +240,7 @@ def _notify_task(session: Session, case, trigger: str, actor) -> None:
     label = _label(case)
     deadline = case.deadline.isoformat() if case.deadline else "未定"
     messages = {
-        "register": (holders, "assigned", f"新交办任务：{label}", f"请签收，并请于 {deadline} 前完成"),
+        "register": (holders, "assigned", *_assigned_notice(case)),
         "transfer": (holders, "assigned", f"转办任务：{label}", f"请签收，并请于 {deadline} 前完成"),
         "return": (holders, "returned", f"完成情况被退回：{label}", "请按退回意见补充后重新报送"),
         "reject": (holders, "returned", f"任务未予办结：{label}", "请按意见继续推进后重新报送"),
