@@ -125,34 +125,43 @@ class Outbox:
 def queue_for(session: Session, user_ids, kind: str, title: str, body: str, *,
               case_id: int | None, outbox: Outbox | None = None) -> list[MessageDelivery]:
     """The delivery rows of one notification sent to ``user_ids`` (in the caller's transaction)."""
+    return queue_many(session, [(user_ids, kind, title, body, case_id)], outbox=outbox)
+
+
+def queue_many(session: Session, notices, *, outbox: Outbox | None = None) -> list[MessageDelivery]:
+    """The delivery rows of many notifications ``(user_ids, kind, title, body, case_id)`` at
+    once (a bulk import): the users, their settings and the unit robots are read once."""
     outbox = outbox or session.info.get("outbox") or Outbox()
-    ids = list(user_ids)
-    if not ids:
+    notices = [(list(ids), kind, title, body, case_id)
+               for ids, kind, title, body, case_id in notices if ids]
+    every = {u for ids, *_ in notices for u in ids}
+    if not every:
         return []
-    users = session.scalars(select(User).where(User.id.in_(ids))).all()
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(every)))}
     prefs = {p.user_id: p for p in session.scalars(select(MessageSettings).where(
-        MessageSettings.user_id.in_(ids)))}
+        MessageSettings.user_id.in_(every)))}
     hooks = {h.department_id: h for h in session.scalars(select(UnitWebhook))}
-    link = f"/cases/{case_id}" if case_id else "/notifications"
     rows: list[MessageDelivery] = []
-    robots: dict[str, tuple[str | None, int | None]] = {}
-    for user in users:
-        pref = prefs.get(user.id)
-        if pref is not None and kind in pref.muted:
-            continue
-        if pref is not None and pref.email:
-            rows.append(MessageDelivery(channel="email", target=pref.email, user_id=user.id,
-                                        department_id=user.department_id, case_id=case_id,
-                                        kind=kind, subject=title[:200], body=body, link=link))
-        hook = hooks.get(user.department_id) if user.department_id else None
-        if hook is not None:
-            robots.setdefault(hook.url, (hook.secret, user.department_id))
-        elif outbox.webhook_url:
-            robots.setdefault(outbox.webhook_url, (outbox.webhook_secret, None))
-    for url, (secret, dept_id) in robots.items():
-        rows.append(MessageDelivery(channel="webhook", target=url, secret=secret,
-                                    department_id=dept_id, case_id=case_id, kind=kind,
-                                    subject=title[:200], body=body, link=link))
+    for ids, kind, title, body, case_id in notices:
+        link = f"/cases/{case_id}" if case_id else "/notifications"
+        robots: dict[str, tuple[str | None, int | None]] = {}
+        for user in (users[u] for u in dict.fromkeys(ids) if u in users):
+            pref = prefs.get(user.id)
+            if pref is not None and kind in pref.muted:
+                continue
+            if pref is not None and pref.email:
+                rows.append(MessageDelivery(channel="email", target=pref.email, user_id=user.id,
+                                            department_id=user.department_id, case_id=case_id,
+                                            kind=kind, subject=title[:200], body=body, link=link))
+            hook = hooks.get(user.department_id) if user.department_id else None
+            if hook is not None:
+                robots.setdefault(hook.url, (hook.secret, user.department_id))
+            elif outbox.webhook_url:
+                robots.setdefault(outbox.webhook_url, (outbox.webhook_secret, None))
+        for url, (secret, dept_id) in robots.items():
+            rows.append(MessageDelivery(channel="webhook", target=url, secret=secret,
+                                        department_id=dept_id, case_id=case_id, kind=kind,
+                                        subject=title[:200], body=body, link=link))
     session.add_all(rows)
     if rows:
         session.info.setdefault("new_deliveries", []).extend(rows)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from workflow.core.delivery import queue_for
+from workflow.core.delivery import queue_for, queue_many
 from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
@@ -92,19 +92,23 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
     ``notify_for_transition`` per case, one INSERT, each department's users looked up once."""
     now = now or utcnow()
     users: dict[int | None, list[int]] = {}
-    rows = []
+    rows, notices = [], []
     for case in cases:
         # a task the 区安委办 owes itself goes to its 经办人
         key = "office" if case.kind == "task" and case.is_office_led else case.department_id
         if key not in users:
-            users[key] = (role_user_ids(session, OFFICE_STAFF) if key == "office"
-                          else department_user_ids(session, case.department_id))
+            users[key] = [u for u in dict.fromkeys(
+                role_user_ids(session, OFFICE_STAFF) if key == "office"
+                else department_user_ids(session, case.department_id)) if u != actor.id]
+        if not users[key]:
+            continue
         title, body = _assigned_notice(case)
         rows += [{"user_id": u, "case_id": case.id, "kind": "assigned", "title": title[:200],
-                  "body": body, "created_at": now}
-                 for u in dict.fromkeys(users[key]) if u != actor.id]
+                  "body": body, "created_at": now} for u in users[key]]
+        notices.append((users[key], "assigned", title, body, case.id))
     if rows:
         session.execute(insert(Notification), rows)
+        queue_many(session, notices)  # e-mail and robot, if wanted, as notify() does
     return len(rows)
 
 

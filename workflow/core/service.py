@@ -224,10 +224,6 @@ def _mark_written(session: Session, case: Case, version: int) -> None:
     state._commit_all(state.dict, session.identity_map)
 
 
-_REGISTER_KEYS = ("audit_head", "audit_seq", "number", "original_deadline", "registered_at",
-                  "status")
-
-
 def create_registered(session: Session, cases: list[Case], actor: User, *,
                       create_payload, number_year: int | None = None,
                       settings: Settings | None = None, now: datetime | None = None) -> list[Case]:
@@ -264,7 +260,8 @@ def create_registered(session: Session, cases: list[Case], actor: User, *,
     for source, group in by_source.items():
         for case, number in zip(group, blocks[source], strict=True):
             case.number = number
-    events, updates = [], []
+    events = []
+    updates: dict[tuple[str, ...], list[tuple[Case, dict]]] = {}
     for case in cases:
         events.append(event_row(case, actor, "create", from_status=case.status,
                                 to_status=case.status, payload=create_payload(case), at=now))
@@ -273,15 +270,23 @@ def create_registered(session: Session, cases: list[Case], actor: User, *,
         machine.fire(case, "register")
         events.append(event_row(case, actor, "register", from_status=before,
                                 to_status=case.status, payload=payload, at=now))
-        updates.append({**{k: getattr(case, k) for k in _REGISTER_KEYS},
-                        "_id": case.id, "_old": case.version, "_new": case.version + 1})
-    if updates:
-        conn = session.connection()
-        done = conn.execute(_case_update(_REGISTER_KEYS), updates).rowcount
-        if conn.dialect.supports_sane_multi_rowcount and done != len(updates):
+        # what register changed on this case (number, status, dates, overdue, chain head)
+        keys = tuple(sorted(k for k in sa_inspect(case).committed_state if k != "version"))
+        updates.setdefault(keys, []).append((case, {
+            **{k: getattr(case, k) for k in keys},
+            "_id": case.id, "_old": case.version, "_new": case.version + 1}))
+    conn = session.connection()
+    for keys, group in updates.items():
+        if not all(k in _CASE_COLUMNS for k in keys):  # not plain columns: the ORM writes them
+            session.flush()
+            continue
+        rows = [row for _, row in group]
+        done = conn.execute(_case_update(keys), rows).rowcount
+        if conn.dialect.supports_sane_multi_rowcount and done != len(rows):
             raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
-        for case, row in zip(cases, updates, strict=True):
+        for case, row in group:
             _mark_written(session, case, row["_new"])
+    if cases:
         insert_events(session, events)
         notify_registered(session, cases, actor, now)
     return cases

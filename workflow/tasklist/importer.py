@@ -27,7 +27,6 @@ from workflow.core import service
 from workflow.core.audit import canonical_json
 from workflow.core.cases import Case
 from workflow.core.evidence import clean_filename
-from workflow.core.numbering import case_number
 from workflow.core.policy import importer_refusal
 from workflow.org.aliases import set_alias
 from workflow.org.models import Department, User, ensure_department, ensure_group
@@ -308,13 +307,15 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
         set_milestones(plan, result.milestones)
     result.plan_id = plan.id
 
+    todo = []
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "added":
             item = PlanItem(plan=plan, seq=p.seq)
             _fill_item(item, w, resolver, groups, plan)
+            # a new item's collections start empty here, so nothing loads them after the flush
+            item.responsibilities, item.case_links = [], []
             session.add(item)
-            session.flush()
         elif kind == "changed":
             before = item.fingerprint
             _fill_item(item, w, resolver, groups, plan)
@@ -328,7 +329,10 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
                 item.seq = p.seq
             if item.raw_departments is None:
                 item.raw_departments = p.raw_departments
-        sync_responsibilities(session, plan, item, planned[p.seq], actor, settings, now, result)
+        todo.append((item, planned[p.seq]))
+    session.flush()  # the new items in one batched INSERT
+    store_responsibilities(session, plan, todo, actor, now)
+    open_missing_cases(session, plan, [item for item, _ in todo], actor, settings, now, result)
     for item in removed:
         item.withdrawn_at = now
         _record_on_cases(session, item, actor, "plan_item_withdrawn", now, {
@@ -383,15 +387,27 @@ def _planned_signature(rows: list[RowPlan]) -> list[tuple]:
 
 def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: list[RowPlan],
                           actor: User, settings, now: datetime, result: ImportResult | None) -> bool:
-    """Store the item's responsibilities as planned and open the missing cases.
+    """Store one item's responsibilities as planned and open its missing cases."""
+    changed = store_responsibilities(session, plan, [(item, rows)], actor, now)
+    opened = open_missing_cases(session, plan, [item], actor, settings, now, result)
+    return bool(changed) or opened
+
+
+def store_responsibilities(session: Session, plan: Plan, todo, actor: User,
+                           now: datetime) -> list[PlanItem]:
+    """Store each ``(item, planned rows)`` as planned; return the items whose rows changed.
 
     Unchanged rows are left alone (a re-import of the same file writes nothing); a
     changed split replaces the rows, keeps each unit's case, and tells the item's cases.
+    The new rows of every item are written together (one batched INSERT, then the group
+    members' links to their group row).
     """
-    rows = [r for r in rows if r.how not in ("skip", "unknown")]
-    before = sorted(_signature(item.responsibilities), key=repr)
-    changed = before != sorted(_planned_signature(rows), key=repr)
-    if changed:
+    changed, members = [], []
+    for item, rows in todo:
+        rows = [r for r in rows if r.how not in ("skip", "unknown")]
+        before = sorted(_signature(item.responsibilities), key=repr)
+        if before == sorted(_planned_signature(rows), key=repr):
+            continue
         had = bool(item.responsibilities)
         cases_by_dept = {link.department_id: link.case_id for link in item.case_links}
         if had:
@@ -413,18 +429,20 @@ def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: li
                                               cycle_start_year=plan.first_year)
                          for t in row.targets])
             item.responsibilities.append(stored_rows[id(row)])
-        if any(row.member_of is not None for row in rows):
-            session.flush()  # the group rows' ids, for their members
-            for row in rows:
-                if row.member_of is not None:
-                    stored_rows[id(row)].parent_id = stored_rows[id(row.member_of)].id
+        members += [(stored_rows[id(row)], stored_rows[id(row.member_of)])
+                    for row in rows if row.member_of is not None]
+        changed.append((item, had))
+    session.flush()
+    if members:  # the group rows have their ids now, for their members
+        for member, group in members:
+            member.parent_id = group.id
         session.flush()
+    for item, had in changed:
         if had:
             _record_on_cases(session, item, actor, "responsibilities_changed", now, {
                 "plan_id": plan.id, "item_id": item.id, "seq": item.seq,
                 "responsibilities": [_row_ref(r) for r in item.responsibilities]})
-    opened = _open_missing_cases(session, plan, item, actor, settings, now, result)
-    return changed or opened
+    return [item for item, _ in changed]
 
 
 def _row_ref(r: Responsibility) -> dict:
@@ -435,33 +453,80 @@ def _row_ref(r: Responsibility) -> dict:
 
 def _open_missing_cases(session: Session, plan: Plan, item: PlanItem, actor: User, settings,
                         now: datetime, result: ImportResult | None) -> bool:
-    have = {link.department_id: link.case_id for link in item.case_links}
-    support = [r.department for r in item.responsibilities
-               if r.role == SUPPORT and r.department is not None]
-    opened = False
-    for r in item.responsibilities:
-        if r.role == SUPPORT or r.department_id is None:
-            continue
-        if r.department_id in have:
-            if r.case_id is None:
-                r.case_id = have[r.department_id]
-            continue
-        case = _open_case(session, plan, item, r.department, support, actor, settings, now)
-        r.case_id = have[r.department_id] = case.id
-        opened = True
-        if result is not None:
-            for row in result.cases:
-                if row["seq"] == item.seq and row.get("department_id") in (None, r.department_id) \
-                        and canonical_name(row["department"]) in (canonical_name(r.name),
-                                                                 canonical_name(r.department.name)):
-                    row.update(case_id=case.id, number=case.number, department_id=r.department_id)
-                    break
-            else:
-                result.cases.append({"seq": item.seq, "department": r.department.name,
-                                     "department_id": r.department_id, "case_id": case.id,
-                                     "number": case.number})
+    return open_missing_cases(session, plan, [item], actor, settings, now, result)
+
+
+def open_missing_cases(session: Session, plan: Plan, items: list[PlanItem], actor: User,
+                       settings, now: datetime, result: ImportResult | None) -> bool:
+    """One task case per unit that owes an item and has none yet, all 挂号交办 at once.
+
+    The cases go through ``service.create_registered``: per case the same guards, the
+    ``create`` and ``register`` events of its chain, its number (in the plan's year) and
+    its notices as one case at a time, written in a few batched statements.
+    """
+    new: list[tuple[PlanItem, Responsibility, Case]] = []
+    payloads: dict[int, tuple[PlanItem, Responsibility]] = {}
+    for item in items:
+        have = {link.department_id: link.case_id for link in item.case_links}
+        pending: dict[int, Case] = {}
+        support = [r.department for r in item.responsibilities
+                   if r.role == SUPPORT and r.department is not None]
+        for r in item.responsibilities:
+            if r.role == SUPPORT or r.department_id is None:
+                continue
+            if r.department_id in have:
+                if r.case_id is None:
+                    r.case_id = have[r.department_id]
+                continue
+            case = pending.get(r.department_id)
+            if case is None:
+                case = pending[r.department_id] = _new_case(plan, item, r.department, support,
+                                                            actor, now)
+                payloads[id(case)] = (item, r)
+            new.append((item, r, case))
+    if not new:
+        session.flush()
+        return False
+
+    def create_payload(case: Case) -> dict:
+        item, r = payloads[id(case)]
+        return {"plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
+                "department_id": r.department_id,
+                "co_department_ids": [d.id for d in case.co_departments],
+                "deadline": case.deadline.isoformat(), "source": "task_list"}
+
+    cases = list({id(case): case for _, _, case in new}.values())
+    service.create_registered(session, cases, actor, create_payload=create_payload,
+                              number_year=plan.year, settings=settings, now=now)
+    linked = set()
+    for item, r, case in new:
+        r.case_id = case.id
+        if id(case) not in linked:
+            linked.add(id(case))
+            item.case_links.append(PlanItemCase(case_id=case.id, department_id=r.department_id))
+    if result is not None:
+        _list_opened(result, [(item, r, case) for item, r, case in new
+                              if payloads[id(case)][1] is r])
     session.flush()
-    return opened
+    return True
+
+
+def _list_opened(result: ImportResult, opened) -> None:
+    """Put each new case on its row of the import summary (or add a row for it)."""
+    rows_by_seq: dict[int, list[dict]] = {}
+    for row in result.cases:
+        rows_by_seq.setdefault(row["seq"], []).append(row)
+    for item, r, case in opened:
+        names = (canonical_name(r.name), canonical_name(r.department.name))
+        for row in rows_by_seq.get(item.seq, []):
+            if row.get("department_id") in (None, r.department_id) \
+                    and canonical_name(row["department"]) in names:
+                row.update(case_id=case.id, number=case.number, department_id=r.department_id)
+                break
+        else:
+            result.cases.append({"seq": item.seq, "department": r.department.name,
+                                 "department_id": r.department_id, "case_id": case.id,
+                                 "number": case.number})
 
 
 def _description(item: PlanItem) -> str:
@@ -473,9 +538,9 @@ def _description(item: PlanItem) -> str:
     return "\n".join(lines)
 
 
-def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
-               co: list[Department], actor: User, settings, now: datetime) -> Case:
-    """One task case for ``dept``: created, numbered, then 挂号交办 through the service."""
+def _new_case(plan: Plan, item: PlanItem, dept: Department, co: list[Department], actor: User,
+              now: datetime) -> Case:
+    """The draft task case ``dept`` owes for ``item`` (created and 挂号交办 in bulk)."""
     content = "".join(item.content.split("\n"))
     case = Case(kind="task", source="task_list", grade="general", status="draft",
                 title=content if len(content) <= 100 else content[:99] + "…",
@@ -484,17 +549,6 @@ def _open_case(session: Session, plan: Plan, item: PlanItem, dept: Department,
                 original_number=f"{plan.year}年清单第{item.seq}项",
                 created_by_id=actor.id, created_at=now)
     case.co_departments = [d for d in co if d.id != dept.id]
-    session.add(case)
-    session.flush()
-    item.case_links.append(PlanItemCase(case_id=case.id, department_id=dept.id))
-    service.record(session, case, actor, "create", now=now, payload={
-        "plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
-        "department_id": dept.id, "co_department_ids": [d.id for d in case.co_departments],
-        "deadline": case.deadline.isoformat(), "source": "task_list"})
-    case.number = case_number(session, settings.region, plan.year, "task_list")
-    session.flush()
-    service.transition(session, case.id, "register", actor, version=case.version,
-                       settings=settings, now=now)
     return case
 
 
