@@ -269,3 +269,35 @@ def test_item_deadline_overrides_year_end(tasklists, session):
     item = _items(session)[6]
     assert item.deadline == date(2020, 8, 31)
     assert {c.deadline for c in item.cases} == {date(2020, 8, 31)}
+
+
+def test_bulk_registration_tells_each_unit_as_one_at_a_time(tasklists, tasklist_files, session,
+                                                              world):
+    """The import 挂号交办s all its cases at once: each unit's users still get one 新交办任务
+    notice per case (and the e-mail they asked for), the importing 经办人 none."""
+    from workflow.core import delivery
+    from workflow.core.notifications import Notification
+    from workflow.org.models import ensure_department
+
+    unit, _ = ensure_department(session, "区委宣传部", "department")
+    session.flush()
+    staff = world.user("dept_officer", unit, "宣传部联络员")
+    delivery.set_preferences(session, staff, email="xcb@example.gov.cn", muted=set(),
+                             kinds={"assigned"})
+    session.commit()
+    tasklists.run(*tasklist_files["txt"])
+    cases = session.scalars(select(Case).where(Case.department_id == unit.id)).all()
+    assert cases and {c.status for c in cases} == {"assigned"}
+    notes = session.scalars(select(Notification).where(Notification.user_id == staff.id)).all()
+    assert sorted(n.case_id for n in notes) == sorted(c.id for c in cases)
+    assert {n.kind for n in notes} == {"assigned"}
+    assert all(n.title.startswith("新交办任务：WJ-2020-RW-") for n in notes)
+    mails = session.scalars(select(delivery.MessageDelivery).where(
+        delivery.MessageDelivery.user_id == staff.id)).all()
+    assert sorted(m.case_id for m in mails) == sorted(c.id for c in cases)
+    assert {(m.channel, m.target) for m in mails} == {("email", "xcb@example.gov.cn")}
+    office = world.users["office_staff"]
+    assert not session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == office.id, Notification.kind == "assigned"))
+    for case in cases:  # version: created (1), then registered (2), as one at a time
+        assert (case.version, case.audit_seq) == (2, 2)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from workflow.core.cases import Case
 from workflow.org.roles import ROLE_LABELS
 from workflow.platform.base import Base, iso_utc, utcnow
+from workflow.platform.db import insert_rows
 from workflow.platform.hashchain import GENESIS, canonical_json, chain_digest
 
 __all__ = ["GENESIS", "AuditEvent", "ChainBreak", "append_event", "canonical_json",
@@ -214,8 +215,10 @@ def insert_events(session: Session, rows: list[dict]) -> None:
     For cases already in the database (persistent): the rows do not pass through the unit
     of work, so nothing is reloaded or re-flushed after the insert.
     """
-    if rows:
+    if len(rows) == 1:
         session.connection().execute(INSERT_EVENTS, rows)
+    elif rows:  # a bulk import: COPY on PostgreSQL
+        insert_rows(session, AuditEvent.__table__, rows)
 
 
 @dataclass

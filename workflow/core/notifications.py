@@ -10,6 +10,7 @@ from workflow.core.delivery import queue_for, queue_many
 from workflow.org.models import User
 from workflow.org.roles import DEPARTMENT_ROLES, DEPT_HEAD, LEADER, OFFICE_DIRECTOR, OFFICE_STAFF
 from workflow.platform.base import Base, iso_utc, utcnow
+from workflow.platform.db import insert_rows
 from workflow.platform.errors import NotFound
 
 KINDS = {
@@ -107,7 +108,7 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
                   "body": body, "created_at": now} for u in users[key]]
         notices.append((users[key], "assigned", title, body, case.id))
     if rows:
-        session.execute(insert(Notification), rows)
+        insert_rows(session, Notification.__table__, rows)
         queue_many(session, notices)  # e-mail and robot, if wanted, as notify() does
     return len(rows)
 

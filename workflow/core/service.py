@@ -12,13 +12,20 @@ from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.core import machine, photo_checks, policy
 from workflow.core.audit import append_event, event_row, insert_events
-from workflow.core.cases import ONSITE_ACTIONS, ONSITE_PURPOSES, Case, OnsiteVerification, normalise_plan
+from workflow.core.cases import (
+    ONSITE_ACTIONS,
+    ONSITE_PURPOSES,
+    Case,
+    OnsiteVerification,
+    case_co_departments,
+    normalise_plan,
+)
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
 from workflow.core.notifications import (
@@ -33,6 +40,7 @@ from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import Department, User
 from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
+from workflow.platform.db import insert_returning_ids, insert_rows, reserve_ids
 from workflow.platform.errors import (
     Conflict,
     Forbidden,
@@ -231,65 +239,88 @@ def create_registered(session: Session, cases: list[Case], actor: User, *,
 
     Per case, exactly what ``record(create)`` then ``transition(register)`` write: the same
     guards (role, state, the register rules), the ``create`` and ``register`` events of its
-    chain, its number and its notices. Written as one batched INSERT of the cases, one block
-    of numbers, one executemany UPDATE of the registered rows and one executemany INSERT of
-    the events. ``create_payload(case)`` gives the ``create`` event's payload once the case
-    has its id; ``number_year`` numbers the cases in that year (default: today's).
+    chain, its number and its notices. Written without the ORM unit of work: one block of
+    numbers, batched INSERTs of the registered rows and their co-departments, one
+    executemany UPDATE of the chain heads and one executemany INSERT of the events.
+    ``create_payload(case)`` gives the ``create`` event's payload once the case has its
+    id; ``number_year`` numbers the cases in that year (default: today's).
+
+    The cases are not put in the session (attaching thousands of objects costs more than
+    writing them): they come back as written, with their ids, numbers, statuses and chain
+    heads, for the caller to read; ``session.get`` loads one for further ORM work.
     """
     settings = settings or Settings()
     now = now or utcnow()
     for case in cases:
-        if case.status != "draft":
-            raise Conflict("只有草稿可以挂号交办", current_version=case.version, status=case.status)
+        if case.status != "draft" or case.id is not None:
+            raise Conflict("只有新建的草稿可以批量挂号交办", current_version=case.version,
+                           status=case.status)
         if refusal := policy.role_refusal("register", case, actor):
             raise refusal
         failed = state_rules(session, case, "register", actor) + input_rules(
             session, case, "register", None, {})
         if failed:
             raise RuleFailed(failed)
-    session.add_all(cases)
-    session.flush()  # one batched INSERT; the cases have their ids
     year = number_year or local_today(now).year
     by_source: dict[str, list[Case]] = {}
     for case in cases:
         if not case.number:
             by_source.setdefault(case.source, []).append(case)
-    # every block is taken before any case changes (a query would autoflush half of them)
-    blocks = {source: case_numbers(session, settings.region, year, source, len(group))
-              for source, group in by_source.items()}
     for source, group in by_source.items():
-        for case, number in zip(group, blocks[source], strict=True):
+        numbers = case_numbers(session, settings.region, year, source, len(group))
+        for case, number in zip(group, numbers, strict=True):
             case.number = number
-    events = []
-    updates: dict[tuple[str, ...], list[tuple[Case, dict]]] = {}
+    steps = []
     for case in cases:
-        events.append(event_row(case, actor, "create", from_status=case.status,
-                                to_status=case.status, payload=create_payload(case), at=now))
         before = case.status
         payload = _apply(session, case, "register", actor, None, {}, settings, now)
         machine.fire(case, "register")
+        steps.append((before, payload))
+    # PostgreSQL: the ids first, so each row is written once with its chain head (COPY);
+    # SQLite: the rows give their ids, the chain heads follow in one executemany UPDATE
+    ids = reserve_ids(session, Case.__table__, len(cases))
+    reserved = ids is not None
+    if not reserved:
+        ids = insert_returning_ids(session, Case.__table__, [_new_row(case) for case in cases])
+    events, heads = [], []
+    for case, new_id, (before, payload) in zip(cases, ids, steps, strict=True):
+        case.id, case.version = new_id, 1
+        events.append(event_row(case, actor, "create", from_status=before, to_status=before,
+                                payload=create_payload(case), at=now))
         events.append(event_row(case, actor, "register", from_status=before,
                                 to_status=case.status, payload=payload, at=now))
-        # what register changed on this case (number, status, dates, overdue, chain head)
-        keys = tuple(sorted(k for k in sa_inspect(case).committed_state if k != "version"))
-        updates.setdefault(keys, []).append((case, {
-            **{k: getattr(case, k) for k in keys},
-            "_id": case.id, "_old": case.version, "_new": case.version + 1}))
-    conn = session.connection()
-    for keys, group in updates.items():
-        if not all(k in _CASE_COLUMNS for k in keys):  # not plain columns: the ORM writes them
-            session.flush()
-            continue
-        rows = [row for _, row in group]
-        done = conn.execute(_case_update(keys), rows).rowcount
-        if conn.dialect.supports_sane_multi_rowcount and done != len(rows):
-            raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
-        for case, row in group:
-            _mark_written(session, case, row["_new"])
-    if cases:
-        insert_events(session, events)
-        notify_registered(session, cases, actor, now)
+        heads.append({"audit_head": case.audit_head, "audit_seq": case.audit_seq,
+                      "_id": new_id, "_old": 1, "_new": 2})
+    if reserved:
+        insert_rows(session, Case.__table__, [{**_new_row(case), "id": case.id, "version": 2}
+                                              for case in cases])
+    elif heads:
+        session.connection().execute(_case_update(("audit_head", "audit_seq")), heads)
+    insert_rows(session, case_co_departments, [
+        {"case_id": case.id, "department_id": d.id}
+        for case in cases for d in case.co_departments])
+    insert_events(session, events)
+    notify_registered(session, cases, actor, now)
+    for case in cases:
+        case.version = 2
     return cases
+
+
+_MANY_TO_ONE = [(rel.key, rel.local_remote_pairs[0][0].key)
+                for rel in sa_inspect(Case).relationships if rel.direction is MANYTOONE
+                and len(rel.local_remote_pairs) == 1]
+
+
+def _new_row(case: Case) -> dict:
+    """The INSERT values of a new case: what was set on it (a related object set without
+    its key gives the key), the columns' defaults for the rest."""
+    given = case.__dict__
+    row = {_CASE_COLUMNS[k].name: v for k, v in given.items() if k in _CASE_COLUMNS and k != "id"}
+    for rel, column in _MANY_TO_ONE:
+        if given.get(rel) is not None and row.get(column) is None:
+            row[column] = given[rel].id
+    row["version"] = 1
+    return row
 
 
 def _apply(session, case: Case, trigger, actor, comment, data, settings, now) -> dict:

@@ -29,7 +29,7 @@ from workflow.core.cases import Case
 from workflow.core.evidence import clean_filename
 from workflow.core.policy import importer_refusal
 from workflow.org.aliases import set_alias
-from workflow.org.models import Department, User, ensure_department, ensure_group
+from workflow.org.models import User, ensure_department, ensure_group
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import utcnow
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, RuleFailed
@@ -45,7 +45,6 @@ from workflow.tasklist.changes import (
     split_summary,
 )
 from workflow.tasklist.departments import GROUP_NAMES, SUPPORT, canonical_name
-from workflow.tasklist.due_dates import find_deadline
 from workflow.tasklist.models import (
     PLAN_KINDS,
     ImportChoice,
@@ -57,6 +56,13 @@ from workflow.tasklist.models import (
     ResponsibilityTarget,
     load_items,
     plan_for_year,
+)
+from workflow.tasklist.new_items import (
+    item_values,
+    list_opened,
+    new_case,
+    register_cases,
+    write_new_items,
 )
 from workflow.tasklist.parse import TaskListError, parse_tasklist
 from workflow.tasklist.split import (
@@ -282,8 +288,9 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
     groups = {}
     for w, _, _ in pairs:
         for key in w.parsed.lead_groups + w.parsed.co_groups:
-            groups[key] = resolver.groups.get(key) or ensure_group(session, key,
-                                                                   GROUP_NAMES.get(key, key))
+            if key not in groups:
+                groups[key] = resolver.groups.get(key) or ensure_group(
+                    session, key, GROUP_NAMES.get(key, key))
     if plan is None:
         plan = Plan(year=result.year, title=result.title, doc_number=doc_number,
                     source_filename=filename, source_sha256=result.sha256,
@@ -307,16 +314,13 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
         set_milestones(plan, result.milestones)
     result.plan_id = plan.id
 
-    todo = []
+    todo, added = [], []
     for w, item, kind in pairs:
         p = w.parsed
         if kind == "added":
-            item = PlanItem(plan=plan, seq=p.seq)
-            _fill_item(item, w, resolver, groups, plan)
-            # a new item's collections start empty here, so nothing loads them after the flush
-            item.responsibilities, item.case_links = [], []
-            session.add(item)
-        elif kind == "changed":
+            added.append((w, planned[p.seq]))
+            continue
+        if kind == "changed":
             before = item.fingerprint
             _fill_item(item, w, resolver, groups, plan)
             session.flush()
@@ -330,7 +334,8 @@ def _apply(session: Session, result: ImportResult, plan: Plan | None, pairs, rem
             if item.raw_departments is None:
                 item.raw_departments = p.raw_departments
         todo.append((item, planned[p.seq]))
-    session.flush()  # the new items in one batched INSERT
+    session.flush()
+    write_new_items(session, plan, added, resolver, groups, actor, settings, now, result)
     store_responsibilities(session, plan, todo, actor, now)
     open_missing_cases(session, plan, [item for item, _ in todo], actor, settings, now, result)
     for item in removed:
@@ -349,27 +354,11 @@ def set_milestones(plan: Plan, stones: list[dict]) -> None:
 
 
 def _fill_item(item: PlanItem, w: Wanted, resolver: Resolver, groups: dict, plan: Plan) -> None:
-    p = w.parsed
-    item.seq, item.project_no, item.project, item.task = p.seq, p.project_no, p.project, p.task
-    item.content, item.remark, item.source_row = p.content, p.remark, p.row
-    item.raw_departments = p.raw_departments
-    item.target_count, item.target_period_years = p.target_count, p.target_period_years
-    item.target_text = p.target_text
-    item.deadline = find_deadline(p.content, plan.year)
-    item.fingerprint = w.fingerprint
-
-    def units(names):
-        found = {}
-        for n in names:
-            dept, _ = resolver.resolve(n)
-            if dept is not None:
-                found[dept.id] = dept
-        return list(found.values())
-
-    item.lead_departments = units(p.lead_departments)
-    item.co_departments = [d for d in units(p.co_departments) if d not in item.lead_departments]
-    item.lead_groups = [groups[k] for k in p.lead_groups]
-    item.co_groups = [groups[k] for k in p.co_groups]
+    values, links = item_values(w, resolver, groups, plan)
+    for key, value in values.items():
+        setattr(item, key, value)
+    for key, value in links.items():
+        setattr(item, key, value)
 
 
 def _signature(rows) -> list[tuple]:
@@ -464,8 +453,8 @@ def open_missing_cases(session: Session, plan: Plan, items: list[PlanItem], acto
     ``create`` and ``register`` events of its chain, its number (in the plan's year) and
     its notices as one case at a time, written in a few batched statements.
     """
-    new: list[tuple[PlanItem, Responsibility, Case]] = []
-    payloads: dict[int, tuple[PlanItem, Responsibility]] = {}
+    new: list[tuple[int, int, Case]] = []
+    opened, made = [], []
     for item in items:
         have = {link.department_id: link.case_id for link in item.case_links}
         pending: dict[int, Case] = {}
@@ -480,76 +469,25 @@ def open_missing_cases(session: Session, plan: Plan, items: list[PlanItem], acto
                 continue
             case = pending.get(r.department_id)
             if case is None:
-                case = pending[r.department_id] = _new_case(plan, item, r.department, support,
-                                                            actor, now)
-                payloads[id(case)] = (item, r)
-            new.append((item, r, case))
+                case = pending[r.department_id] = new_case(
+                    plan, item, item.effective_deadline, r.department, support, actor, now)
+                new.append((item.id, item.seq, case))
+                opened.append((item.seq, r.name, r.department, case))
+                made.append((item, r.department_id, case))
+            made.append((r, None, case))
     if not new:
         session.flush()
         return False
-
-    def create_payload(case: Case) -> dict:
-        item, r = payloads[id(case)]
-        return {"plan_id": plan.id, "year": plan.year, "item_id": item.id, "seq": item.seq,
-                "department_id": r.department_id,
-                "co_department_ids": [d.id for d in case.co_departments],
-                "deadline": case.deadline.isoformat(), "source": "task_list"}
-
-    cases = list({id(case): case for _, _, case in new}.values())
-    service.create_registered(session, cases, actor, create_payload=create_payload,
-                              number_year=plan.year, settings=settings, now=now)
-    linked = set()
-    for item, r, case in new:
-        r.case_id = case.id
-        if id(case) not in linked:
-            linked.add(id(case))
-            item.case_links.append(PlanItemCase(case_id=case.id, department_id=r.department_id))
+    register_cases(session, plan, new, actor, settings, now)
+    for owner, dept_id, case in made:
+        if dept_id is None:
+            owner.case_id = case.id  # the responsibility carries its unit's case
+        else:
+            owner.case_links.append(PlanItemCase(case_id=case.id, department_id=dept_id))
     if result is not None:
-        _list_opened(result, [(item, r, case) for item, r, case in new
-                              if payloads[id(case)][1] is r])
+        list_opened(result, opened)
     session.flush()
     return True
-
-
-def _list_opened(result: ImportResult, opened) -> None:
-    """Put each new case on its row of the import summary (or add a row for it)."""
-    rows_by_seq: dict[int, list[dict]] = {}
-    for row in result.cases:
-        rows_by_seq.setdefault(row["seq"], []).append(row)
-    for item, r, case in opened:
-        names = (canonical_name(r.name), canonical_name(r.department.name))
-        for row in rows_by_seq.get(item.seq, []):
-            if row.get("department_id") in (None, r.department_id) \
-                    and canonical_name(row["department"]) in names:
-                row.update(case_id=case.id, number=case.number, department_id=r.department_id)
-                break
-        else:
-            result.cases.append({"seq": item.seq, "department": r.department.name,
-                                 "department_id": r.department_id, "case_id": case.id,
-                                 "number": case.number})
-
-
-def _description(item: PlanItem) -> str:
-    lines = [f"目标项目：{item.project}", f"目标任务：{item.task}", f"具体内容：{item.content}"]
-    if item.remark:
-        lines.append(f"备注：{item.remark}")
-    if item.target_count:
-        lines.append(f"量化目标：{item.target_period_label}（{item.target_text}）")
-    return "\n".join(lines)
-
-
-def _new_case(plan: Plan, item: PlanItem, dept: Department, co: list[Department], actor: User,
-              now: datetime) -> Case:
-    """The draft task case ``dept`` owes for ``item`` (created and 挂号交办 in bulk)."""
-    content = "".join(item.content.split("\n"))
-    case = Case(kind="task", source="task_list", grade="general", status="draft",
-                title=content if len(content) <= 100 else content[:99] + "…",
-                description=_description(item), department_id=dept.id,
-                deadline=item.effective_deadline,
-                original_number=f"{plan.year}年清单第{item.seq}项",
-                created_by_id=actor.id, created_at=now)
-    case.co_departments = [d for d in co if d.id != dept.id]
-    return case
 
 
 def _record_on_cases(session: Session, item: PlanItem, actor: User, action: str,
