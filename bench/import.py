@@ -3,7 +3,8 @@
 Run from the repository root: python -m bench.import
 SQLite always (a temporary file); PostgreSQL too when BENCH_DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/safeloop_bench) answers. Each run starts from an
-empty database: parse, dry run, import (every case created and 挂号交办), re-import.
+empty database: parse, dry run, import (every case created and 挂号交办), re-import; then
+every case's audit chain is verified (create + register, one event each).
 Goal: the 5,000-item list imported in < 10 s on both databases (printed with the verdict;
 the process's CPU time and the load average beside it, as the machine may be shared).
 """
@@ -17,6 +18,7 @@ import openpyxl
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from workflow.core.audit import AuditEvent, verify_all
 from workflow.core.cases import Case
 from workflow.core.service import Settings
 from workflow.models import Base
@@ -84,13 +86,16 @@ def run(url: str, label: str, data: bytes, filename: str) -> dict:
     times["reimport"] = time.perf_counter() - t0
     cases = session.scalar(select(func.count()).select_from(Case))
     assert cases == len(result.cases) and not again.writes_anything
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    breaks = list(verify_all(session))
+    assert events == 2 * cases and not breaks, (events, breaks[:3])  # create + register each
     session.close()
     Base.metadata.drop_all(engine)
     engine.dispose()
     print(f"{label:<28} {result.items:>5} items {cases:>5} cases  parse {times['parse']:6.2f} s  "
           f"dry run {times['dry_run']:6.2f} s  import {times['import']:6.2f} s "
           f"({cases / times['import']:5.0f} cases/s; this process's CPU {times['import_cpu']:5.2f} s)"
-          f"  re-import {times['reimport']:6.2f} s")
+          f"  re-import {times['reimport']:6.2f} s; {events} events, every chain verifies")
     return times
 
 

@@ -40,7 +40,7 @@ from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import Department, User
 from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.db import insert_returning_ids, insert_rows, reserve_ids
+from workflow.platform.db import insert_rows, reserve_ids
 from workflow.platform.errors import (
     Conflict,
     Forbidden,
@@ -240,8 +240,8 @@ def create_registered(session: Session, cases: list[Case], actor: User, *,
     Per case, exactly what ``record(create)`` then ``transition(register)`` write: the same
     guards (role, state, the register rules), the ``create`` and ``register`` events of its
     chain, its number and its notices. Written without the ORM unit of work: one block of
-    numbers, batched INSERTs of the registered rows and their co-departments, one
-    executemany UPDATE of the chain heads and one executemany INSERT of the events.
+    numbers, one block of ids, then the registered rows with their chain heads, their
+    co-departments and their events, each in one COPY (PostgreSQL) or executemany (SQLite).
     ``create_payload(case)`` gives the ``create`` event's payload once the case has its
     id; ``number_year`` numbers the cases in that year (default: today's).
 
@@ -276,33 +276,22 @@ def create_registered(session: Session, cases: list[Case], actor: User, *,
         payload = _apply(session, case, "register", actor, None, {}, settings, now)
         machine.fire(case, "register")
         steps.append((before, payload))
-    # PostgreSQL: the ids first, so each row is written once with its chain head (COPY);
-    # SQLite: the rows give their ids, the chain heads follow in one executemany UPDATE
-    ids = reserve_ids(session, Case.__table__, len(cases))
-    reserved = ids is not None
-    if not reserved:
-        ids = insert_returning_ids(session, Case.__table__, [_new_row(case) for case in cases])
-    events, heads = [], []
-    for case, new_id, (before, payload) in zip(cases, ids, steps, strict=True):
+    # the ids first, so that each row is written once, registered, with its chain head
+    events = []
+    for case, new_id, (before, payload) in zip(
+            cases, reserve_ids(session, Case.__table__, len(cases)), steps, strict=True):
         case.id, case.version = new_id, 1
         events.append(event_row(case, actor, "create", from_status=before, to_status=before,
                                 payload=create_payload(case), at=now))
         events.append(event_row(case, actor, "register", from_status=before,
                                 to_status=case.status, payload=payload, at=now))
-        heads.append({"audit_head": case.audit_head, "audit_seq": case.audit_seq,
-                      "_id": new_id, "_old": 1, "_new": 2})
-    if reserved:
-        insert_rows(session, Case.__table__, [{**_new_row(case), "id": case.id, "version": 2}
-                                              for case in cases])
-    elif heads:
-        session.connection().execute(_case_update(("audit_head", "audit_seq")), heads)
+        case.version = 2  # created, then registered: as one case at a time
+    insert_rows(session, Case.__table__, [_new_row(case) for case in cases])
     insert_rows(session, case_co_departments, [
         {"case_id": case.id, "department_id": d.id}
         for case in cases for d in case.co_departments])
     insert_events(session, events)
     notify_registered(session, cases, actor, now)
-    for case in cases:
-        case.version = 2
     return cases
 
 
@@ -315,11 +304,10 @@ def _new_row(case: Case) -> dict:
     """The INSERT values of a new case: what was set on it (a related object set without
     its key gives the key), the columns' defaults for the rest."""
     given = case.__dict__
-    row = {_CASE_COLUMNS[k].name: v for k, v in given.items() if k in _CASE_COLUMNS and k != "id"}
+    row = {_CASE_COLUMNS[k].name: v for k, v in given.items() if k in _CASE_COLUMNS}
     for rel, column in _MANY_TO_ONE:
         if given.get(rel) is not None and row.get(column) is None:
             row[column] = given[rel].id
-    row["version"] = 1
     return row
 
 

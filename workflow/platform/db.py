@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,39 +87,38 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def reserve_ids(session: Session, table, count: int) -> list[int] | None:
-    """On PostgreSQL, take ``count`` new ids of ``table`` from its sequence, in order, so
-    that rows can be written with their ids known (None on SQLite: ids come from the INSERT)."""
-    if count <= 0 or is_sqlite(session):
-        return None
-    return sorted(session.execute(
+def reserve_ids(session: Session, table, count: int) -> list[int]:
+    """Take ``count`` new ids of ``table``, in order, so that rows can be written with
+    their ids known (their chain heads, their links) in one pass.
+
+    PostgreSQL: from the table's sequence. SQLite (one writer at a time): the ids the
+    table would give next, read under the write lock this takes first (a writing
+    transaction of ``make_engine`` holds it from BEGIN IMMEDIATE already); no table
+    uses AUTOINCREMENT, so these are exactly the rowids SQLite would choose.
+    """
+    if count <= 0:
+        return []
+    conn = session.connection()
+    if is_sqlite(session):
+        name = conn.dialect.identifier_preparer.format_table(table)
+        conn.exec_driver_sql(f"UPDATE {name} SET id = id WHERE 0")  # the write lock
+        last = conn.execute(select(func.max(table.c.id))).scalar() or 0
+        return list(range(last + 1, last + 1 + count))
+    return sorted(conn.execute(
         text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
         {"t": table.name, "n": count}).scalars())
 
 
 def insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int]:
-    """INSERT ``rows`` into ``table`` and return the new ids in the order of ``rows``.
+    """INSERT ``rows`` into ``table`` with ids taken by ``reserve_ids``; return the ids in
+    the order of ``rows``.
 
     Bypasses the ORM unit of work (a bulk import of thousands of rows): the caller keeps
-    in the same transaction whatever else the rows need (links, audit events). PostgreSQL:
-    ids from the sequence, rows by COPY; SQLite: batched INSERT … RETURNING (rows with the
-    same columns together).
+    in the same transaction whatever else the rows need (links, audit events).
     """
     ids = reserve_ids(session, table, len(rows))
-    if ids is not None:
-        insert_rows(session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
-        return ids
-    found: list[int | None] = [None] * len(rows)
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for n, row in enumerate(rows):
-        groups.setdefault(tuple(sorted(row)), []).append(n)
-    conn = session.connection()
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for positions in groups.values():
-        got = conn.execute(stmt, [rows[n] for n in positions]).scalars().all()
-        for n, new_id in zip(positions, got, strict=True):
-            found[n] = new_id
-    return found  # type: ignore[return-value]
+    insert_rows(session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids)])
+    return ids
 
 
 def insert_rows(session: Session, table, rows: list[dict]) -> None:
