@@ -109,18 +109,9 @@ def long_term_in(w: Window):
     return and_(registered_range(w), LONG_TERM)
 
 
-def due_range(w: Window, column):
-    """The deadline ``column`` falls in [period start, wend]."""
-    return and_(column >= w.period.start, column <= w.wend)
-
-
-def due_population(w: Window):
-    """What a due case is besides its deadline: registered before the cut-off, a hazard."""
-    return and_(Case.registered_at < w.cutoff_utc, NOT_CANCELLED, HAZARD)
-
-
 def due(w: Window, column):
-    return and_(due_range(w, column), due_population(w))
+    return and_(column >= w.period.start, column <= w.wend, Case.registered_at < w.cutoff_utc,
+                NOT_CANCELLED, HAZARD)
 
 
 def on_time(w: Window, column):

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
@@ -67,8 +67,7 @@ from workflow.assessment.conditions import (
     accept_ok,
     bucket_conditions,
     closed_by,
-    due_population,
-    due_range,
+    due,
     on_time,
     open_at_cutoff,
     overdue,
@@ -214,16 +213,14 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         if long_term:
             row(k).update(long_term=long_term, long_term_open_ended=open_ended)
 
-    # Both deadlines' due sets in one pass (two index ranges, OR-ed)
-    due_orig, due_cur = due_range(w, Case.original_deadline), due_range(w, Case.deadline)
-    stmt = select(key, _n(due_orig), _n(and_(due_orig, on_time(w, Case.original_deadline))),
-                  _n(due_cur), _n(and_(due_cur, on_time(w, Case.deadline)))
-                  ).where(or_(due_orig, due_cur), due_population(w), *extra)
-    for k, n, ok, n_cur, ok_cur in session.execute(_grouped(stmt, scope, key)):
-        if n:
-            row(k).update(due=n, on_time=ok)
-        if n_cur:
-            row(k).update(due_current=n_cur, on_time_current=ok_cur)
+    # One query per deadline, each a range of its own index: as one pass over the two OR-ed
+    # ranges the planner can misjudge the union and read every case registered before the
+    # cut-off instead
+    for column, due_key, ok_key in ((Case.original_deadline, "due", "on_time"),
+                                    (Case.deadline, "due_current", "on_time_current")):
+        stmt = select(key, func.count(), _n(on_time(w, column))).where(due(w, column), *extra)
+        for k, n, ok in session.execute(_grouped(stmt, scope, key)):
+            row(k).update({due_key: n, ok_key: ok})
 
     # Overdue: open cases through the partial index, plus those closed after the cut-off.
     buckets = bucket_conditions(w)
