@@ -132,7 +132,7 @@ def load(engine, n: int, seed: float = 0.7) -> float:
 
 
 def backend_cpu(session):
-    """A function giving the CPU seconds the session's PostgreSQL backend has used so far, or
+    """A function giving the CPU seconds the connection's PostgreSQL backend has used so far, or
     None when that process is not on this machine (its /proc entry is not readable)."""
     pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
     tick = os.sysconf("SC_CLK_TCK")
