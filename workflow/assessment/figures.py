@@ -52,23 +52,27 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.util import ClauseAdapter
 
 from workflow.assessment.conditions import (
+    COUNTED_REGISTRATION,
+    DISMISSED,
+    LONG_TERM,
     accept_due,
     accept_limit,
     accept_ok,
     bucket_conditions,
     closed_by,
-    dismissed_in,
     due,
-    long_term_in,
     on_time,
     open_at_cutoff,
     overdue,
     registered_in,
+    registered_range,
     task_pop,
 )
 from workflow.assessment.periods import Window
@@ -78,7 +82,7 @@ from workflow.core.policy import FIGURE_READERS, figures_refusal, unit_figures_r
 from workflow.core.workdays import calendar_for
 from workflow.org.models import Department
 from workflow.platform.errors import InvalidInput, NotFound
-from workflow.platform.sqltime import days_between, local_month
+from workflow.platform.sqltime import days_between, utc_start
 from workflow.platform.vocab import (
     CLUE_TYPES,
     GRADES,
@@ -121,16 +125,20 @@ FIGURES = {
     "task_completion_rate": "目标任务完成率",
 }
 BUCKETS = ("1-7", "8-30", ">30")
-# what the overdue count reads of a case open at the cut-off: every scope's column and the
-# columns of its conditions (a restriction names the department)
-# every column a scope key, a restriction or the overdue conditions read (the CTE carries
-# only these; one missing makes the planner join the whole case table back in)
-OPEN_COLUMNS = ("id", "department_id", "town", "source", "grade", "industry", "kind", "deadline",
-                "original_deadline", "registered_at", "status", "dismissed_at", "closed_at",
-                "territorial_unit_id", "clue_type", "hazard_category", "rectification_type",
-                "parent_case_id", "long_term")
 BUCKET_LABELS = {"1-7": "逾期1–7天", "8-30": "逾期8–30天", ">30": "逾期30天以上"}
 NONE_LABEL = "（未填写）"
+
+
+def case_columns(*exprs) -> list:
+    """The columns of ``cases`` that the SQL expressions ``exprs`` read (in name order)."""
+    table = Case.__table__
+    names = set()
+    for expr in exprs:
+        clause = getattr(expr, "__clause_element__", None)  # an ORM attribute
+        for element in visitors.iterate(clause() if clause else expr):
+            if isinstance(element, ColumnClause) and getattr(element, "table", None) is table:
+                names.add(element.name)
+    return [table.c[name] for name in sorted(names)]
 
 
 def _n(cond):
@@ -180,17 +188,34 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
 
     limit = accept_limit(w, calendar)
     closed = closed_by(w)
-    stmt = select(key, func.count(), _n(closed), _n(Case.grade == "major"),
-                  _n(and_(Case.grade == "major", closed)), _n(Case.extended.is_(True)),
-                  func.sum(case((closed, days_between(Case.registered_at, Case.closed_at)))),
-                  _n(accept_due(w, limit)), _n(accept_ok(w, limit))
-                  ).where(registered_in(w), *extra)
-    for k, n, c, maj, majc, ext, days, adue, aok in session.execute(_grouped(stmt, scope, key)):
-        r = row(k)
-        r.update(registered=n, closed=c, major_registered=maj, major_closed=majc, extended=ext,
-                 accept_due=adue, accepted_on_time=aok,
-                 avg_days_to_close=round(float(days) / c, 2) if c and days is not None else None)
+    # One pass over the cases registered in the window: the registration figures, 不属实 and
+    # 长期坚持 are conditional counts of the same rows (a group whose counts are all 0 makes no
+    # row, as a group a separate query would not have found). The conditions below leave out
+    # the registration range, which the WHERE clause already holds for every row.
+    reg = COUNTED_REGISTRATION
+    stmt = select(key, _n(reg), _n(and_(reg, closed)), _n(and_(reg, Case.grade == "major")),
+                  _n(and_(reg, Case.grade == "major", closed)),
+                  _n(and_(reg, Case.extended.is_(True))),
+                  func.sum(case((and_(reg, closed),
+                                 days_between(Case.registered_at, Case.closed_at)))),
+                  _n(and_(reg, accept_due(w, limit))), _n(and_(reg, accept_ok(w, limit))),
+                  _n(DISMISSED), _n(LONG_TERM), _n(and_(LONG_TERM, Case.deadline.is_(None)))
+                  ).where(registered_range(w), Case.status != "cancelled", *extra)
+    for (k, n, c, maj, majc, ext, days, adue, aok, dismissed, long_term,
+         open_ended) in session.execute(_grouped(stmt, scope, key)):
+        if n:
+            row(k).update(registered=n, closed=c, major_registered=maj, major_closed=majc,
+                          extended=ext, accept_due=adue, accepted_on_time=aok,
+                          avg_days_to_close=round(float(days) / c, 2)
+                          if c and days is not None else None)
+        if dismissed:
+            row(k).update(dismissed=dismissed)
+        if long_term:
+            row(k).update(long_term=long_term, long_term_open_ended=open_ended)
 
+    # One query per deadline, each a range of its own index: as one pass over the two OR-ed
+    # ranges the planner can misjudge the union and read every case registered before the
+    # cut-off instead
     for column, due_key, ok_key in ((Case.original_deadline, "due", "on_time"),
                                     (Case.deadline, "due_current", "on_time_current")):
         stmt = select(key, func.count(), _n(on_time(w, column))).where(due(w, column), *extra)
@@ -202,10 +227,14 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         # First the cases open at the cut-off, through the GiST index and nothing else (a
-        # materialised CTE, so the planner cannot trade it for a range over every earlier
-        # deadline), then the overdue conditions on those rows only.
-        opened = (select(*[Case.__table__.c[n] for n in OPEN_COLUMNS]).where(open_at_cutoff(w))
-                  .cte("open_at_cutoff").prefix_with("MATERIALIZED"))
+        # subquery kept apart by OFFSET 0: the planner cannot trade it for a range over every
+        # earlier deadline, nor push the conditions below into it), then the overdue
+        # conditions on those rows only, as they stream by (nothing materialised). The
+        # subquery carries just the columns the scope key, the restriction and the
+        # conditions read (one missing would make the planner join the whole case table back in).
+        needed = case_columns(key, overdue(w), *buckets.values(), *extra)
+        opened = (select(*needed).where(open_at_cutoff(w)).offset(0)
+                  .subquery("open_at_cutoff"))
         adapter = ClauseAdapter(opened)
 
         def on_open(expr):
@@ -230,8 +259,9 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     in_period = (AuditEvent.action.in_(("report", "return")), AuditEvent.at >= w.start_utc,
                  AuditEvent.at < w.wend_utc)
     if postgres:
-        # one primary-key probe per event for all the case columns needed: a LATERAL
-        # subquery kept apart (OFFSET 0) so it stays a nested loop
+        # one probe per event for all the case columns needed (through the covering index
+        # ix_cases_figure_keys for the department and district figures): a LATERAL subquery
+        # kept apart (OFFSET 0) so it stays a nested loop
         of = (select(key.label("k"), Case.status.label("st"), Case.kind.label("knd"),
                      *([case((restrict, 1), else_=0).label("r")] if extra else []))
               .where(Case.id == AuditEvent.case_id).offset(0).lateral())
@@ -255,14 +285,6 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     stmt = select(key, func.count(), _n(closed)).where(task_pop(w), *extra)
     for k, n, c in session.execute(_grouped(stmt, scope, key)):
         row(k).update(tasks=n, tasks_closed=c)
-
-    stmt = select(key, func.count()).where(dismissed_in(w), *extra)
-    for k, n in session.execute(_grouped(stmt, scope, key)):
-        row(k).update(dismissed=n)
-
-    stmt = select(key, func.count(), _n(Case.deadline.is_(None))).where(long_term_in(w), *extra)
-    for k, n, open_ended in session.execute(_grouped(stmt, scope, key)):
-        row(k).update(long_term=n, long_term_open_ended=open_ended)
 
     if scope in UNIT_SCOPES:
         # every working unit gets a row, even one without cases in the period
@@ -333,23 +355,35 @@ def scope_label(scope: str, key, dept_names: dict | None = None) -> str:
 
 # --- trend ------------------------------------------------------------------------
 def monthly_trend(session: Session, w: Window, *, restrict=None) -> list[dict]:
-    """Registered and closed (by the cut-off) per month of registration in the window."""
-    month = local_month(Case.registered_at)
+    """Registered and closed (by the cut-off) per month of registration in the window.
+
+    One aggregate per month over that month's range of ``registered_at`` (the local month
+    of a case is the range between the UTC starts of the month's and the next month's first
+    day), glued with UNION ALL: no per-row month text to compute, group or sort.
+    """
     closed = closed_by(w)
-    stmt = (select(month, func.count(), _n(closed)).where(registered_in(w))
-            .group_by(month).order_by(month))
-    if restrict is not None:
-        stmt = stmt.where(restrict)
-    found = {m: (n, c) for m, n, c in session.execute(stmt)}
-    out = []
+    months = []
     y, m = w.period.start.year, w.period.start.month
     while date(y, m, 1) <= w.wend:
-        key = f"{y:04d}-{m:02d}"
+        nxt = (y + 1, 1) if m == 12 else (y, m + 1)
+        months.append((f"{y:04d}-{m:02d}", y, m, utc_start(date(*nxt, 1))))
+        y, m = nxt
+    parts = []
+    lower = w.start_utc
+    for key, _, _, upper in months:
+        stmt = select(literal(key), func.count(), _n(closed)).where(
+            registered_in(w), Case.registered_at >= lower, Case.registered_at < upper)
+        if restrict is not None:
+            stmt = stmt.where(restrict)
+        parts.append(stmt)
+        lower = upper
+    found = {k: (n, c) for k, n, c in session.execute(union_all(*parts))} if parts else {}
+    out = []
+    for key, y, m, _ in months:
         n, c = found.get(key, (0, 0))
         out.append({"month": key, "label": f"{m}月" if w.period.start.year == w.wend.year
                     else f"{y}年{m}月", "registered": n, "closed": c,
                     "rectification_rate": _rate(c, n)})
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
 
