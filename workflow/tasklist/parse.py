@@ -217,9 +217,12 @@ class _ItemBuilder:
         )
 
 
+_SEQ_DECORATION = re.compile(r"[\s.．、,，()（）第项]")
+
+
 def _project_number(seq: str) -> int | None:
     """序号 as written: "1", "1.", "一、", "（一）"."""
-    return chinese_int(re.sub(r"[\s.．、,，()（）第项]", "", seq))
+    return chinese_int(_SEQ_DECORATION.sub("", seq))
 
 
 def _no_departments(where: str, content: str) -> str:
