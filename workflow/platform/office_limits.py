@@ -235,7 +235,7 @@ class _Scan:
             self.word_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
 
     def start_sheet(self, name: str, attrs: dict):
-        # count_element and the cell check inlined: cells are most of a workbook's elements
+        # count_element, count_cell and the cell check inlined: cells are most of a workbook
         self.elements += 1
         if self.elements > self.max_elements:
             self.refuse(f"文件中的“{self.part[:80]}”元素超过 {self.max_elements} 个",
@@ -246,20 +246,33 @@ class _Scan:
         if local is None:
             local = name.rpartition(" ")[2]
             local = self.checked[name] = local if local in _SHEET_CHECKED else ""
-        if local == "c":
-            ref = ""
-            for key, value in attrs.items():  # the last attribute named r, in any namespace
-                if key == "r" or key.endswith(" r"):
-                    ref = value
-            self.cell(*_ref(ref))
-        elif local:
-            self.sheet_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
+        if local != "c":
+            if local:
+                self.sheet_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
+            return
+        ref = ""
+        for key, value in attrs.items():  # the last attribute named r, in any namespace
+            if key == "r" or key.endswith(" r"):
+                ref = value
+        row, col = _ref(ref)
+        lim = self.limits
+        col = self.col = col if col is not None else self.col + 1
+        if col > lim.max_columns:
+            self.refuse(f"工作表超过 {lim.max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
+        if row is not None and row > lim.max_sheet_rows:
+            self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
+        if col > self.sheet.columns:
+            self.sheet.columns = col
+        counter = self.counter
+        counter[0] += 1
+        if counter[0] > lim.max_cells:
+            self.refuse(f"单元格数超过 {lim.max_cells} 个", "IMPORT_MAX_CELLS", row or self.row)
 
     def end(self, name: str):
         if name.rpartition(" ")[2] == "tbl" and self.tables:
             self.tables.pop()
 
-    # -- worksheet: the declared dimension, every row and cell reference, merged ranges
+    # -- worksheet: the declared dimension, every row (cells: start_sheet), merged ranges
     def sheet_element(self, local: str, attr: dict):
         lim = self.limits
         if local == "dimension":
@@ -272,8 +285,6 @@ class _Scan:
             if self.row > lim.max_sheet_rows:
                 self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", self.row)
             self.sheet.rows = max(self.sheet.rows, self.row)
-        elif local == "c":
-            self.cell(*_ref(attr.get("r", "")))
         elif local == "mergeCell":
             text = attr.get("ref", "")
             rng = _range(text)
@@ -286,17 +297,6 @@ class _Scan:
             self.counter[0] += area - 1
             self.count_cell(rng[0])
             self.sheet.merges.append(rng)
-
-    def cell(self, row: int | None, col: int | None):
-        lim = self.limits
-        self.col = col if col is not None else self.col + 1
-        if self.col > lim.max_columns:
-            self.refuse(f"工作表超过 {lim.max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
-        if row is not None and row > lim.max_sheet_rows:
-            self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
-        if self.col > self.sheet.columns:
-            self.sheet.columns = self.col
-        self.count_cell(row or self.row)
 
     def check_extent(self, rng, what: str, text: str):
         lim = self.limits
