@@ -12,7 +12,6 @@ _BLANK = " \t\u3000\xa0\r\n\v\f"  # stripped from each line
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0b")
 # A cell without any of these is one line, no artefact: stripping it is all the clean-up.
 _NEEDS_WORK = re.compile(r"[\[\r\n\u2028\u2029\x0b" + _INVISIBLE + "]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -69,8 +68,7 @@ def clean_cell(text: str | None) -> str:
 
 def header_key(text: str) -> str:
     """Normalise a header cell for comparison: no whitespace, NFKC."""
-    text = unicodedata.normalize("NFKC", clean_cell(text))
-    return _WHITESPACE.sub("", text)
+    return "".join(unicodedata.normalize("NFKC", clean_cell(text)).split())  # split(): \s
 
 
 # Header names as users write them → column key. Extend here for new spellings.
@@ -94,4 +92,11 @@ def column_of(text: str) -> str | None:
 
 def looks_like_header(texts: list[str]) -> bool:
     """True when at least three distinct task-list column names appear."""
-    return len({column_of(t) for t in texts} - {None}) >= 3
+    found: set[str] = set()
+    for i, text in enumerate(texts):
+        key = column_of(text)
+        if key is not None:
+            found.add(key)
+        if len(found) + len(texts) - 1 - i < 3:  # the cells left cannot make three
+            return False
+    return len(found) >= 3
