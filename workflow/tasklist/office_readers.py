@@ -35,14 +35,12 @@ def read_docx(data: bytes, shape: PackageShape, limits: ImportLimits,
             tables.append(SourceTable(f"表格{number}", _docx_rows(block, limits, deadline), above,
                                       joinable=True))
             above = []
-        elif clean_cell(block.text):
-            above.append(clean_cell(block.text))
+        elif text := clean_cell(_paragraph_text(block._p)):
+            above.append(text)
     return tables
 
 
 def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRow]:
-    from docx.table import _Cell  # deferred with read_docx
-
     rows: list[SourceRow] = []
     above: dict[int, str] = {}
     for number, tr in enumerate(table._tbl.tr_lst, start=1):
@@ -52,19 +50,49 @@ def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRo
                                       "IMPORT_MAX_SHEET_ROWS", row=number, part="word/document.xml")
         cells: dict[int, SourceCell] = {}
         column = tr.grid_before
-        if column + sum(tc.grid_span for tc in tr.tc_lst) > limits.max_columns:
+        tcs = [(tc, *_span_and_merge(tc)) for tc in tr.tc_lst]
+        if column + sum(span for _, span, _ in tcs) > limits.max_columns:
             raise ImportLimitExceeded(f"Word 表格一行超过 {limits.max_columns} 列（含跨列单元格）",
                                       "IMPORT_MAX_COLUMNS", row=number, part="word/document.xml")
-        for tc in tr.tc_lst:
-            merged = tc.vMerge == "continue"
-            text = above.get(column, "") if merged else clean_cell(_Cell(tc, table).text)
-            for offset in range(tc.grid_span):
+        for tc, span, vmerge in tcs:
+            merged = vmerge == "continue"
+            text = above.get(column, "") if merged else clean_cell(_tc_text(tc))
+            for offset in range(span):
                 cells[column + offset] = SourceCell(text if offset == 0 else "", number, merged)
             above[column] = text
-            column += tc.grid_span
+            column += span
         width = max(cells, default=-1) + 1
         rows.append(SourceRow(number, [cells.get(i, SourceCell("", number)) for i in range(width)]))
     return rows
+
+
+# python-docx's text of a cell, a paragraph and a run (docx.table._Cell.text, CT_P.text,
+# CT_R.text) and the span and merge of a cell, walking the children instead of evaluating an
+# XPath per paragraph and run: the same elements in the same order, each value converted by
+# python-docx (str(e), .val).
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_CONTENT = tuple(_W + n for n in ("br", "cr", "noBreakHyphen", "ptab", "t", "tab"))
+
+
+def _span_and_merge(tc) -> tuple[int, str | None]:
+    """tc.grid_span and tc.vMerge, tcPr looked up once (python-docx: child = find(tag))."""
+    tcPr = tc.find(_W + "tcPr")
+    if tcPr is None:
+        return 1, None
+    span, vmerge = tcPr.find(_W + "gridSpan"), tcPr.find(_W + "vMerge")
+    return (1 if span is None else span.val), (None if vmerge is None else vmerge.val)
+
+
+def _tc_text(tc) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iterchildren(_W + "p"))
+
+
+def _paragraph_text(p) -> str:
+    parts = []
+    for e in p.iterchildren(_W + "r", _W + "hyperlink"):
+        runs = (e,) if e.tag == _W + "r" else e.iterchildren(_W + "r")
+        parts.extend(str(item) for run in runs for item in run.iterchildren(*_RUN_CONTENT))
+    return "".join(parts)
 
 
 def read_xlsx(data: bytes, shape: PackageShape, limits: ImportLimits,

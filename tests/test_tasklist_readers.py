@@ -1,9 +1,11 @@
-"""The workbook reader of task lists (sheet_values) against openpyxl's own read-only reader.
+"""The task-list readers against the libraries they stand in for.
 
-Every workbook here is written by hand, part by part, so that each way a cell, a string
-or a row can be written is met; the values read must be exactly openpyxl's
-(``iter_rows(values_only=True)`` of a read-only, data-only workbook), and a workbook the
-fast reader does not follow must be read by openpyxl itself, with the same result.
+Workbooks (sheet_values) against openpyxl's own read-only reader: every workbook here is
+written by hand, part by part, so that each way a cell, a string or a row can be written
+is met; the values read must be exactly openpyxl's (``iter_rows(values_only=True)`` of a
+read-only, data-only workbook), and a workbook the fast reader does not follow must be read
+by openpyxl itself, with the same result. Word cells against python-docx's text, span and
+merge of a cell.
 """
 from __future__ import annotations
 
@@ -332,3 +334,39 @@ def test_a_dimension_the_scan_cannot_read_is_refused_when_too_wide(unusual):
     with pytest.raises(ImportLimitExceeded) as info:
         parse_tasklist(data, "清单.xlsx")
     assert info.value.limit == "IMPORT_MAX_COLUMNS"
+
+
+# --- Word: a cell's text, span and merge as python-docx gives them ------------------------------
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+CELL_XML = [
+    "<w:p><w:r><w:t>甲</w:t></w:r><w:r><w:t xml:space=\"preserve\"> 乙 </w:t></w:r></w:p>",
+    "<w:p><w:r><w:t>一</w:t><w:tab/><w:t>二</w:t><w:br/><w:t>三</w:t><w:br w:type=\"page\"/>"
+    "<w:cr/><w:noBreakHyphen/><w:ptab w:relativeTo=\"margin\" w:alignment=\"left\" w:leader=\"none\"/>"
+    "</w:r></w:p><w:p/><w:p><w:hyperlink><w:r><w:t>链接</w:t></w:r><w:r><w:t>文</w:t></w:r>"
+    "</w:hyperlink><w:r><w:t/></w:r></w:p>",
+    "<w:tcPr><w:gridSpan w:val=\"2\"/><w:vMerge w:val=\"restart\"/></w:tcPr><w:p><w:r><w:t>跨</w:t>"
+    "</w:r></w:p>",
+    "<w:tcPr><w:vMerge/></w:tcPr><w:p/>",
+    "<w:tcPr><w:tcW w:w=\"100\" w:type=\"dxa\"/></w:tcPr><w:tbl><w:tr><w:tc><w:p><w:r><w:t>内表"
+    "</w:t></w:r></w:p></w:tc></w:tr></w:tbl><w:p><w:r><w:t>外</w:t></w:r></w:p>"
+    "<w:sdt><w:sdtContent><w:p><w:r><w:t>控件</w:t></w:r></w:p></w:sdtContent></w:sdt>",
+    "<w:p><w:ins><w:r><w:t>修订</w:t></w:r></w:ins><w:r><w:rPr><w:b/></w:rPr><w:t>粗</w:t>"
+    "<w:fldChar w:fldCharType=\"begin\"/><w:instrText>PAGE</w:instrText></w:r></w:p>",
+]
+
+
+def test_word_cells_read_as_python_docx():
+    import docx
+    from docx.oxml import parse_xml
+    from docx.table import _Cell
+
+    from workflow.tasklist.office_readers import _span_and_merge, _tc_text
+
+    document = docx.Document()
+    table = document.add_table(rows=1, cols=1)
+    for xml in CELL_XML:
+        tc = parse_xml(f'<w:tc xmlns:w="{W}">{xml}</w:tc>')
+        table._tbl.tr_lst[0].append(tc)
+        assert _tc_text(tc) == _Cell(tc, table).text
+        assert _span_and_merge(tc) == (tc.grid_span, tc.vMerge)
