@@ -210,7 +210,7 @@ class _Scan:
         if local == "worksheet":
             self.sheet = self.shape.sheets.setdefault(self.part, SheetShape())
             self.max_elements = 8 * self.limits.max_cells
-            handler = self.start_sheet
+            handler = self.sheet_handler()
         elif local == "sst":
             self.max_elements = 8 * self.limits.max_cells
             handler = self.start_sst
@@ -234,39 +234,46 @@ class _Scan:
         if local in _WORD_CHECKED:
             self.word_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
 
-    def start_sheet(self, name: str, attrs: dict):
-        # count_element, count_cell and the cell check inlined: cells are most of a workbook
-        self.elements += 1
-        if self.elements > self.max_elements:
-            self.refuse(f"文件中的“{self.part[:80]}”元素超过 {self.max_elements} 个",
-                        "IMPORT_MAX_CELLS")
-        if not self.elements % 4096:
-            self.deadline.check(self.part)
-        local = self.checked.get(name)
-        if local is None:
-            local = name.rpartition(" ")[2]
-            local = self.checked[name] = local if local in _SHEET_CHECKED else ""
-        if local != "c":
-            if local:
-                self.sheet_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
-            return
-        ref = ""
-        for key, value in attrs.items():  # the last attribute named r, in any namespace
-            if key == "r" or key.endswith(" r"):
-                ref = value
-        row, col = _ref(ref)
-        lim = self.limits
-        col = self.col = col if col is not None else self.col + 1
-        if col > lim.max_columns:
-            self.refuse(f"工作表超过 {lim.max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
-        if row is not None and row > lim.max_sheet_rows:
-            self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
-        if col > self.sheet.columns:
-            self.sheet.columns = col
-        counter = self.counter
-        counter[0] += 1
-        if counter[0] > lim.max_cells:
-            self.refuse(f"单元格数超过 {lim.max_cells} 个", "IMPORT_MAX_CELLS", row or self.row)
+    def sheet_handler(self):
+        """The start handler of a worksheet: a closure, as cells are most of a workbook's
+        elements (count_element, count_cell and the cell check inlined)."""
+        lim, part, checked, counter, sheet = self.limits, self.part, self.checked, self.counter, self.sheet
+        max_elements, max_columns, max_rows, max_cells = (
+            self.max_elements, lim.max_columns, lim.max_sheet_rows, lim.max_cells)
+        elements = self.elements
+
+        def start_sheet(name: str, attrs: dict):
+            nonlocal elements
+            elements += 1
+            if elements > max_elements:
+                self.refuse(f"文件中的“{part[:80]}”元素超过 {max_elements} 个", "IMPORT_MAX_CELLS")
+            if not elements % 4096:
+                self.deadline.check(part)
+            local = checked.get(name)
+            if local is None:
+                local = name.rpartition(" ")[2]
+                local = checked[name] = local if local in _SHEET_CHECKED else ""
+            if local != "c":
+                if local:
+                    self.sheet_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
+                return
+            ref = ""
+            for key, value in attrs.items():  # the last attribute named r, in any namespace
+                if key == "r" or key.endswith(" r"):
+                    ref = value
+            row, col = _ref(ref)
+            col = self.col = col if col is not None else self.col + 1
+            if col > max_columns:
+                self.refuse(f"工作表超过 {max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
+            if row is not None and row > max_rows:
+                self.refuse(f"工作表超过 {max_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
+            if col > sheet.columns:
+                sheet.columns = col
+            counter[0] += 1
+            if counter[0] > max_cells:
+                self.refuse(f"单元格数超过 {max_cells} 个", "IMPORT_MAX_CELLS", row or self.row)
+
+        return start_sheet
 
     def end(self, name: str):
         if name.rpartition(" ")[2] == "tbl" and self.tables:
