@@ -14,7 +14,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0b")
 _NEEDS_WORK = re.compile(r"[\[\r\n\u2028\u2029\x0b" + _INVISIBLE + "]")
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell read: tens of thousands
 class SourceCell:
     """One cell; `merged` marks the continuation of a vertically merged cell."""
 
@@ -23,7 +23,7 @@ class SourceCell:
     merged: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceRow:
     """One table row as read, `number` being its row (or first line) number."""
 
