@@ -229,9 +229,17 @@ class _Scan:
             self.count_cell()
 
     def start_word(self, name: str, attrs: dict):
-        self.count_element()
-        local = name.rpartition(" ")[2]
-        if local in _WORD_CHECKED:
+        self.elements += 1  # count_element inlined: called for every element of a document
+        if self.elements > self.max_elements:
+            self.refuse(f"文件中的“{self.part[:80]}”元素超过 {self.max_elements} 个",
+                        "IMPORT_MAX_CELLS")
+        if not self.elements % 4096:
+            self.deadline.check(self.part)
+        local = self.checked.get(name)
+        if local is None:
+            local = name.rpartition(" ")[2]
+            local = self.checked[name] = local if local in _WORD_CHECKED else ""
+        if local:
             self.word_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
 
     def sheet_handler(self):
@@ -276,7 +284,7 @@ class _Scan:
         return start_sheet
 
     def end(self, name: str):
-        if name.rpartition(" ")[2] == "tbl" and self.tables:
+        if self.tables and (name.endswith(" tbl") or name == "tbl"):  # local name tbl
             self.tables.pop()
 
     # -- worksheet: the declared dimension, every row (cells: start_sheet), merged ranges
