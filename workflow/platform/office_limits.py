@@ -109,6 +109,7 @@ def open_package(data: bytes, limits: ImportLimits) -> zipfile.ZipFile:
 # --- the XML parts ---------------------------------------------------------------------
 
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,4})?\$?(\d{1,10})?$")
+_COLUMNS: dict[str, int] = {}  # column letters → number, filled as met (at most 26^4 + ...)
 
 
 def _ref(text: str) -> tuple[int | None, int | None]:
@@ -116,12 +117,16 @@ def _ref(text: str) -> tuple[int | None, int | None]:
     m = _CELL_REF.match(text.strip())
     if not m:
         return None, None
+    letters, digits = m.groups()
     col = None
-    if m[1]:
-        col = 0
-        for ch in m[1].upper():
-            col = col * 26 + ord(ch) - 64
-    return (int(m[2]) if m[2] else None), col
+    if letters:
+        col = _COLUMNS.get(letters)
+        if col is None:
+            col = 0
+            for ch in letters.upper():
+                col = col * 26 + ord(ch) - 64
+            _COLUMNS[letters] = col
+    return (int(digits) if digits else None), col
 
 
 def _range(text: str) -> tuple[int, int, int, int] | None:
@@ -149,8 +154,18 @@ class PackageShape:
     scanned: set[str] = field(default_factory=set)
 
 
+# The elements each kind of part is checked on; any other element is only counted.
+_SHEET_CHECKED = frozenset({"dimension", "row", "c", "mergeCell"})
+_WORD_CHECKED = frozenset({"tbl", "tr", "tc", "gridSpan", "gridBefore", "gridAfter"})
+
+
 class _Scan:
-    """expat handlers for one part; the root element decides what is checked."""
+    """expat handlers for one part; the root element decides what is checked.
+
+    ``bind`` sets ``start_root`` on the parser; the root element then puts the handler of
+    its kind of part in its place (a worksheet, shared strings, a Word document, any other
+    part), so each element costs only the checks its part needs.
+    """
 
     def __init__(self, part: str, limits: ImportLimits, counter: list[int], shape: PackageShape,
                  deadline: Deadline):
@@ -165,6 +180,7 @@ class _Scan:
         self.col = 0
         # Word: one entry per open table, [rows, width of the current row]
         self.tables: list[list[int]] = []
+        self.checked: dict[str, str] = {}  # element name → its local name if checked, else ""
 
     def refuse(self, message: str, limit: str, row: int | None = None):
         raise ImportLimitExceeded(message, limit, row=row, part=self.part)
@@ -174,35 +190,104 @@ class _Scan:
         if self.counter[0] > self.limits.max_cells:
             self.refuse(f"单元格数超过 {self.limits.max_cells} 个", "IMPORT_MAX_CELLS", row)
 
-    def start(self, name: str, attrs: dict):
-        local = name.rpartition(" ")[2]
+    def bind(self, parser) -> None:
+        self.parser = parser
+        parser.StartElementHandler = self.start_root
+
+    def count_element(self):
         self.elements += 1
         if self.elements > self.max_elements:
             self.refuse(f"文件中的“{self.part[:80]}”元素超过 {self.max_elements} 个",
                         "IMPORT_MAX_CELLS")
         if not self.elements % 4096:
             self.deadline.check(self.part)
-        if self.root is None:
-            self.root = local
-            if local == "worksheet":
-                self.sheet = self.shape.sheets.setdefault(self.part, SheetShape())
-                self.max_elements = 8 * self.limits.max_cells
-            elif local in ("document", "sst"):
-                self.max_elements = 8 * self.limits.max_cells
-            return
-        attr = {k.rpartition(" ")[2]: v for k, v in attrs.items()}
-        if self.sheet is not None:
-            self.sheet_element(local, attr)
-        elif self.root == "sst" and local == "si":
+
+    def start_root(self, name: str, attrs: dict):
+        local = name.rpartition(" ")[2]
+        self.count_element()
+        self.root = local
+        handler = self.start_other
+        if local == "worksheet":
+            self.sheet = self.shape.sheets.setdefault(self.part, SheetShape())
+            self.max_elements = 8 * self.limits.max_cells
+            handler = self.sheet_handler()
+        elif local == "sst":
+            self.max_elements = 8 * self.limits.max_cells
+            handler = self.start_sst
+        elif local == "document":
+            self.max_elements = 8 * self.limits.max_cells
+            handler = self.start_word
+            self.parser.EndElementHandler = self.end
+        self.parser.StartElementHandler = handler
+
+    def start_other(self, name: str, attrs: dict):
+        self.count_element()
+
+    def start_sst(self, name: str, attrs: dict):
+        self.count_element()
+        if name.rpartition(" ")[2] == "si":
             self.count_cell()
-        elif self.root == "document":
-            self.word_element(local, attr)
+
+    def start_word(self, name: str, attrs: dict):
+        self.elements += 1  # count_element inlined: called for every element of a document
+        if self.elements > self.max_elements:
+            self.refuse(f"文件中的“{self.part[:80]}”元素超过 {self.max_elements} 个",
+                        "IMPORT_MAX_CELLS")
+        if not self.elements % 4096:
+            self.deadline.check(self.part)
+        local = self.checked.get(name)
+        if local is None:
+            local = name.rpartition(" ")[2]
+            local = self.checked[name] = local if local in _WORD_CHECKED else ""
+        if local:
+            self.word_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
+
+    def sheet_handler(self):
+        """The start handler of a worksheet: a closure, as cells are most of a workbook's
+        elements (count_element, count_cell and the cell check inlined)."""
+        lim, part, checked, counter, sheet = self.limits, self.part, self.checked, self.counter, self.sheet
+        max_elements, max_columns, max_rows, max_cells = (
+            self.max_elements, lim.max_columns, lim.max_sheet_rows, lim.max_cells)
+        elements = self.elements
+
+        def start_sheet(name: str, attrs: dict):
+            nonlocal elements
+            elements += 1
+            if elements > max_elements:
+                self.refuse(f"文件中的“{part[:80]}”元素超过 {max_elements} 个", "IMPORT_MAX_CELLS")
+            if not elements % 4096:
+                self.deadline.check(part)
+            local = checked.get(name)
+            if local is None:
+                local = name.rpartition(" ")[2]
+                local = checked[name] = local if local in _SHEET_CHECKED else ""
+            if local != "c":
+                if local:
+                    self.sheet_element(local, {k.rpartition(" ")[2]: v for k, v in attrs.items()})
+                return
+            ref = ""
+            for key, value in attrs.items():  # the last attribute named r, in any namespace
+                if key == "r" or key.endswith(" r"):
+                    ref = value
+            row, col = _ref(ref)
+            col = self.col = col if col is not None else self.col + 1
+            if col > max_columns:
+                self.refuse(f"工作表超过 {max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
+            if row is not None and row > max_rows:
+                self.refuse(f"工作表超过 {max_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
+            if col > sheet.columns:
+                sheet.columns = col
+            counter[0] += 1
+            if counter[0] > max_cells:
+                self.refuse(f"单元格数超过 {max_cells} 个", "IMPORT_MAX_CELLS", row or self.row)
+
+        return start_sheet
 
     def end(self, name: str):
-        if self.root == "document" and name.rpartition(" ")[2] == "tbl" and self.tables:
+        if self.tables and (name.endswith(" tbl") or name == "tbl"):  # local name tbl
             self.tables.pop()
 
-    # -- worksheet: the declared dimension, every row and cell reference, merged ranges
+    # -- worksheet: the declared dimension, every row (cells: start_sheet), merged ranges
     def sheet_element(self, local: str, attr: dict):
         lim = self.limits
         if local == "dimension":
@@ -215,15 +300,6 @@ class _Scan:
             if self.row > lim.max_sheet_rows:
                 self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", self.row)
             self.sheet.rows = max(self.sheet.rows, self.row)
-        elif local == "c":
-            row, col = _ref(attr.get("r", ""))
-            self.col = col if col is not None else self.col + 1
-            if self.col > lim.max_columns:
-                self.refuse(f"工作表超过 {lim.max_columns} 列", "IMPORT_MAX_COLUMNS", row or self.row)
-            if row is not None and row > lim.max_sheet_rows:
-                self.refuse(f"工作表超过 {lim.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS", row)
-            self.sheet.columns = max(self.sheet.columns, self.col)
-            self.count_cell(row or self.row)
         elif local == "mergeCell":
             text = attr.get("ref", "")
             rng = _range(text)
@@ -291,8 +367,7 @@ def scan_package(package: zipfile.ZipFile, limits: ImportLimits, deadline: Deadl
             continue
         scan = _Scan(name, limits, counter, shape, deadline)
         parser = expat.ParserCreate(namespace_separator=" ")
-        parser.StartElementHandler = scan.start
-        parser.EndElementHandler = scan.end
+        scan.bind(parser)
         parser.StartDoctypeDeclHandler = _no_dtd  # OOXML never has one: no entities, no XXE
         parser.EntityDeclHandler = _no_dtd
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)

@@ -8,6 +8,7 @@ administrator-editable department groups and resolve to canonical keys.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from workflow.tasklist.table import clean_cell
 
@@ -33,13 +34,16 @@ _SEPARATORS = re.compile(r"[、，,;；:：/／]+")
 _OTHERS = re.compile(r"等(?:相关|有关)?(?:部门|单位)?$")  # "X等部门": X leads, the rest is not a name
 _LEADS = re.compile(r"[（(]?牵头[)）]?$")
 _CONJUNCTION = re.compile(r"以及|和|及|与")  # "区专治办和有关部门"
+_WHITESPACE = re.compile(r"\s+")
+# A cell repeats over the items (the same units own many); the parse of one is kept.
+_CACHED_CELLS = 4096
 
 
 def canonical_name(text: str) -> str:
     """One spelling per name: NFKC, full-width parentheses, no whitespace."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("(", "（").replace(")", "）")
-    return re.sub(r"\s+", "", text).strip("。.")
+    return _WHITESPACE.sub("", text).strip("。.")
 
 
 def _group_of(name: str) -> str | None:
@@ -48,6 +52,10 @@ def _group_of(name: str) -> str | None:
 
 
 _PHRASE_INDEX = {canonical_name(p): v for p, v in GROUP_PHRASES.items()}
+# Group phrases that hold the separator 、, longest first, each with its stand-in.
+_PROTECTED = [(f"\x00{i}\x00", phrase) for i, phrase in enumerate(
+    sorted((p for p in _PHRASE_INDEX if "、" in p), key=len, reverse=True))]
+_DEPTH = {"（": 1, "）": -1}
 
 
 @dataclass
@@ -76,22 +84,25 @@ class Responsibility:
 
 def _split_line(line: str) -> list[str]:
     """Split on separators and whitespace outside parentheses, keeping group phrases whole."""
-    line = canonical_name(re.sub(r"\s+", "、", _SEPARATORS.sub("、", line.strip())))
-    protected = {}
-    for i, phrase in enumerate(sorted((p for p in _PHRASE_INDEX if "、" in p), key=len, reverse=True)):
+    line = canonical_name(_WHITESPACE.sub("、", _SEPARATORS.sub("、", line.strip())))
+    protected = []
+    for key, phrase in _PROTECTED:
         if phrase in line:
-            protected[f"\x00{i}\x00"] = phrase
-            line = line.replace(phrase, f"\x00{i}\x00")
-    parts, depth, current = [], 0, ""
-    for ch in line:
-        depth += {"（": 1, "）": -1}.get(ch, 0)
-        if ch == "、" and depth <= 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    for key, phrase in protected.items():
+            protected.append((key, phrase))
+            line = line.replace(phrase, key)
+    if "（" in line or "）" in line:
+        parts, depth, current = [], 0, ""
+        for ch in line:
+            depth += _DEPTH.get(ch, 0)
+            if ch == "、" and depth <= 0:
+                parts.append(current)
+                current = ""
+            else:
+                current += ch
+        parts.append(current)
+    else:  # no parentheses: every separator splits
+        parts = line.split("、")
+    for key, phrase in protected:
         parts = [p.replace(key, phrase) for p in parts]
     return [p for p in parts if p]
 
@@ -116,11 +127,18 @@ def _add_part(result: Responsibility, part: str, lead: bool) -> None:
 
 def parse_departments(cell: str) -> Responsibility:
     """Parse a 责任部门 cell: first line leads, further lines co-responsible."""
+    return Responsibility(*map(list, _parsed_departments(cell)))
+
+
+@lru_cache(maxsize=_CACHED_CELLS)
+def _parsed_departments(cell: str) -> tuple[tuple[str, ...], ...]:
     result = Responsibility()
     for index, line in enumerate(clean_cell(cell).split("\n")):
         for part in _split_line(line):
             _add_part(result, part, lead=index == 0)
-    return result.settle()
+    result.settle()
+    return (tuple(result.lead_departments), tuple(result.co_departments),
+            tuple(result.lead_groups), tuple(result.co_groups))
 
 
 # --- responsibilities (who owes the item, and how) ---------------------------------------
@@ -152,6 +170,11 @@ class Entry:
 
 def parse_entries(cell: str) -> list[Entry]:
     """The cell's owners in order, each with its role (see the block comment above)."""
+    return [Entry(*entry) for entry in _parsed_entries(cell)]
+
+
+@lru_cache(maxsize=_CACHED_CELLS)
+def _parsed_entries(cell: str) -> tuple[tuple[str, str, str | None], ...]:
     found: list[Entry] = []
     for line in clean_cell(cell).split("\n"):
         line = canonical_name(line)
@@ -159,7 +182,7 @@ def parse_entries(cell: str) -> list[Entry]:
         line = _SUPPORT_LINE.sub("", line)
         for part in _split_line(line):
             _entry_parts(found, part, support_line)
-    return _settle_entries(found)
+    return tuple((e.name, e.role, e.group) for e in _settle_entries(found))
 
 
 def _entry_parts(found: list[Entry], part: str, support: bool) -> None:

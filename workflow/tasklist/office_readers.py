@@ -8,12 +8,16 @@ Both readers run after ``office_limits.scan_package`` has checked the file (rows
 columns, spans, merged ranges, cells); workbooks are streamed read-only, and the
 merged ranges come from that scan, so nothing is expanded past the limits. The Word
 reader checks spans again as it expands them.
+
+A workbook's values are read by ``sheet_values`` (openpyxl's values, without its per-cell
+objects); a workbook built in a way that reader does not follow is read by openpyxl.
 """
 
 import datetime
 import io
 
 from workflow.platform.office_limits import Deadline, ImportLimitExceeded, ImportLimits, PackageShape
+from workflow.tasklist import sheet_values
 from workflow.tasklist.table import SourceCell, SourceRow, SourceTable, clean_cell
 
 
@@ -31,14 +35,12 @@ def read_docx(data: bytes, shape: PackageShape, limits: ImportLimits,
             tables.append(SourceTable(f"表格{number}", _docx_rows(block, limits, deadline), above,
                                       joinable=True))
             above = []
-        elif clean_cell(block.text):
-            above.append(clean_cell(block.text))
+        elif text := clean_cell(_paragraph_text(block._p)):
+            above.append(text)
     return tables
 
 
 def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRow]:
-    from docx.table import _Cell  # deferred with read_docx
-
     rows: list[SourceRow] = []
     above: dict[int, str] = {}
     for number, tr in enumerate(table._tbl.tr_lst, start=1):
@@ -48,24 +50,69 @@ def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRo
                                       "IMPORT_MAX_SHEET_ROWS", row=number, part="word/document.xml")
         cells: dict[int, SourceCell] = {}
         column = tr.grid_before
-        if column + sum(tc.grid_span for tc in tr.tc_lst) > limits.max_columns:
+        tcs = [(tc, *_span_and_merge(tc)) for tc in tr.tc_lst]
+        if column + sum(span for _, span, _ in tcs) > limits.max_columns:
             raise ImportLimitExceeded(f"Word 表格一行超过 {limits.max_columns} 列（含跨列单元格）",
                                       "IMPORT_MAX_COLUMNS", row=number, part="word/document.xml")
-        for tc in tr.tc_lst:
-            merged = tc.vMerge == "continue"
-            text = above.get(column, "") if merged else clean_cell(_Cell(tc, table).text)
-            for offset in range(tc.grid_span):
+        for tc, span, vmerge in tcs:
+            merged = vmerge == "continue"
+            text = above.get(column, "") if merged else clean_cell(_tc_text(tc))
+            for offset in range(span):
                 cells[column + offset] = SourceCell(text if offset == 0 else "", number, merged)
             above[column] = text
-            column += tc.grid_span
+            column += span
         width = max(cells, default=-1) + 1
         rows.append(SourceRow(number, [cells.get(i, SourceCell("", number)) for i in range(width)]))
     return rows
 
 
+# python-docx's text of a cell, a paragraph and a run (docx.table._Cell.text, CT_P.text,
+# CT_R.text) and the span and merge of a cell, walking the children instead of evaluating an
+# XPath per paragraph and run: the same elements in the same order, each value converted by
+# python-docx (str(e), .val).
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RUN_CONTENT = tuple(_W + n for n in ("br", "cr", "noBreakHyphen", "ptab", "t", "tab"))
+
+
+def _span_and_merge(tc) -> tuple[int, str | None]:
+    """tc.grid_span and tc.vMerge, tcPr looked up once (python-docx: child = find(tag))."""
+    tcPr = tc.find(_W + "tcPr")
+    if tcPr is None:
+        return 1, None
+    span, vmerge = tcPr.find(_W + "gridSpan"), tcPr.find(_W + "vMerge")
+    return (1 if span is None else span.val), (None if vmerge is None else vmerge.val)
+
+
+def _tc_text(tc) -> str:
+    return "\n".join(_paragraph_text(p) for p in tc.iterchildren(_W + "p"))
+
+
+def _paragraph_text(p) -> str:
+    parts = []
+    for e in p.iterchildren(_W + "r", _W + "hyperlink"):
+        runs = (e,) if e.tag == _W + "r" else e.iterchildren(_W + "r")
+        parts.extend(str(item) for run in runs for item in run.iterchildren(*_RUN_CONTENT))
+    return "".join(parts)
+
+
 def read_xlsx(data: bytes, shape: PackageShape, limits: ImportLimits,
               deadline: Deadline) -> list[SourceTable]:
     """One table per worksheet, streamed (read-only); merged ranges from the scan."""
+    try:
+        sheets = sheet_values.read_workbook(data, limits, deadline, shape.scanned)
+    except sheet_values.Unusual:
+        return read_xlsx_openpyxl(data, shape, limits, deadline)
+    tables = []
+    for ws in sheets:
+        sheet = shape.sheets.get(ws.part)
+        tables.append(SourceTable(f"工作表“{ws.title}”",
+                                  _sheet_rows(ws.rows, sheet.merges if sheet else [])))
+    return tables
+
+
+def read_xlsx_openpyxl(data: bytes, shape: PackageShape, limits: ImportLimits,
+                       deadline: Deadline) -> list[SourceTable]:
+    """read_xlsx through openpyxl's own cells: the way of reading any workbook."""
     import openpyxl  # deferred: loads only when a workbook is imported
 
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -76,20 +123,29 @@ def read_xlsx(data: bytes, shape: PackageShape, limits: ImportLimits,
             if part not in shape.scanned:
                 raise ValueError(f"worksheet part {part!r} was not scanned")
             sheet = shape.sheets.get(part)
+            values = _openpyxl_values(ws, limits, deadline, part)
             tables.append(SourceTable(f"工作表“{ws.title}”",
-                                      _sheet_rows(ws, sheet.merges if sheet else [], deadline, part)))
+                                      _sheet_rows(values, sheet.merges if sheet else [])))
         return tables
     finally:
         workbook.close()
 
 
-def _sheet_rows(ws, merges, deadline: Deadline, part: str) -> list[SourceRow]:
-    filled: dict[tuple[int, int], str] = {}
+def _openpyxl_values(ws, limits: ImportLimits, deadline: Deadline, part: str) -> list[tuple]:
+    sheet_values.check_width(ws.max_column, limits, part)
     values = []
     for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
         if not number % 256:
             deadline.check(part)
+        if number > limits.max_sheet_rows:  # openpyxl fills the rows up to any number written
+            raise ImportLimitExceeded(f"工作表超过 {limits.max_sheet_rows} 行",
+                                      "IMPORT_MAX_SHEET_ROWS", row=number, part=part)
         values.append(row)
+    return values
+
+
+def _sheet_rows(values: list[tuple], merges) -> list[SourceRow]:
+    filled: dict[tuple[int, int], str] = {}
     for min_row, min_col, max_row, max_col in merges:
         top_row = values[min_row - 1] if min_row <= len(values) else ()
         top = _cell_text(top_row[min_col - 1] if min_col <= len(top_row) else None)
@@ -100,7 +156,7 @@ def _sheet_rows(ws, merges, deadline: Deadline, part: str) -> list[SourceRow]:
     for number, row_values in enumerate(values, start=1):
         cells = []
         for col, value in enumerate(row_values, start=1):
-            if (number, col) in filled:
+            if filled and (number, col) in filled:
                 cells.append(SourceCell(filled[(number, col)], number, merged=True))
             else:
                 cells.append(SourceCell(_cell_text(value), number))
@@ -109,6 +165,8 @@ def _sheet_rows(ws, merges, deadline: Deadline, part: str) -> list[SourceRow]:
 
 
 def _cell_text(value) -> str:
+    if type(value) is str:  # most cells
+        return clean_cell(value)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -3,13 +3,18 @@
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 # Characters that are not whitespace to str.strip() but are blank to a reader.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_BLANK = " \t\u3000\xa0\r\n\v\f"  # stripped from each line
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0b")
+# A cell without any of these is one line, no artefact: stripping it is all the clean-up.
+_NEEDS_WORK = re.compile(r"[\[\r\n\u2028\u2029\x0b" + _INVISIBLE + "]")
 
 
-@dataclass
+@dataclass(slots=True)  # one per cell read: tens of thousands
 class SourceCell:
     """One cell; `merged` marks the continuation of a vertically merged cell."""
 
@@ -18,7 +23,7 @@ class SourceCell:
     merged: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceRow:
     """One table row as read, `number` being its row (or first line) number."""
 
@@ -44,23 +49,26 @@ class SourceTable:
 def clean_line(text: str) -> str:
     """Strip one line of whitespace, full-width spaces and invisible characters."""
     for ch in _INVISIBLE:
-        text = text.replace(ch, "")
-    return text.strip(" \t\u3000\xa0\r\n\v\f")
+        if ch in text:
+            text = text.replace(ch, "")
+    return text.strip(_BLANK)
 
 
 def clean_cell(text: str | None) -> str:
     """Remove artefacts and blank lines; keep one line per paragraph."""
     if not text:
         return ""
-    text = _BOOKMARK.sub("", str(text))
-    lines = (clean_line(line) for line in re.split(r"\r\n|\r|\n|\u2028|\u2029|\x0b", text))
+    text = str(text)
+    if not _NEEDS_WORK.search(text):  # the common cell: one line, nothing to remove
+        return text.strip(_BLANK)
+    text = _BOOKMARK.sub("", text)
+    lines = (clean_line(line) for line in _LINE_BREAK.split(text))
     return "\n".join(line for line in lines if line)
 
 
 def header_key(text: str) -> str:
     """Normalise a header cell for comparison: no whitespace, NFKC."""
-    text = unicodedata.normalize("NFKC", clean_cell(text))
-    return re.sub(r"\s+", "", text)
+    return "".join(unicodedata.normalize("NFKC", clean_cell(text)).split())  # split(): \s
 
 
 # Header names as users write them → column key. Extend here for new spellings.
@@ -76,6 +84,7 @@ COLUMN_NAMES = {
 REQUIRED_COLUMNS = {"content": "具体内容", "departments": "责任部门"}
 
 
+@lru_cache(maxsize=4096)  # every row is asked whether it is a header; cells repeat
 def column_of(text: str) -> str | None:
     """The column key a header cell names, or None."""
     return COLUMN_NAMES.get(header_key(text))
@@ -83,4 +92,11 @@ def column_of(text: str) -> str | None:
 
 def looks_like_header(texts: list[str]) -> bool:
     """True when at least three distinct task-list column names appear."""
-    return len({column_of(t) for t in texts} - {None}) >= 3
+    found: set[str] = set()
+    for i, text in enumerate(texts):
+        key = column_of(text)
+        if key is not None:
+            found.add(key)
+        if len(found) + len(texts) - 1 - i < 3:  # the cells left cannot make three
+            return False
+    return len(found) >= 3

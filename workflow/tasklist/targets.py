@@ -44,11 +44,19 @@ _PATTERNS = (
     (re.compile(r"一届任期(?:内)?"), lambda: (1, TERM_YEARS)),
 )
 TERM_YEARS = 5
+# Every pattern above holds one of these words: a text with neither states no target.
+_MARKERS = ("每", "一届任期")
+
+
+def _may_state_target(text: str) -> bool:
+    return any(marker in text for marker in _MARKERS)
 
 
 def find_target(text: str) -> Target | None:
     """The target stated in the text; with several, the one with the largest count."""
     text = unicodedata.normalize("NFKC", text)
+    if not _may_state_target(text):
+        return None
     found = []
     for pattern, rate in _PATTERNS:
         for match in pattern.finditer(text):
@@ -66,6 +74,8 @@ def find_target(text: str) -> Target | None:
 def find_targets(text: str) -> list[Target]:
     """Every target stated in the text, in reading order, overlapping matches dropped."""
     text = unicodedata.normalize("NFKC", text)
+    if not _may_state_target(text):
+        return []
     found: list[tuple[int, int, Target]] = []
     for pattern, rate in _PATTERNS:
         for match in pattern.finditer(text):
