@@ -25,7 +25,7 @@ from workflow.platform.errors import InvalidInput
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONTTOOLS_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-_CSS_PATH = Path(__file__).with_name("print.css")
+PRINT_CSS_PATH = Path(__file__).with_name("print.css")
 _last = threading.local()
 
 
@@ -77,7 +77,7 @@ def _base_css() -> CSS:
     # parsed once per thread, with the thread's font configuration
     css = getattr(_fonts, "css", None)
     if css is None:
-        css = _fonts.css = CSS(string=_CSS_PATH.read_text(encoding="utf-8"),
+        css = _fonts.css = CSS(string=PRINT_CSS_PATH.read_text(encoding="utf-8"),
                                url_fetcher=DataOnlyFetcher(), font_config=font_config())
     return css
 
