@@ -6,6 +6,7 @@ import hashlib
 import io
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,9 @@ import qrcode
 import qrcode.image.svg
 from PIL import Image, UnidentifiedImageError
 from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.pdf import fonts as pdf_fonts
+from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher
 
 from workflow.core.images import ImageLimits, check_image, make_renditions
@@ -82,6 +85,75 @@ def _base_css() -> CSS:
     return css
 
 
+# Tables WeasyPrint drops from embedded fonts (weasyprint/pdf/fonts.py, Font._harfbuzz_subset).
+_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF",
+                   b"LTSH", b"PCLT", b"SVG ")
+_two_pass_subset = pdf_fonts.Font._harfbuzz_subset
+
+
+def _hb_set_add(hb_set, values) -> None:
+    array = ffi.new(f"hb_codepoint_t[{len(values)}]", values)
+    harfbuzz.hb_set_add_sorted_array(hb_set, array, len(values))
+
+
+def one_pass_subset(font, to_unicode, hinting) -> bytes | None:
+    """The embedded subset of `font` in one HarfBuzz pass, or None where it may differ.
+
+    WeasyPrint subsets in two passes: the glyphs used, keeping their ids, then again
+    keeping glyphs 0..max(used) and dropping hinting. The second pass walks every glyph
+    slot below the highest id used, tens of thousands for Noto Sans CJK (ids above
+    60000): about 45 ms of each record, the same for one line or for three pages.
+    When the first pass already ends at the highest id used (no glyph pulled in above
+    it, as for Noto Sans CJK), the second keeps every glyph and only drops hinting, so
+    asking for both at once gives the same font, byte for byte (tests/test_render.py).
+    Otherwise (a fallback font whose tables pull in more glyphs) this returns None and
+    WeasyPrint's two passes run.
+    """
+    hb_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
+                      harfbuzz_subset.hb_subset_input_destroy)
+    _hb_set_add(harfbuzz_subset.hb_subset_input_glyph_set(hb_input), sorted(to_unicode))
+    flags = (harfbuzz_subset.HB_SUBSET_FLAGS_RETAIN_GIDS |
+             harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED |
+             harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE)
+    if not hinting:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING
+    if font.missing:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
+    harfbuzz_subset.hb_subset_input_set_flags(hb_input, flags)
+    _hb_set_add(harfbuzz_subset.hb_subset_input_set(
+        hb_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG),
+        sorted(harfbuzz.hb_tag_from_string(tag, -1) for tag in _DROPPED_TABLES))
+    face = ffi.gc(harfbuzz_subset.hb_subset_or_fail(font.hb_face, hb_input),
+                  harfbuzz.hb_face_destroy)
+    if not face or harfbuzz.hb_face_get_glyph_count(face) != max(to_unicode) + 1:
+        return None
+    return get_hb_object_data(face) or None
+
+
+def _subset_font(font, to_unicode, hinting):
+    # Installed on WeasyPrint's Font; one pass inside render_pdf only, so that a bare
+    # WeasyPrint call in the same process (bench/pdf.py) keeps WeasyPrint's own path.
+    if getattr(_fonts, "one_pass", False) and to_unicode:
+        content = one_pass_subset(font, to_unicode, hinting)
+        if content:
+            font.file_content = content
+            return
+    _two_pass_subset(font, to_unicode, hinting)
+
+
+pdf_fonts.Font._harfbuzz_subset = _subset_font
+
+
+@contextmanager
+def one_pass_fonts():
+    """Subset fonts in one pass (``one_pass_subset``) in this thread while inside."""
+    _fonts.one_pass = True
+    try:
+        yield
+    finally:
+        _fonts.one_pass = False
+
+
 def _to_shanghai(value: datetime) -> datetime:
     # Instants are stored in UTC (domain §6); naive values are taken as UTC.
     if value.tzinfo is None:
@@ -118,8 +190,9 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
         meta.custom = dict(custom or {})
         pdf_id = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32].encode()
         # full_fonts would embed the whole CJK font: ~50 MB per record.
-        pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
-                                 custom_metadata=bool(custom))
+        with one_pass_fonts():
+            pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
+                                     custom_metadata=bool(custom))
     finally:
         logger.removeHandler(handler)
         _last.warnings = tuple(handler.messages)
