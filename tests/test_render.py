@@ -1,5 +1,6 @@
 """PDF rendering of printed records: text, fonts, determinism, pagination, safety."""
 import base64
+import gc
 import io
 import re
 import subprocess
@@ -16,6 +17,7 @@ from workflow.records.render import (
     DataOnlyFetcher,
     fonttools_fallback_warning_seen,
     format_cn_date,
+    gc_paused,
     last_render_warnings,
     qr_svg_data_uri,
     records_env,
@@ -176,6 +178,28 @@ def test_one_pass_font_subset_is_weasyprints_two_passes_byte_for_byte(monkeypatc
     assert True in passes  # Noto Sans CJK at least
     assert ours == weasyprints
     assert "Grounding missing 123" in _pdftotext(ours)
+
+
+def test_render_pauses_garbage_collection_and_restores_it():
+    assert gc.isenabled()
+    seen = []
+    with gc_paused():
+        seen.append(gc.isenabled())
+        with gc_paused():  # a second render in another thread shares the pause
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())
+    assert seen == [False, False, False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError), gc_paused():
+        1 / 0
+    assert gc.isenabled()
+    _pdf(_form_html())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _pdf(_form_html())
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
 
 
 def test_identifier_changes_output(form_pdf):
