@@ -14,13 +14,13 @@ of them alike:
   The report adds what we do around WeasyPrint (database reads, template, QR code, metadata).
 
 Times are CPU seconds of this process (time.process_time), medians; wall medians beside them.
+Each render starts after a full garbage collection (untimed), so none pays for another's garbage.
 Uses a throwaway SQLite database; the export part uses RQ workers (separate
 processes, `flask --app wsgi worker --burst`) against the local Redis when one
 answers on 127.0.0.1:6379, threads of this process otherwise, and says which.
 """
 import io
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +32,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
+from bench.pdf_bare import BARE_HTML, GOAL_RATIO, load, measure, verdict
 from blueprints import create_app
 from tests.factories import World
 from tests.factories_records import busy_case
@@ -42,54 +43,10 @@ from workflow.records.render import PRINT_CSS_PATH, render_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 
-BARE_HTML = ('<html lang="zh-CN" style="font-family: \'Noto Sans CJK SC\'">'
-             '<p>隐患整改通知书：配电箱未接地，立即整改。</p></html>')
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-GOAL_RATIO = 3.0
 GOAL_BYTES = 200_000
-
-
-class Timed:
-    """CPU and wall seconds of each call of ``render``, and its last output."""
-
-    def __init__(self, render):
-        self.render, self.cpu, self.wall, self.out = render, [], [], b""
-
-    def __call__(self):
-        wall, cpu = time.perf_counter(), time.process_time()
-        self.out = self.render()
-        self.cpu.append(time.process_time() - cpu)
-        self.wall.append(time.perf_counter() - wall)
-
-    @property
-    def cpu_s(self):
-        return statistics.median(self.cpu)
-
-    @property
-    def wall_s(self):
-        return statistics.median(self.wall)
-
-
-def measure(renders: dict, repeat: int) -> dict:
-    """Time every render ``repeat`` times, interleaved (one of each per round)."""
-    timed = {name: Timed(render) for name, render in renders.items()}
-    for render in renders.values():
-        render()  # font discovery and CSS parsing happen once per process
-    for _ in range(repeat):
-        for t in timed.values():
-            t()
-    return timed
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + \
-        f" (1/5/15 min) on {os.cpu_count()} cores"
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def tiny_pdf() -> bytes:
