@@ -1,15 +1,24 @@
-"""Compare a bare WeasyPrint render with render_pdf of a one-page form.
+"""Compare a one-page form through render_pdf with bare WeasyPrint renders.
 
 Run from the repository root: python -m bench.pdf_bare [repeat]
+
+Goal: a record renders in at most 3x the CPU time of a bare WeasyPrint render. The bare
+renders are ``HTML(string=...).write_pdf()`` with every WeasyPrint default, of the one-line
+page bench/pdf.py also uses, and of the very same form HTML with print.css. All three are
+timed interleaved, one of each per round, in CPU seconds of this process (medians).
 """
+import gc
+import os
 import statistics
 import sys
 import time
 from datetime import date, datetime, timezone
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 
-from workflow.records.render import qr_svg_data_uri, records_env, render_pdf
+from workflow.records.render import PRINT_CSS_PATH, qr_svg_data_uri, records_env, render_pdf
+
+GOAL_RATIO = 3.0
 
 BARE_HTML = ('<html lang="zh-CN" style="font-family: \'Noto Sans CJK SC\'">'
              '<p>隐患整改通知书：配电箱未接地，立即整改。</p></html>')
@@ -28,6 +37,55 @@ FORM = """{% extends "records/base.html" %}
 """
 
 
+class Timed:
+    """CPU and wall seconds of each call of ``render``, and its last output."""
+
+    def __init__(self, render):
+        self.render, self.cpu, self.wall, self.out = render, [], [], b""
+
+    def __call__(self):
+        # Start every render from an empty collector: no render pays for another's garbage.
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.out = self.render()
+        self.cpu.append(time.process_time() - cpu)
+        self.wall.append(time.perf_counter() - wall)
+
+    @property
+    def cpu_s(self):
+        return statistics.median(self.cpu)
+
+    @property
+    def wall_s(self):
+        return statistics.median(self.wall)
+
+
+def measure(renders: dict, repeat: int) -> dict:
+    """Time every render ``repeat`` times, interleaved (one of each per round)."""
+    timed = {name: Timed(render) for name, render in renders.items()}
+    for render in renders.values():
+        render()  # font discovery and CSS parsing happen once per process
+    for _ in range(repeat):
+        for t in timed.values():
+            t()
+    return timed
+
+
+def load() -> str:
+    return ("load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+            + f" (1/5/15 min) on {os.cpu_count()} cores")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def form_html() -> str:
+    return records_env().from_string(FORM).render(
+        title="隐患整改通知书", number="武安委〔2020〕7号", issuer="常州市武进区安全生产委员会办公室",
+        qr=qr_svg_data_uri("SL-2020-0007"), today=date(2020, 3, 5))
+
+
 def bare_render() -> bytes:
     """Render a minimal Chinese page with WeasyPrint defaults."""
     return HTML(string=BARE_HTML).write_pdf()
@@ -35,31 +93,29 @@ def bare_render() -> bytes:
 
 def form_render() -> bytes:
     """Render a one-page rectification notice through render_pdf."""
-    html = records_env().from_string(FORM).render(
-        title="隐患整改通知书", number="武安委〔2020〕7号", issuer="常州市武进区安全生产委员会办公室",
-        qr=qr_svg_data_uri("SL-2020-0007"), today=date(2020, 3, 5))
-    return render_pdf(html, identifier="SL-2020-0007", title="隐患整改通知书",
+    return render_pdf(form_html(), identifier="SL-2020-0007", title="隐患整改通知书",
                       created=datetime(2020, 3, 5, tzinfo=timezone.utc))
 
 
-def measure(render, repeat: int) -> tuple[float, int]:
-    """Return the median seconds of `repeat` renders and the PDF size."""
-    render()  # font discovery and CSS parsing happen once per process
-    times, size = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        size = len(render())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), size
-
-
 def main(repeat: int = 15) -> None:
-    bare_s, bare_size = measure(bare_render, repeat)
-    form_s, form_size = measure(form_render, repeat)
-    print(f"repeat={repeat}")
-    print(f"bare WeasyPrint   median {bare_s * 1000:7.1f} ms  size {bare_size / 1024:7.1f} KiB")
-    print(f"render_pdf form   median {form_s * 1000:7.1f} ms  size {form_size / 1024:7.1f} KiB")
-    print(f"ratio form/bare   time {form_s / bare_s:5.2f}x  size {form_size / bare_size:5.2f}x")
+    html = form_html()
+    print(f"repeat={repeat}  {load()}")
+    timed = measure({
+        "bare": bare_render,
+        "same": lambda: HTML(string=html).write_pdf(stylesheets=[CSS(filename=PRINT_CSS_PATH)]),
+        "form": form_render}, repeat)
+    print(f"{'':32s} {'CPU ms':>8s} {'wall ms':>8s} {'KB':>7s}")
+    for label, key in (("bare WeasyPrint, one-line page", "bare"),
+                       ("bare WeasyPrint, same form", "same"), ("render_pdf form", "form")):
+        t = timed[key]
+        print(f"{label:32s} {t.cpu_s * 1000:8.1f} {t.wall_s * 1000:8.1f} {len(t.out) / 1000:7.1f}")
+    form = timed["form"]
+    print(f"goal: render_pdf form <= {GOAL_RATIO:g}x a bare WeasyPrint render, CPU time")
+    for label, key in (("one-line page", "bare"), ("same form", "same")):
+        ratio = form.cpu_s / timed[key].cpu_s
+        print(f"  vs bare {label:14s} {ratio:5.2f}x  {verdict(ratio <= GOAL_RATIO)}  "
+              f"(wall {form.wall_s / timed[key].wall_s:.2f}x)")
+    print(f"after the renders: {load()}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """PDF rendering of printed records: text, fonts, determinism, pagination, safety."""
 import base64
+import gc
 import io
 import re
 import subprocess
@@ -9,11 +10,14 @@ from datetime import date, datetime, timezone
 import pytest
 from PIL import Image
 from pypdf import PdfReader
+from weasyprint import HTML
 
+from workflow.records import render as render_module
 from workflow.records.render import (
     DataOnlyFetcher,
     fonttools_fallback_warning_seen,
     format_cn_date,
+    gc_paused,
     last_render_warnings,
     qr_svg_data_uri,
     records_env,
@@ -151,6 +155,51 @@ def test_warnings_collected_for_last_render():
 
 def test_rerender_is_byte_identical(form_pdf):
     assert _pdf(_form_html()) == form_pdf[0]
+
+
+def test_one_pass_font_subset_is_weasyprints_two_passes_byte_for_byte(monkeypatch):
+    """render_pdf subsets fonts in one HarfBuzz pass; WeasyPrint's two give the same bytes."""
+    passes = []
+
+    def one_pass(font, to_unicode, hinting):
+        content = real_one_pass(font, to_unicode, hinting)
+        passes.append(content is not None)
+        return content
+
+    real_one_pass = render_module.one_pass_subset
+    monkeypatch.setattr(render_module, "one_pass_subset", one_pass)
+    # Chinese, Latin, digits, full-width punctuation and a glyph the font lacks (U+0378)
+    html = _form_html(problem="配电箱未接地 Grounding missing 123，（整改）\u0378",
+                      requirement=HOSTILE)
+    document = HTML(string=html).render(font_config=render_module.font_config())
+    with render_module.one_pass_fonts():
+        ours = document.write_pdf(pdf_identifier=b"0" * 32, full_fonts=False)
+    weasyprints = document.write_pdf(pdf_identifier=b"0" * 32, full_fonts=False)
+    assert True in passes  # Noto Sans CJK at least
+    assert ours == weasyprints
+    assert "Grounding missing 123" in _pdftotext(ours)
+
+
+def test_render_pauses_garbage_collection_and_restores_it():
+    assert gc.isenabled()
+    seen = []
+    with gc_paused():
+        seen.append(gc.isenabled())
+        with gc_paused():  # a second render in another thread shares the pause
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())
+    assert seen == [False, False, False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError), gc_paused():
+        1 / 0
+    assert gc.isenabled()
+    _pdf(_form_html())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _pdf(_form_html())
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
 
 
 def test_identifier_changes_output(form_pdf):

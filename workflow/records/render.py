@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import io
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +18,9 @@ import qrcode
 import qrcode.image.svg
 from PIL import Image, UnidentifiedImageError
 from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.pdf import fonts as pdf_fonts
+from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher
 
 from workflow.core.images import ImageLimits, check_image, make_renditions
@@ -25,7 +29,7 @@ from workflow.platform.errors import InvalidInput
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONTTOOLS_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-_CSS_PATH = Path(__file__).with_name("print.css")
+PRINT_CSS_PATH = Path(__file__).with_name("print.css")
 _last = threading.local()
 
 
@@ -77,9 +81,110 @@ def _base_css() -> CSS:
     # parsed once per thread, with the thread's font configuration
     css = getattr(_fonts, "css", None)
     if css is None:
-        css = _fonts.css = CSS(string=_CSS_PATH.read_text(encoding="utf-8"),
+        css = _fonts.css = CSS(string=PRINT_CSS_PATH.read_text(encoding="utf-8"),
                                url_fetcher=DataOnlyFetcher(), font_config=font_config())
     return css
+
+
+# Tables WeasyPrint drops from embedded fonts (weasyprint/pdf/fonts.py, Font._harfbuzz_subset).
+_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF",
+                   b"LTSH", b"PCLT", b"SVG ")
+_two_pass_subset = pdf_fonts.Font._harfbuzz_subset
+
+
+def _hb_set_add(hb_set, values) -> None:
+    array = ffi.new(f"hb_codepoint_t[{len(values)}]", values)
+    harfbuzz.hb_set_add_sorted_array(hb_set, array, len(values))
+
+
+def one_pass_subset(font, to_unicode, hinting) -> bytes | None:
+    """The embedded subset of `font` in one HarfBuzz pass, or None where it may differ.
+
+    WeasyPrint subsets in two passes: the glyphs used, keeping their ids, then again
+    keeping glyphs 0..max(used) and dropping hinting. The second pass walks every glyph
+    slot below the highest id used, tens of thousands for Noto Sans CJK (ids above
+    60000): about 45 ms of each record, the same for one line or for three pages.
+    When the first pass already ends at the highest id used (no glyph pulled in above
+    it, as for Noto Sans CJK), the second keeps every glyph and only drops hinting, so
+    asking for both at once gives the same font, byte for byte (tests/test_render.py).
+    Otherwise (a fallback font whose tables pull in more glyphs) this returns None and
+    WeasyPrint's two passes run.
+    """
+    hb_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
+                      harfbuzz_subset.hb_subset_input_destroy)
+    _hb_set_add(harfbuzz_subset.hb_subset_input_glyph_set(hb_input), sorted(to_unicode))
+    flags = (harfbuzz_subset.HB_SUBSET_FLAGS_RETAIN_GIDS |
+             harfbuzz_subset.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED |
+             harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE)
+    if not hinting:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING
+    if font.missing:
+        flags |= harfbuzz_subset.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
+    harfbuzz_subset.hb_subset_input_set_flags(hb_input, flags)
+    _hb_set_add(harfbuzz_subset.hb_subset_input_set(
+        hb_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG),
+        sorted(harfbuzz.hb_tag_from_string(tag, -1) for tag in _DROPPED_TABLES))
+    face = ffi.gc(harfbuzz_subset.hb_subset_or_fail(font.hb_face, hb_input),
+                  harfbuzz.hb_face_destroy)
+    if not face or harfbuzz.hb_face_get_glyph_count(face) != max(to_unicode) + 1:
+        return None
+    return get_hb_object_data(face) or None
+
+
+def _subset_font(font, to_unicode, hinting):
+    # Installed on WeasyPrint's Font; one pass inside render_pdf only, so that a bare
+    # WeasyPrint call in the same process (bench/pdf.py) keeps WeasyPrint's own path.
+    if getattr(_fonts, "one_pass", False) and to_unicode:
+        content = one_pass_subset(font, to_unicode, hinting)
+        if content:
+            font.file_content = content
+            return
+    _two_pass_subset(font, to_unicode, hinting)
+
+
+pdf_fonts.Font._harfbuzz_subset = _subset_font
+
+
+@contextmanager
+def one_pass_fonts():
+    """Subset fonts in one pass (``one_pass_subset``) in this thread while inside."""
+    _fonts.one_pass = True
+    try:
+        yield
+    finally:
+        _fonts.one_pass = False
+
+
+_gc_lock = threading.Lock()
+_gc_pause = {"renders": 0, "was_enabled": False}
+
+
+@contextmanager
+def gc_paused():
+    """No automatic garbage collection while inside (in any thread), then the young objects.
+
+    A render allocates a few million short-lived objects; the collector runs dozens of
+    times meanwhile, and every few renders a full collection walks every object of the
+    process (the whole app: ~170 ms on a busy worker). Nearly all of a render's objects
+    die by reference counting when it ends, so the render runs with collection paused and
+    collects only the youngest generation after it, in its own time. Concurrent renders
+    share one pause; collection comes back when the last one ends, and only if it was on.
+    """
+    with _gc_lock:
+        if _gc_pause["renders"] == 0:
+            _gc_pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_pause["renders"] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pause["renders"] -= 1
+            resume = _gc_pause["renders"] == 0 and _gc_pause["was_enabled"]
+            if resume:
+                gc.enable()
+        if resume:
+            gc.collect(0)
 
 
 def _to_shanghai(value: datetime) -> datetime:
@@ -107,19 +212,22 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-            stylesheets=[_base_css()], font_config=font_config())
-        meta = document.metadata
-        meta.title = title
-        meta.created = _to_shanghai(created).isoformat(timespec="seconds")
-        meta.modified = None
-        meta.keywords = list(keywords or [])
-        # Only what the caller passes: <meta> names in the HTML never reach the Info dict.
-        meta.custom = dict(custom or {})
-        pdf_id = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32].encode()
-        # full_fonts would embed the whole CJK font: ~50 MB per record.
-        pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
-                                 custom_metadata=bool(custom))
+        with gc_paused():
+            document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+                stylesheets=[_base_css()], font_config=font_config())
+            meta = document.metadata
+            meta.title = title
+            meta.created = _to_shanghai(created).isoformat(timespec="seconds")
+            meta.modified = None
+            meta.keywords = list(keywords or [])
+            # Only what the caller passes: <meta> names in the HTML never reach the Info dict.
+            meta.custom = dict(custom or {})
+            pdf_id = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32].encode()
+            # full_fonts would embed the whole CJK font: ~50 MB per record.
+            with one_pass_fonts():
+                pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
+                                         custom_metadata=bool(custom))
+            del document  # its boxes die now, before the young generation is collected
     finally:
         logger.removeHandler(handler)
         _last.warnings = tuple(handler.messages)
