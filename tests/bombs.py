@@ -143,6 +143,16 @@ def problem_dimension_bomb() -> bytes:
 
 
 @lru_cache
+def problem_row_number_bomb() -> bytes:
+    """A problem list whose second row is numbered r="1e15" (no dimension): the scan cannot
+    read the number, and openpyxl adds every empty row up to it."""
+    def change(xml: str) -> str:
+        xml = re.sub(r'<dimension ref="[^"]*"/>', "", xml)
+        return xml.replace('<row r="2"', '<row r="1e15"', 1)
+    return _rewrite(_problem_sheet(), _sheet_part(_problem_sheet()), change)
+
+
+@lru_cache
 def problem_merge_bomb() -> bytes:
     """A problem list of two rows with one merged range reaching XFD1048576."""
     return _with_merge(_problem_sheet(), "A3:XFD1048576")

@@ -82,6 +82,8 @@ PROBLEM_BOMBS = {
     "dimension to XFD1048576": (bombs.problem_dimension_bomb, "IMPORT_MAX_SHEET_ROWS", 1),
     "merged range to XFD1048576": (bombs.problem_merge_bomb, "IMPORT_MAX_SHEET_ROWS", 3),
     "190 MB sheet XML in 0.8 MB": (bombs.sheet_xml_bomb, "IMPORT_MAX_PART_BYTES", None),
+    # refused when openpyxl's padding rows pass the limit, not 10^15 rows later
+    'row numbered r="1e15"': (bombs.problem_row_number_bomb, "IMPORT_MAX_SHEET_ROWS", 20001),
 }
 
 
