@@ -12,12 +12,12 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from workflow.platform.collector import gc_paused
 from workflow.records import render as render_module
 from workflow.records.render import (
     DataOnlyFetcher,
     fonttools_fallback_warning_seen,
     format_cn_date,
-    gc_paused,
     last_render_warnings,
     qr_svg_data_uri,
     records_env,

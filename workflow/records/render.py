@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import io
 import logging
@@ -24,6 +23,7 @@ from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher
 
 from workflow.core.images import ImageLimits, check_image, make_renditions
+from workflow.platform.collector import gc_paused
 from workflow.platform.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -153,38 +153,6 @@ def one_pass_fonts():
         yield
     finally:
         _fonts.one_pass = False
-
-
-_gc_lock = threading.Lock()
-_gc_pause = {"renders": 0, "was_enabled": False}
-
-
-@contextmanager
-def gc_paused():
-    """No automatic garbage collection while inside (in any thread), then the young objects.
-
-    A render allocates a few million short-lived objects; the collector runs dozens of
-    times meanwhile, and every few renders a full collection walks every object of the
-    process (the whole app: ~170 ms on a busy worker). Nearly all of a render's objects
-    die by reference counting when it ends, so the render runs with collection paused and
-    collects only the youngest generation after it, in its own time. Concurrent renders
-    share one pause; collection comes back when the last one ends, and only if it was on.
-    """
-    with _gc_lock:
-        if _gc_pause["renders"] == 0:
-            _gc_pause["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _gc_pause["renders"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pause["renders"] -= 1
-            resume = _gc_pause["renders"] == 0 and _gc_pause["was_enabled"]
-            if resume:
-                gc.enable()
-        if resume:
-            gc.collect(0)
 
 
 def _to_shanghai(value: datetime) -> datetime:

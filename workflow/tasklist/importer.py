@@ -32,6 +32,7 @@ from workflow.org.aliases import set_alias
 from workflow.org.models import User, ensure_department, ensure_group
 from workflow.org.roles import OFFICE_STAFF
 from workflow.platform.base import utcnow
+from workflow.platform.collector import gc_paused
 from workflow.platform.errors import Conflict, Forbidden, InvalidInput, RuleFailed
 from workflow.platform.office_limits import ImportLimits
 from workflow.platform.parsing import parse_date
@@ -170,8 +171,9 @@ def import_tasklist(session: Session, data: bytes, filename: str, year, actor: U
     _settle_names(session, actor, chosen, resolver)
     resolver = Resolver(session, chosen)
     planned = {w.parsed.seq: plan_rows(w.parsed, resolver, chosen) for w, _, _ in pairs}
-    _apply(session, result, plan, pairs, removed, resolver, planned, actor, settings, now,
-           title=_clean(title), doc_number=_clean(doc_number), filename=filename)
+    with gc_paused():  # tens of thousands of rows' objects, all alive until the end
+        _apply(session, result, plan, pairs, removed, resolver, planned, actor, settings, now,
+               title=_clean(title), doc_number=_clean(doc_number), filename=filename)
     _store_choices(session, stored, sha256, given, chosen, actor, now)
     result.applied = True
     session.flush()

@@ -3,11 +3,10 @@
 Pure: bytes in, a `ParsedPlan` out; no database, no web request.
 """
 
-import gc
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from workflow.platform.collector import gc_paused
 from workflow.platform.office_limits import ImportLimitExceeded, ImportLimits
 from workflow.tasklist.departments import (
     GROUP_NAMES,
@@ -69,32 +68,13 @@ def parse_tasklist(data: bytes, filename: str, limits: ImportLimits | None = Non
     A .docx/.xlsx past ``limits`` raises ImportLimitExceeded (400 naming the limit).
     """
     try:
-        with _collector_paused():
+        with gc_paused():
             tables = read_tables(bytes(data), filename, limits)
             return _build_plan(tables, filename)
     except (TaskListError, ImportLimitExceeded):
         raise
     except Exception as exc:  # a reader library choking on odd input is still bad input
         raise TaskListError(f"文件“{filename}”无法解析为目标任务清单", part=filename) from exc
-
-
-@contextmanager
-def _collector_paused():
-    """No cyclic garbage collection while a list is read.
-
-    Reading allocates objects by the hundred thousand (XML elements, cells, items) that all
-    live until the parse ends, so every collection the allocations trigger walks them again
-    and frees nothing: 7 % of the CPU time of a 5,000-item workbook, more than one full
-    collection afterwards costs. Another thread's parse may have paused it already: it is
-    resumed only by the one that paused it.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _find_header(tables: list[SourceTable]) -> tuple[int, int] | None:
