@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, insert, select, update
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workflow.core.delivery import queue_for, queue_many
@@ -113,9 +124,12 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
     return len(rows)
 
 
-def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
-    """Tell the people concerned by a state change (called inside the transition)."""
-    settle(session, case.id, trigger)  # the requests this step answered, before new ones
+def notify_for_transition(session: Session, case, trigger: str, actor, *,
+                          settled: bool = False) -> None:
+    """Tell the people concerned by a state change (called inside the transition);
+    ``settled``: the requests this step answered were marked read with its event."""
+    if not settled:
+        settle(session, case.id, trigger)  # the requests this step answered, before new ones
     if case.kind == "task":
         _notify_task(session, case, trigger, actor)
         return
@@ -175,15 +189,21 @@ def tell_registrar(session: Session, case, trigger: str, actor) -> None:
                "整改已核查并销号", case_id=case.id)
 
 
+SETTLE = (update(Notification.__table__)
+           .where(Notification.__table__.c.case_id == bindparam("_case"),
+                  Notification.__table__.c.kind.in_(bindparam("_kinds", expanding=True)),
+                  Notification.__table__.c.read_at.is_(None))
+           .values(read_at=bindparam("_now")))
+
+
 def settle(session: Session, case_id: int, trigger: str, now: datetime | None = None) -> int:
     """Mark read, for everyone, the requests to act on this case that ``trigger`` answered."""
     kinds = SETTLED_BY.get(trigger)
     if not kinds:
         return 0
-    result = session.execute(update(Notification).where(
-        Notification.case_id == case_id, Notification.kind.in_(kinds),
-        Notification.read_at.is_(None)).values(read_at=now or utcnow())
-        .execution_options(synchronize_session=False))
+    # a prepared Core statement: called on every transition, built and compiled once
+    result = session.connection().execute(SETTLE, {"_case": case_id, "_kinds": list(kinds),
+                                                    "_now": now or utcnow()})
     return result.rowcount or 0
 
 

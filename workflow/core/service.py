@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.core import machine, photo_checks, policy
-from workflow.core.audit import append_event, event_row, insert_events
+from workflow.core.audit import INSERT_EVENTS, append_event, event_row, insert_events
 from workflow.core.cases import (
     ONSITE_ACTIONS,
     ONSITE_PURPOSES,
@@ -29,6 +29,8 @@ from workflow.core.cases import (
 from workflow.core.evidence import IMAGE_TYPES, Evidence, Storage, check_upload
 from workflow.core.images import ImageLimits, make_renditions
 from workflow.core.notifications import (
+    SETTLE,
+    SETTLED_BY,
     department_user_ids,
     notify,
     notify_for_transition,
@@ -40,7 +42,7 @@ from workflow.core.rules import input_rules, state_rules
 from workflow.org.models import Department, User
 from workflow.org.roles import DEPT_HEAD
 from workflow.platform.base import local_today, utcnow
-from workflow.platform.db import insert_rows, reserve_ids
+from workflow.platform.db import insert_rows, is_sqlite, reserve_ids
 from workflow.platform.errors import (
     Conflict,
     Forbidden,
@@ -168,15 +170,37 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     if not _write_locked_case(session, case):
         session.rollback()
         raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
-    insert_events(session, [row])
+    settled = _insert_event_settling(session, row, trigger, now)
     try:
         session.flush()  # what _apply touched besides the case row (evidence flags)
     except StaleDataError as exc:
         session.rollback()
         raise Conflict("该事项已被他人同时更新，请刷新后重试", current_version=None,
                        status=None) from exc
-    notify_for_transition(session, case, trigger, actor)
+    notify_for_transition(session, case, trigger, actor, settled=settled)
     return case
+
+
+# PostgreSQL: the event's INSERT also marks read the requests the step answered, in a
+# data-modifying WITH (one round trip less on every transition); SQLite: two statements
+_EVENT_COLUMNS = [c.name for c in INSERT_EVENTS.table.columns if not c.primary_key]
+# the event's values under names of their own: a key named after a column of
+# notifications would become one more SET of the UPDATE
+_EVENT_AND_SETTLE = (INSERT_EVENTS.values({c: bindparam(f"e_{c}") for c in _EVENT_COLUMNS})
+                     .add_cte(SETTLE.cte("settled")))
+
+
+def _insert_event_settling(session: Session, row: dict, trigger: str, now: datetime) -> bool:
+    """Write the transition's event; on PostgreSQL settle its requests in the same
+    statement. Returns whether they were settled."""
+    kinds = SETTLED_BY.get(trigger)
+    if not kinds or is_sqlite(session):
+        insert_events(session, [row])
+        return False
+    params = {f"e_{c}": row.get(c) for c in _EVENT_COLUMNS}
+    session.connection().execute(_EVENT_AND_SETTLE, {**params, "_case": row["case_id"],
+                                                     "_kinds": list(kinds), "_now": now})
+    return True
 
 
 _CASE_COLUMNS = {prop.key: prop.columns[0] for prop in sa_inspect(Case).column_attrs
