@@ -113,6 +113,9 @@ class Config:
     # 考核看板: a unit's 逾期率 at or above these (percent) is shown red / amber
     DASHBOARD_RED_PERCENT = _int("DASHBOARD_RED_PERCENT", 20)
     DASHBOARD_AMBER_PERCENT = _int("DASHBOARD_AMBER_PERCENT", 10)
+    # 考核看板 and GET /api/v1/kpis: figures a worker computed are kept this many seconds
+    # for the same viewer's role and unit and the same question (0: computed every time)
+    DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
     # 督办措施: 机关代字 of each kind's 文号 (武安委办督〔2026〕3号), the 反馈时限 of a 督办函 and
     # the 落实报告 limit after a 约谈 (working days), 考核 points (negative: 扣分)
     MEASURE_CODES = {

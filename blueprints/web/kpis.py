@@ -14,6 +14,7 @@ from blueprints.web import FormErrors, plain, require_login
 from blueprints.web.charts import PALETTE, bucket_chart, hbar_chart, pct, trend_chart
 from blueprints.web.task_pages import task_figures_context
 from workflow.assessment import drilldown, figures, leader, periods
+from workflow.assessment.figure_cache import figure_cache, viewer_key
 from workflow.assessment.snapshots import figures_for, freeze, snapshot_for
 from workflow.core.cases import Case
 from workflow.measures import scoring
@@ -64,39 +65,55 @@ def dashboard():
     period_key, scope, cutoff = _args()
     w, cutoff, errors = _window(period_key, cutoff)
     period = w.period
-    table = figures_for(db.session, current_user, scope, w, explicit_cutoff=cutoff is not None)
     restrict = figures.kpi_restriction(current_user, "department")
+    thresholds = leader.Thresholds(current_app.config["DASHBOARD_RED_PERCENT"],
+                                   current_app.config["DASHBOARD_AMBER_PERCENT"])
+    key = ("dashboard", viewer_key(current_user), period.key, scope, w.cutoff.isoformat(),
+           cutoff is not None, thresholds.red, thresholds.amber)
+    f, computed_at = figure_cache.get(
+        key, current_app.config["DASHBOARD_CACHE_SECONDS"],
+        lambda: _dashboard_figures(w, scope, cutoff, restrict, thresholds))
+    year_now = local_today().year
+    return render_template(
+        "kpis/leader.html", errors=errors, headline=f["headline"],
+        ranked=f["ranked"], unit_kinds=leader.UNIT_KINDS, stage_labels=leader.STAGES,
+        thresholds=thresholds, years=list(range(year_now + 1, 2017, -1)),
+        period_parts=leader.PERIOD_PARTS, picked_year=str(period.start.year),
+        picked_part=_part_of(period),
+        table=f["table"], scope=scope, period=period, window=w,
+        scopes=figures.SCOPES, figures=figures.FIGURES, pct=pct, buckets=figures.BUCKETS,
+        bars=f["bars"], trend=f["trend_svg"], trend_points=f["trend"],
+        bucket_svg=f["bucket_svg"], district_buckets=f["district"], can_rank=restrict is None,
+        can_freeze=current_user.role == OFFICE_DIRECTOR,
+        snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS,
+        tf=f["tf"], measure_points=f["measure_points"],
+        point_labels=scoring.POINT_LABELS, computed_at=computed_at,
+        cache_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
+
+
+def _dashboard_figures(w, scope: str, cutoff, restrict, thresholds) -> dict:
+    """Everything the dashboard computes from the register (kept by ``figure_cache``)."""
+    period = w.period
+    table = figures_for(db.session, current_user, scope, w, explicit_cutoff=cutoff is not None)
     trend_w = periods.make_window(periods.parse_period(str(period.start.year)), w.cutoff
                                   if w.cutoff.year == period.start.year else None,
                                   accept_working_days=w.accept_working_days)
     trend = figures.monthly_trend(db.session, trend_w, restrict=restrict)
     district = {b: sum(r["overdue_buckets"][b] for r in table["items"]) for b in figures.BUCKETS}
     chart_rows = [r for r in table["items"] if r["registered"] or r["due"] or r["overdue_count"]]
-    can_rank = restrict is None
     dept_table = table if scope == "department" else figures_for(
         db.session, current_user, "department", w, explicit_cutoff=cutoff is not None)
     stages = leader.stage_counts(db.session, local_today(), restrict=restrict)
-    thresholds = leader.Thresholds(current_app.config["DASHBOARD_RED_PERCENT"],
-                                   current_app.config["DASHBOARD_AMBER_PERCENT"])
-    ranked = leader.ranked_tables(db.session, dept_table["items"], stages, thresholds)
-    year_now = local_today().year
-    return render_template(
-        "kpis/leader.html", errors=errors, headline=leader.headline(dept_table["items"], stages),
-        ranked=ranked, unit_kinds=leader.UNIT_KINDS, stage_labels=leader.STAGES,
-        thresholds=thresholds, years=list(range(year_now + 1, 2017, -1)),
-        period_parts=leader.PERIOD_PARTS, picked_year=str(period.start.year),
-        picked_part=_part_of(period),
-        table=table, scope=scope, period=period, window=w,
-        scopes=figures.SCOPES, figures=figures.FIGURES, pct=pct, buckets=figures.BUCKETS,
-        bars=hbar_chart(chart_rows, [("rectification_rate", "整改率", PALETTE["a"]),
-                                     ("on_time_rate", "按期整改率（原期限）", PALETTE["b"])]),
-        trend=trend_chart(trend), trend_points=trend, bucket_svg=bucket_chart(district),
-        district_buckets=district, can_rank=can_rank,
-        can_freeze=current_user.role == OFFICE_DIRECTOR,
-        snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS,
-        tf=task_figures_context(str(period.start.year), trend_w.cutoff),
-        measure_points=_measure_points(period.start.year) if can_rank else None,
-        point_labels=scoring.POINT_LABELS)
+    return {
+        "table": table, "trend": trend, "trend_svg": trend_chart(trend), "district": district,
+        "bucket_svg": bucket_chart(district),
+        "bars": hbar_chart(chart_rows, [("rectification_rate", "整改率", PALETTE["a"]),
+                                        ("on_time_rate", "按期整改率（原期限）", PALETTE["b"])]),
+        "headline": leader.headline(dept_table["items"], stages),
+        "ranked": leader.ranked_tables(db.session, dept_table["items"], stages, thresholds),
+        "tf": task_figures_context(str(period.start.year), trend_w.cutoff),
+        "measure_points": _measure_points(period.start.year) if restrict is None else None,
+    }
 
 
 def _measure_points(year: int) -> list[dict]:
