@@ -48,3 +48,25 @@ def test_the_dashboard_keeps_its_figures_per_question(app, pages, world, monkeyp
         assert len(computed) == 5
     finally:
         figure_cache.clear()
+
+
+def test_the_api_says_when_its_figures_were_computed(app, client, world):
+    from workflow.platform.base import local_today
+    year = local_today().year
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    figure_cache.clear()
+    try:
+        headers = world.headers("leader")
+        first = client.get(f"/api/v1/kpis?period={year}", headers=headers).get_json()
+        world.case_at("assigned")  # registered today: this year's figures change
+        kept = client.get(f"/api/v1/kpis?period={year}", headers=headers).get_json()
+        assert kept == first and first["computed_at"].endswith("Z")
+        app.config["DASHBOARD_CACHE_SECONDS"] = 0
+        now = client.get(f"/api/v1/kpis?period={year}", headers=headers).get_json()
+        assert now["items"] != first["items"]  # computed again: the new case counts
+        task = client.get(f"/api/v1/kpis?period={year}&kind=task", headers=headers).get_json()
+        assert task["kind"] == "task" and task["computed_at"] >= first["computed_at"]
+        bad = client.get("/api/v1/kpis?period=nonsense", headers=headers)
+        assert bad.status_code == 400  # a bad question is refused, never kept
+    finally:
+        figure_cache.clear()

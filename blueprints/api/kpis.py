@@ -9,10 +9,12 @@ from sqlalchemy import select
 from blueprints.api import api_user, authed, bp, json_body, openapi, query_args
 from blueprints.extensions import db
 from workflow.assessment import drilldown, figures, periods
+from workflow.assessment.figure_cache import figure_cache, viewer_key
 from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
 from workflow.assessment.snapshots import KpiSnapshot, figures_for, freeze
 from workflow.assessment.task_figures import task_figures
 from workflow.core.cases import Case
+from workflow.platform.base import iso_utc
 from workflow.platform.errors import InvalidInput
 
 WINDOW_ARGS = {"period", "from", "to", "cutoff"}
@@ -34,19 +36,26 @@ def get_kpis():
     if kind not in KPI_KINDS:
         raise InvalidInput("kind 须为 problem（问题隐患）或 task（目标任务）", field="kind")
     scope = figures.parse_scope(args.get("scope"))
+    w = window_from(args)  # a bad window is a 400 before anything is kept
+    key = ("api_kpis", viewer_key(api_user()), kind, scope, w.period.key, w.cutoff.isoformat(),
+           args.get("cutoff") not in (None, ""))
+    body, computed_at = figure_cache.get(key, current_app.config["DASHBOARD_CACHE_SECONDS"],
+                                         lambda: _kpis(kind, scope, w, args))
+    return jsonify({**body, "computed_at": iso_utc(computed_at)})
+
+
+def _kpis(kind: str, scope: str, w: periods.Window, args) -> dict:
     if kind == "task":
         # 目标任务: 完成率, 按期完成率, 报送及时率, 滞后数 per unit (towns and departments apart)
         restrict = figures.kpi_restriction(api_user(), "department")
-        w = window_from(args)
         body = task_figures(db.session, w, restrict=restrict)
-        return jsonify({**body, "kind": "task", "kind_label": KPI_KINDS[kind],
-                        "period": {"key": w.period.key, "label": w.period.label,
-                                   "start": w.period.start.isoformat(),
-                                   "end": w.period.end.isoformat()},
-                        "cutoff": w.cutoff.isoformat()})
-    body = figures_for(db.session, api_user(), scope, window_from(args),
+        return {**body, "kind": "task", "kind_label": KPI_KINDS[kind],
+                "period": {"key": w.period.key, "label": w.period.label,
+                           "start": w.period.start.isoformat(), "end": w.period.end.isoformat()},
+                "cutoff": w.cutoff.isoformat()}
+    body = figures_for(db.session, api_user(), scope, w,
                        explicit_cutoff=args.get("cutoff") not in (None, ""))
-    return jsonify({**body, "kind": "problem", "kind_label": KPI_KINDS["problem"]})
+    return {**body, "kind": "problem", "kind_label": KPI_KINDS["problem"]}
 
 
 KPI_KINDS = {"problem": "问题隐患（不含目标任务）", "task": "目标任务"}
@@ -197,6 +206,8 @@ openapi.add_paths({
                 "cutoff": {"type": "string", "format": "date"}}})},
             "responses": openapi.responses("201", {"type": "object"}, 400, 401, 403, 409)}},
 }, {"KpiTable": {"type": "object", "required": ["items"], "properties": {
+    "computed_at": {"type": "string", "format": "date-time",
+                    "description": "指标的计算时间（同一问题 DASHBOARD_CACHE_SECONDS 秒内沿用）"},
     "items": {"type": "array", "items": {"type": "object", "properties": {
         "key": {}, "label": {"type": "string"},
         "department_id": {"type": ["integer", "null"]}, "department": {"type": "string"},
@@ -209,6 +220,7 @@ openapi.add_paths({
     "frozen": {"type": ["object", "null"]}, "cutoff": {"type": "string"}}},
     "TaskKpiTable": {"type": "object", "required": ["items", "kind", "district"], "properties": {
         "kind": {"type": "string", "enum": ["task"]},
+        "computed_at": {"type": "string", "format": "date-time"},
         **{k: {"type": "array", "items": {"type": "object", "properties": _TASK_ROW}}
            for k in ("items", "towns", "departments")},
         "district": {"type": "object", "properties": _TASK_ROW},
