@@ -46,7 +46,12 @@ except MemoryError:
     outcome = "MemoryError"
 except Exception as exc:
     outcome = f"refused: {type(exc).__name__} {getattr(exc, 'extra', {}).get('limit', '')}".strip()
-print(f"{time.perf_counter() - start:.3f}\t{outcome}")
+took = time.perf_counter() - start
+# this process's own peak (VmHWM of its memory after exec): the rusage a parent reads also
+# counts the parent's image the child was forked from, however big the test worker is
+peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+            if line.startswith("VmHWM:")) / 1024
+print(f"{took:.3f}\t{peak:.1f}\t{outcome}")
 """
 
 def read_in_child(tree: Path, kind: str, path: Path, cap_mb: int,
@@ -79,12 +84,12 @@ def read_in_child(tree: Path, kind: str, path: Path, cap_mb: int,
     wall = time.perf_counter() - start
     with proc.stdout, proc.stderr:
         out, err = proc.stdout.read().decode().strip(), proc.stderr.read().decode().strip()
-    peak = usage.ru_maxrss / 1024
+    peak = usage.ru_maxrss / 1024  # an upper bound (with the forked parent's image)
     if killed:
         return f"killed after {timeout:g} s", timeout, peak
-    if "\t" in out:
-        seconds, outcome = out.split("\t", 1)
-        return outcome, float(seconds), peak
+    if out.count("\t") >= 2:
+        seconds, own_peak, outcome = out.split("\t", 2)
+        return outcome, float(seconds), float(own_peak)
     lines = err.splitlines()
     return f"crashed: {lines[-1] if lines else status}", wall, peak
 
