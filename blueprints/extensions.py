@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workflow.core.evidence import Storage
@@ -37,9 +38,17 @@ class Database:
         @app.teardown_appcontext
         def _close(_exc):
             session = g.pop("db_session", None)
-            if session is not None:
-                session.rollback()
-                session.close()
+            if session is None:
+                return
+            # the server may have gone away under the request (a restart, an outage): the
+            # answer (503) is given already and the pool drops the dead connection, so a
+            # failed rollback or close must not turn into a bare 500 after it
+            for step in (session.rollback, session.close):
+                try:
+                    step()
+                except DBAPIError as exc:
+                    current_app.logger.warning("database connection lost at the end of a "
+                                               "request: %s", type(exc.orig).__name__)
 
     @property
     def engine(self):
