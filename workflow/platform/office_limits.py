@@ -78,6 +78,25 @@ class Deadline:
                                       "IMPORT_MAX_SECONDS", part=part)
 
 
+def check_sheet_row(number: int, limits: ImportLimits, part: str | None,
+                    what: str = "工作表") -> None:
+    """Refuse row ``number`` of a sheet (or a Word table, ``what``) past the row limit."""
+    if number > limits.max_sheet_rows:
+        raise ImportLimitExceeded(f"{what}超过 {limits.max_sheet_rows} 行", "IMPORT_MAX_SHEET_ROWS",
+                                  row=number, part=part)
+
+
+def limited_rows(ws, limits: ImportLimits, deadline: Deadline, part: str | None):
+    """The values of an openpyxl sheet's rows as it streams them, under the wall clock and
+    the row limit. openpyxl fills in the rows up to any number written, even one the scan
+    cannot read (r="1e15"): counted as they come, such a sheet stops at the limit."""
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if not number % 256:
+            deadline.check(part)
+        check_sheet_row(number, limits, part)
+        yield values
+
+
 # --- the zip directory -----------------------------------------------------------------
 
 def open_package(data: bytes, limits: ImportLimits) -> zipfile.ZipFile:

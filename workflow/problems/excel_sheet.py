@@ -17,12 +17,11 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from workflow.platform.errors import InvalidInput
 from workflow.platform.office_limits import (
-    Deadline,
-    ImportLimitExceeded,
     ImportLimits,
     SheetShape,
     check_office_file,
     fill_merges,
+    limited_rows,
 )
 
 # field → header names users write (compared after normalise_header)
@@ -136,24 +135,12 @@ def read_sheet(data: bytes, limits: ImportLimits, sheet: str | None = None) -> t
         if part not in shape.scanned:
             raise InvalidInput("文件中的工作表无法检查，文件可能已损坏", field="file", part=part)
         try:
-            grid = [list(values) for values in _rows(ws, limits, deadline, part)]
+            grid = [list(values) for values in limited_rows(ws, limits, deadline, part)]
         except (KeyError, ValueError, TypeError, IndexError, zipfile.BadZipFile, OSError) as exc:
             raise _corrupt(exc) from None
         return ws.title, _filled(grid, shape.sheets.get(part))
     finally:
         wb.close()
-
-
-def _rows(ws, limits: ImportLimits, deadline: Deadline, part: str):
-    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        if not n % 256:
-            deadline.check(part)
-        if n > limits.max_sheet_rows:
-            # openpyxl fills the rows up to any number written, even one the scan cannot
-            # read (r="1e15"): counted here, such a sheet stops at the limit
-            raise ImportLimitExceeded(f"工作表超过 {limits.max_sheet_rows} 行",
-                                      "IMPORT_MAX_SHEET_ROWS", row=n, part=part)
-        yield values
 
 
 def _filled(grid: list[list], shape: SheetShape | None) -> list[list]:

@@ -17,7 +17,7 @@ from workflow.org.models import DepartmentGroup, User
 from workflow.platform.base import utcnow
 from workflow.platform.errors import NotFound
 from workflow.tasklist.departments import GROUP_NAMES, OTHERS
-from workflow.tasklist.importer import _open_missing_cases, check_importer
+from workflow.tasklist.importer import check_importer, open_missing_cases
 from workflow.tasklist.models import Plan, Responsibility, ResponsibilityTarget, load_items
 
 
@@ -61,7 +61,7 @@ def expand_groups(session: Session, plan_id: int, actor: User, *,
             continue
         session.flush()
         before = {link.case_id for link in item.case_links}
-        _open_missing_cases(session, plan, item, actor, settings, now, None)
+        open_missing_cases(session, plan, [item], actor, settings, now, None)
         new_cases = sorted({link.case_id for link in item.case_links} - before)
         for link in item.case_links:
             case = service.lock_for_record(session, link.case_id, actor)

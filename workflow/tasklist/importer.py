@@ -63,6 +63,7 @@ from workflow.tasklist.new_items import (
     list_opened,
     new_case,
     register_cases,
+    stored_rows_of,
     write_new_items,
 )
 from workflow.tasklist.parse import TaskListError, parse_tasklist
@@ -373,15 +374,7 @@ def _planned_signature(rows: list[RowPlan]) -> list[tuple]:
     return [(r.role, r.department.id if r.department else None, r.group,
              r.name if r.department is None else "", r.pending, r.member_of is not None,
              tuple((t.count, t.period_years) for t in r.targets))
-            for r in rows if r.how not in ("skip", "unknown")]
-
-
-def sync_responsibilities(session: Session, plan: Plan, item: PlanItem, rows: list[RowPlan],
-                          actor: User, settings, now: datetime, result: ImportResult | None) -> bool:
-    """Store one item's responsibilities as planned and open its missing cases."""
-    changed = store_responsibilities(session, plan, [(item, rows)], actor, now)
-    opened = open_missing_cases(session, plan, [item], actor, settings, now, result)
-    return bool(changed) or opened
+            for r in rows]
 
 
 def store_responsibilities(session: Session, plan: Plan, todo, actor: User,
@@ -395,7 +388,7 @@ def store_responsibilities(session: Session, plan: Plan, todo, actor: User,
     """
     changed, members = [], []
     for item, rows in todo:
-        rows = [r for r in rows if r.how not in ("skip", "unknown")]
+        rows = stored_rows_of(rows)
         before = sorted(_signature(item.responsibilities), key=repr)
         if before == sorted(_planned_signature(rows), key=repr):
             continue
@@ -440,11 +433,6 @@ def _row_ref(r: Responsibility) -> dict:
     return {"role": r.role, "name": r.name, "department_id": r.department_id,
             "group": r.group_key, "pending": r.pending,
             "targets": [[t.count, t.period_years] for t in r.targets]}
-
-
-def _open_missing_cases(session: Session, plan: Plan, item: PlanItem, actor: User, settings,
-                        now: datetime, result: ImportResult | None) -> bool:
-    return open_missing_cases(session, plan, [item], actor, settings, now, result)
 
 
 def open_missing_cases(session: Session, plan: Plan, items: list[PlanItem], actor: User,

@@ -121,6 +121,12 @@ def list_opened(result: ImportResult, opened) -> None:
                                  "case_id": case.id, "number": case.number})
 
 
+def stored_rows_of(rows: list[RowPlan]) -> list[RowPlan]:
+    """The planned rows an import stores: not those the office chose not to assign, nor
+    names still undecided."""
+    return [r for r in rows if r.how not in ("skip", "unknown")]
+
+
 _LINKS = {"lead_departments": (item_lead_departments, "department_id"),
           "co_departments": (item_co_departments, "department_id"),
           "lead_groups": (item_lead_groups, "group_id"),
@@ -134,6 +140,7 @@ def write_new_items(session: Session, plan: Plan, added: list[tuple[Wanted, list
     their cases. ``plan`` is in the database already."""
     if not added:
         return
+    added = [(w, stored_rows_of(rows)) for w, rows in added]
     items, links = [], []
     for w, _ in added:
         values, item_links = item_values(w, resolver, groups, plan)
@@ -150,7 +157,6 @@ def write_new_items(session: Session, plan: Plan, added: list[tuple[Wanted, list
     new: list[tuple[int, int, Case]] = []
     opened, case_of = [], {}
     for item, item_id, (_, rows) in zip(items, item_ids, added, strict=True):
-        rows = [r for r in rows if r.how not in ("skip", "unknown")]
         support = [r.department for r in rows if r.role == SUPPORT and r.department is not None]
         deadline = item.deadline or plan.last_day
         for r in rows:
@@ -165,7 +171,6 @@ def write_new_items(session: Session, plan: Plan, added: list[tuple[Wanted, list
     # the responsibilities: group rows and units first, then group members under their group
     first, members = [], []
     for item_id, (_, rows) in zip(item_ids, added, strict=True):
-        rows = [r for r in rows if r.how not in ("skip", "unknown")]
         for position, r in enumerate(rows):
             (members if r.member_of is not None else first).append((item_id, position, r))
     row_ids: dict[int, int] = {}

@@ -16,7 +16,14 @@ objects); a workbook built in a way that reader does not follow is read by openp
 import datetime
 import io
 
-from workflow.platform.office_limits import Deadline, ImportLimitExceeded, ImportLimits, PackageShape
+from workflow.platform.office_limits import (
+    Deadline,
+    ImportLimitExceeded,
+    ImportLimits,
+    PackageShape,
+    check_sheet_row,
+    limited_rows,
+)
 from workflow.tasklist import sheet_values
 from workflow.tasklist.table import SourceCell, SourceRow, SourceTable, clean_cell
 
@@ -45,9 +52,7 @@ def _docx_rows(table, limits: ImportLimits, deadline: Deadline) -> list[SourceRo
     above: dict[int, str] = {}
     for number, tr in enumerate(table._tbl.tr_lst, start=1):
         deadline.check("word/document.xml")
-        if number > limits.max_sheet_rows:
-            raise ImportLimitExceeded(f"Word 表格超过 {limits.max_sheet_rows} 行",
-                                      "IMPORT_MAX_SHEET_ROWS", row=number, part="word/document.xml")
+        check_sheet_row(number, limits, "word/document.xml", "Word 表格")
         cells: dict[int, SourceCell] = {}
         column = tr.grid_before
         tcs = [(tc, *_span_and_merge(tc)) for tc in tr.tc_lst]
@@ -133,15 +138,7 @@ def read_xlsx_openpyxl(data: bytes, shape: PackageShape, limits: ImportLimits,
 
 def _openpyxl_values(ws, limits: ImportLimits, deadline: Deadline, part: str) -> list[tuple]:
     sheet_values.check_width(ws.max_column, limits, part)
-    values = []
-    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        if not number % 256:
-            deadline.check(part)
-        if number > limits.max_sheet_rows:  # openpyxl fills the rows up to any number written
-            raise ImportLimitExceeded(f"工作表超过 {limits.max_sheet_rows} 行",
-                                      "IMPORT_MAX_SHEET_ROWS", row=number, part=part)
-        values.append(row)
-    return values
+    return list(limited_rows(ws, limits, deadline, part))
 
 
 def _sheet_rows(values: list[tuple], merges) -> list[SourceRow]:

@@ -32,7 +32,12 @@ from dataclasses import dataclass
 from keyword import kwlist
 from warnings import warn
 
-from workflow.platform.office_limits import Deadline, ImportLimitExceeded, ImportLimits
+from workflow.platform.office_limits import (
+    Deadline,
+    ImportLimitExceeded,
+    ImportLimits,
+    check_sheet_row,
+)
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 ROW, CELL, VALUE, INLINE, STRING_ITEM, TEXT = (MAIN + n for n in ("row", "c", "v", "is", "si", "t"))
@@ -230,9 +235,7 @@ class _Rows:
                     deadline.check(self.part)
                 if max_row is not None and number > max_row:
                     break
-                if number > self.limits.max_sheet_rows:
-                    raise ImportLimitExceeded(f"工作表超过 {self.limits.max_sheet_rows} 行",
-                                              "IMPORT_MAX_SHEET_ROWS", row=number, part=self.part)
+                check_sheet_row(number, self.limits, self.part)
                 while counter < number:  # rows missing from the file
                     rows.append(empty)
                     counter += 1
