@@ -1,7 +1,7 @@
 """The case: one task item or one problem, driven from 挂号 to 销号."""
 from __future__ import annotations
 
-import itertools
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -327,21 +327,24 @@ def visible_cases_filter(user: User):
     if user.role in DEPARTMENT_ROLES and user.department_id is not None:
         co = select(case_co_departments.c.case_id).where(
             case_co_departments.c.department_id == user.department_id)
-        units = unit_tree_ids(user.department_id)
+        units = unit_tree_ids(user.department_id, "scope_units")
         return or_(Case.department_id == user.department_id, Case.id.in_(co),
                    (Case.status == "draft") & (Case.created_by_id == user.id),
                    Case.department_id.in_(units), Case.territorial_unit_id.in_(units))
     return Case.id.is_(None)  # sees nothing
 
 
-_TREE_NAMES = itertools.count(1)
+@functools.lru_cache(maxsize=4096)
+def unit_tree_ids(unit_id: int, name: str = "unit_tree"):
+    """A SELECT of ``unit_id`` and every unit below it (recursive: town → 村 → 网格).
 
-
-def unit_tree_ids(unit_id: int):
-    """A SELECT of ``unit_id`` and every unit below it (recursive: town → 村 → 网格)."""
-    # a name of its own: one statement may hold several trees (the user's and a filter's)
-    tree = select(Department.id).where(Department.id == unit_id).cte(
-        f"unit_tree_{next(_TREE_NAMES)}", recursive=True)
+    One statement may hold several trees (the reader's scope and a 属地 filter): each use
+    names its own (``name``). The same unit and name always give the same object, so a
+    statement holding one tree twice renders one CTE, and every statement keeps one cache
+    key: a fresh name per call made each scoped query compile anew (about a third of a
+    department user's home page) and crowded the compiled-statement cache.
+    """
+    tree = select(Department.id).where(Department.id == unit_id).cte(name, recursive=True)
     below = select(Department.id).where(Department.parent_id == tree.c.id)
     tree = tree.union(below)
     return select(tree.c.id)

@@ -94,7 +94,7 @@ def filtered_cases(user, filters: Mapping) -> Select:
         stmt = stmt.where(Case.department_id == dept)
     if (unit := int_arg(filters, "territorial_unit_id", 1, 2**31 - 1)) is not None:
         # 属地: the unit and every unit below it (a town's ledger includes its villages)
-        stmt = stmt.where(Case.territorial_unit_id.in_(unit_tree_ids(unit)))
+        stmt = stmt.where(Case.territorial_unit_id.in_(unit_tree_ids(unit, "filter_units")))
     if (enterprise := int_arg(filters, "enterprise_id", 1, 2**31 - 1)) is not None:
         stmt = stmt.where(Case.enterprise_id == enterprise)
     if (overdue := choice_arg(filters, "overdue", ("true", "false"))) is not None:

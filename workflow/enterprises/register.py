@@ -144,7 +144,7 @@ def search(session: Session, user: User, *, q: str | None = None, town_id: int |
                               Enterprise.credit_code.like(like.upper(), escape="\\"),
                               Enterprise.address.like(like, escape="\\")))
     if town_id is not None:
-        stmt = stmt.where(Enterprise.unit_id.in_(unit_tree_ids(town_id)))
+        stmt = stmt.where(Enterprise.unit_id.in_(unit_tree_ids(town_id, "town_units")))
     if industry:
         stmt = stmt.where(Enterprise.industry == industry)
     if credit:
