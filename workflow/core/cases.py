@@ -57,7 +57,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_deadline", "status", "deadline"),
-        Index("ix_cases_department_status", "department_id", "status"),
+        Index("ix_cases_department_status_deadline", "department_id", "status", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
