@@ -1,15 +1,19 @@
 """Shared handles: the database, login manager and CSRF protection."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app, g, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from workflow.assessment.figure_cache import shared_store
 from workflow.core.evidence import Storage
 from workflow.core.service import Settings
 from workflow.platform.db import make_engine, make_sessionmaker, reset_read_only, set_read_only
+from workflow.records.render_cache import RenderCache
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -70,3 +74,19 @@ def settings() -> Settings:
 
 def storage() -> Storage:
     return Storage(current_app.config["STORAGE_DIR"])
+
+
+def figure_store():
+    """Where the worker processes share dashboard figures: this register's space in Redis."""
+    return shared_store(current_app.config.get("REDIS_URL"), current_app.config["DATABASE_URL"])
+
+
+def record_cache() -> RenderCache | None:
+    """The rendered records kept on disk (RECORD_CACHE_MB, 0: none), one per application."""
+    app = current_app._get_current_object()
+    if "safeloop.record_cache" not in app.extensions:
+        mb = app.config.get("RECORD_CACHE_MB", 0)
+        where = app.config.get("RECORD_CACHE_DIR") or (Path(app.config["STORAGE_DIR"]).parent
+                                                        / "record-cache")
+        app.extensions["safeloop.record_cache"] = RenderCache(where, mb << 20) if mb > 0 else None
+    return app.extensions["safeloop.record_cache"]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 from workflow.assessment.figure_cache import FigureCache, figure_cache
 
@@ -21,6 +23,34 @@ def test_kept_within_the_time_then_computed_again():
     assert fresh == 4
     cache.clear()
     assert cache.get(("a",), 60, compute(5))[0] == 5
+
+
+def test_requests_asking_the_same_question_at_once_share_one_computation():
+    cache, calls = FigureCache(), []
+    started, release = threading.Event(), threading.Event()
+
+    def compute():
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return len(calls)
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(cache.get(("q",), 60, compute)))
+    first.start()
+    assert started.wait(10)  # the first request is computing
+    others = [threading.Thread(target=lambda: results.append(cache.get(("q",), 60, compute)))
+              for _ in range(5)]
+    for t in others:
+        t.start()
+    other_question = cache.get(("r",), 60, lambda: "r")  # another question does not wait
+    time.sleep(0.3)  # the five reach the cache while the first still computes
+    release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert other_question == ("r", other_question[1])
+    assert len(calls) == 1 and len(results) == 6
+    assert {r for r in results} == {results[0]} and results[0][0] == 1
 
 
 def test_the_dashboard_keeps_its_figures_per_question(app, pages, world, monkeypatch):
@@ -70,3 +100,53 @@ def test_the_api_says_when_its_figures_were_computed(app, client, world):
         assert bad.status_code == 400  # a bad question is refused, never kept
     finally:
         figure_cache.clear()
+
+
+def test_worker_processes_share_through_redis_and_compute_each_question_once(redis_conn):
+    import uuid
+
+    from redis import Redis
+
+    from workflow.assessment.figure_cache import SharedStore
+
+    namespace = f"test-{uuid.uuid4()}"
+    one, other = FigureCache(), FigureCache()  # two gunicorn workers
+    store = SharedStore(redis_conn, namespace)
+    calls = []
+
+    def compute(value):
+        return lambda: calls.append(value) or {"rate": value}
+
+    first, at = one.get(("q",), 60, compute(1), shared=store)
+    second, at_second = other.get(("q",), 60, compute(2), shared=store)
+    assert first == second == {"rate": 1} and at_second == at and calls == [1]
+    # another register (another database) on the same Redis keeps its own figures
+    theirs, _ = FigureCache().get(("q",), 60, compute(3), shared=SharedStore(redis_conn, "elsewhere-" + namespace))
+    assert theirs == {"rate": 3}
+
+    # one worker computes while the other asks: the other waits for that result
+    started, release, results = threading.Event(), threading.Event(), []
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(10)
+        return {"rate": "slow"}
+
+    a = threading.Thread(target=lambda: results.append(FigureCache().get(("s",), 60, slow, shared=store)))
+    a.start()
+    assert started.wait(10)
+    b = threading.Thread(target=lambda: results.append(FigureCache().get(("s",), 60, slow, shared=store)))
+    b.start()
+    time.sleep(0.3)
+    release.set()
+    a.join(10)
+    b.join(10)
+    assert calls.count("slow") == 1 and [r[0] for r in results] == [{"rate": "slow"}] * 2
+
+    # Redis gone: each worker computes for itself, nothing is raised
+    dead = SharedStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), namespace)
+    alone, _ = FigureCache().get(("q",), 60, compute(4), shared=dead)
+    assert alone == {"rate": 4}
+    for key in redis_conn.scan_iter(match=f"{store.prefix}*"):
+        redis_conn.delete(key)

@@ -7,7 +7,7 @@ from flask import current_app, jsonify, send_file
 from sqlalchemy import select
 
 from blueprints.api import api_user, authed, bp, json_body, openapi, query_args
-from blueprints.extensions import db
+from blueprints.extensions import db, figure_store
 from workflow.assessment import drilldown, figures, periods
 from workflow.assessment.figure_cache import figure_cache, viewer_key
 from workflow.assessment.review import build_review, review_filename, review_pdf, review_xlsx
@@ -40,7 +40,8 @@ def get_kpis():
     key = ("api_kpis", viewer_key(api_user()), kind, scope, w.period.key, w.cutoff.isoformat(),
            args.get("cutoff") not in (None, ""))
     body, computed_at = figure_cache.get(key, current_app.config["DASHBOARD_CACHE_SECONDS"],
-                                         lambda: _kpis(kind, scope, w, args))
+                                         lambda: _kpis(kind, scope, w, args),
+                                         shared=figure_store())
     return jsonify({**body, "computed_at": iso_utc(computed_at)})
 
 
