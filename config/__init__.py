@@ -116,6 +116,10 @@ class Config:
     # 考核看板 and GET /api/v1/kpis: figures a worker computed are kept this many seconds
     # for the same viewer's role and unit and the same question (0: computed every time)
     DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
+    # closure reports rendered before, kept on disk by what decides their bytes (0: off);
+    # RECORD_CACHE_DIR defaults to record-cache beside STORAGE_DIR
+    RECORD_CACHE_MB = _int("RECORD_CACHE_MB", 256)
+    RECORD_CACHE_DIR = os.environ.get("RECORD_CACHE_DIR") or None
     # 督办措施: 机关代字 of each kind's 文号 (武安委办督〔2026〕3号), the 反馈时限 of a 督办函 and
     # the 落实报告 limit after a 约谈 (working days), 考核 points (negative: 扣分)
     MEASURE_CODES = {

@@ -54,6 +54,7 @@ def app(database_url, tmp_path):
         url = database_url
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
                       "DASHBOARD_CACHE_SECONDS": 0,  # figures as of each request (one test keeps them)
+                      "RECORD_CACHE_MB": 0,  # every record rendered (test_render_cache keeps them)
                       "STORAGE_DIR": str(tmp_path / "storage"), "WTF_CSRF_ENABLED": True,
                       "REDIS_URL": None, "SECURITY_LOG": str(tmp_path / "security.log")})
     engine = app.extensions["safeloop.engine"]

@@ -8,7 +8,7 @@ from flask import Response, current_app, jsonify, request, send_file
 
 from blueprints.api import ID, api_user, authed, bp, json_body, openapi, query_args
 from blueprints.api.cases import LIST_FILTERS
-from blueprints.extensions import db, storage
+from blueprints.extensions import db, record_cache, storage
 from blueprints.jobs import reap_abandoned, start_export
 from workflow.core import service
 from workflow.core.cases import Case
@@ -49,7 +49,8 @@ def issuer() -> str:
 @authed
 def closure_report(case_id: int):
     case = service.get_case(db.session, case_id, api_user())
-    pdf = render_closure_report(db.session, case, storage=storage(), issuer=issuer())
+    pdf = render_closure_report(db.session, case, storage=storage(), issuer=issuer(),
+                                cache=record_cache())
     return pdf_response(pdf, f"{record_title(case)}-{case.display_number}.pdf")
 
 

@@ -19,6 +19,7 @@ from workflow.records.casedata import (
     timeline,
 )
 from workflow.records.render import render_pdf, render_record_html
+from workflow.records.render_cache import RenderCache
 from workflow.records.stamp import ChainStamp, metadata_for
 from workflow.records.task_review import TASK_TITLE, task_review_html
 
@@ -66,18 +67,20 @@ def closure_html(session: Session, case: Case, *, storage: Storage | None,
 
 
 def render_closure_report(session: Session, case: Case, *, storage: Storage | None,
-                          issuer: str = DEFAULT_ISSUER, warnings: list | None = None) -> bytes:
+                          issuer: str = DEFAULT_ISSUER, warnings: list | None = None,
+                          cache: RenderCache | None = None) -> bytes:
     """Render the closure report; the same case state gives the same bytes.
 
     The PDF identifier and creation date come from the case's last audit event,
     and the chain head is printed, embedded as /SafeLoopChain and put in a QR
     code, so ``records verify`` can tell whether the case changed since.
     """
-    return prepare_closure_report(session, case, storage=storage, issuer=issuer)(warnings)
+    return prepare_closure_report(session, case, storage=storage, issuer=issuer,
+                                  cache=cache)(warnings)
 
 
 def prepare_closure_report(session: Session, case: Case, *, storage: Storage | None,
-                           issuer: str = DEFAULT_ISSUER):
+                           issuer: str = DEFAULT_ISSUER, cache: RenderCache | None = None):
     """Read everything the report needs now; return a function that renders it.
 
     The returned function touches no database, so a worker can end its
@@ -90,5 +93,5 @@ def prepare_closure_report(session: Session, case: Case, *, storage: Storage | N
 
     def render(warnings: list | None = None) -> bytes:
         return render_pdf(html, identifier=identifier, created=as_of, title=title,
-                          warnings=warnings, **metadata_for([stamp]))
+                          warnings=warnings, cache=cache, **metadata_for([stamp]))
     return render

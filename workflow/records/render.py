@@ -25,6 +25,7 @@ from weasyprint.urls import URLFetcher
 from workflow.core.images import ImageLimits, check_image, make_renditions
 from workflow.platform.collector import gc_paused
 from workflow.platform.errors import InvalidInput
+from workflow.records.render_cache import RenderCache
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FONTTOOLS_FALLBACK = "Using fontTools instead of HarfBuzz-Subset"
@@ -164,7 +165,7 @@ def _to_shanghai(value: datetime) -> datetime:
 
 def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
                base_url=None, warnings: list | None = None, keywords: list[str] | None = None,
-               custom: dict[str, str] | None = None) -> bytes:
+               custom: dict[str, str] | None = None, cache: RenderCache | None = None) -> bytes:
     """Render `html` to an A4 PDF, byte-identical for the same inputs.
 
     `identifier` fixes the PDF /ID and `created` the creation date (what a
@@ -174,7 +175,19 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
     /SafeLoopChain), so a verifier can read them back. WeasyPrint warnings of this render are appended to
     `warnings` and kept for `last_render_warnings()`. Only data: URIs are
     fetched (see DataOnlyFetcher); `base_url` resolves links, it opens nothing.
+    With a `cache`, a record rendered before from the same inputs by the same renderer is
+    read back instead (its bytes and warnings are those of that render).
     """
+    key = None
+    if cache is not None:
+        key = cache.key(html, identifier=identifier, created=created.isoformat(), title=title,
+                        base_url=base_url, keywords=list(keywords or []), custom=custom or {})
+        if (kept := cache.get(key)) is not None:
+            pdf, messages = kept
+            _last.warnings = tuple(messages)
+            if warnings is not None:
+                warnings.extend(messages)
+            return pdf
     fetcher = DataOnlyFetcher()
     handler = _ThreadWarnings()
     logger = logging.getLogger("weasyprint")
@@ -201,6 +214,8 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
         _last.warnings = tuple(handler.messages)
     if warnings is not None:
         warnings.extend(handler.messages)
+    if key is not None:
+        cache.put(key, pdf, handler.messages)
     return pdf
 
 
