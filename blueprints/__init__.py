@@ -71,3 +71,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     health.register(app)
     jobs.register_delivery(app)  # messages out of the app, after each request commits
     return app
+
+
+def warm_templates(app: Flask) -> int:
+    """Compile every page and record template now (about a second), so a fresh worker does
+    not compile them in its first requests, several threads at once; returns how many."""
+    from workflow.records.render import records_env
+
+    count = 0
+    for env, records in ((app.jinja_env, False), (records_env(), True)):
+        for name in env.list_templates(extensions=["html"]):
+            if name.startswith("records/") == records:
+                env.get_template(name)
+                count += 1
+    return count

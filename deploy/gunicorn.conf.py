@@ -23,6 +23,18 @@ accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 proc_name = "safeloop-web"
+
+
+def post_worker_init(worker):
+    """A new worker compiles its templates before it takes its first request, then puts what
+    it has loaded out of the garbage collector's way."""
+    from blueprints import warm_templates
+    from workflow.platform.collector import settle_long_lived
+
+    warm_templates(worker.wsgi)
+    settle_long_lived()
+
+
 # gunicornc's control socket: per installation (two stacks on one machine must not share one)
 if os.environ.get("WEB_CONTROL_SOCKET"):
     control_socket = os.environ["WEB_CONTROL_SOCKET"]

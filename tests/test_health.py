@@ -71,3 +71,30 @@ def test_readyz_wants_the_current_schema(app):
     finally:
         with app.extensions["safeloop.engine"].begin() as conn:
             conn.exec_driver_sql("DROP TABLE alembic_version")
+
+
+def test_a_new_worker_compiles_every_template_before_its_first_request(app):
+    """gunicorn's post_worker_init warms the page and record templates (a syntax error in
+    any of them fails here, not in a user's request)."""
+    from pathlib import Path
+
+    from blueprints import warm_templates
+
+    root = Path(app.root_path).parent / "templates"
+    assert warm_templates(app) == len(list(root.rglob("*.html")))
+    assert "pages/case.html" in {name for _, name in app.jinja_env.cache.keys()}
+
+
+def test_a_ready_worker_puts_what_it_loaded_out_of_the_collectors_way():
+    """post_worker_init's second step, in a process of its own (it changes the process's
+    collector): the objects loaded so far are frozen, the young generation waits longer."""
+    import subprocess
+    import sys
+
+    code = ("import gc; import blueprints; from workflow.platform.collector import settle_long_lived, "
+            "YOUNG_THRESHOLD as Y; before = gc.get_threshold(); settle_long_lived(); "
+            "print(gc.get_freeze_count() > 10000, gc.get_threshold() == (Y,) + before[1:], "
+            "gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True).stdout.split()
+    assert out == ["True", "True", "True"]
