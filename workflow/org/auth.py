@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workflow.org.models import ApiToken, LoginFailure, User
@@ -186,7 +186,9 @@ def live_token(session: Session, token: str, now: datetime | None = None) -> Api
     """The token row if it still works: not revoked, not expired, its owner active and
     not re-credentialed since (a reactivated account does not revive old tokens)."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    # the owner in the same statement: every API request reads both
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == _token_hash(token)))
     if (row is None or row.revoked or row.expires_at <= now or not row.user.active
             or row.epoch != (row.user.credentials_epoch or 0)):
         return None
