@@ -13,10 +13,12 @@ Run from the repository root (``make loadtest``):
    on that database and runs locust headless (bench/_load_users.py), bounded in users and
    time: department users open their home page, queues and cases, upload evidence, 签收 and
    上报; the office 核查 and 销号; leaders open the dashboard; auditors download closure
-   reports. Two officials of one unit may press 签收 on the same case: that 409 is intended.
+   reports. Two officials of one unit may press 签收 on the same case: that 409 is intended,
+   as is the 409 to an upload on a case the unit's head has just reported.
 3. Prints per endpoint p50 / p95 / p99, throughput and errors beside the goals (50 users on
    2 cores: p95 < 300 ms for pages and JSON reads, < 500 ms for transitions, no errors but
-   the intended 409s), then checks that every audit chain verifies and that each transition
+   the intended 409s), for the whole run and for its steady state (requests started after the
+   last login answered), and where the CPU went; then checks that every audit chain verifies and that each transition
    answered 200 left exactly one event (none lost, none doubled).
 """
 from __future__ import annotations
@@ -251,6 +253,32 @@ def serve(url, tmp: Path) -> tuple[list[subprocess.Popen], str]:
     raise SystemExit("gunicorn did not become ready (bench/out/load/web.log)")
 
 
+def _postmaster_cpu(url) -> float | None:
+    """CPU seconds of the local PostgreSQL server so far (its own and its exited backends'),
+    or None when the server is not on this machine."""
+    from workflow.platform.db import normalise_url
+
+    engine = create_engine(normalise_url(url.render_as_string(hide_password=False)))
+    try:
+        with engine.connect() as conn:
+            pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        master = Path(f"/proc/{fields[1]}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime (fields 14-17 of proc(5)); backends are its children
+        return sum(int(v) for v in master[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+    finally:
+        engine.dispose()
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_locust(base: str, users: int, seconds: int, tmp: Path) -> Path:
     prefix = tmp / "locust"
     cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "_load_users.py"), "--headless",
@@ -258,7 +286,7 @@ def run_locust(base: str, users: int, seconds: int, tmp: Path) -> Path:
            "--csv", str(prefix), "--only-summary", "--stop-timeout", "60", "--exit-code-on-error", "0",
            "--loglevel", "WARNING"]
     env = {**os.environ, "LOAD_ACCOUNTS": str(OUT / "load_accounts.json"),
-           "LOAD_LOG": str(tmp / "transitions.jsonl")}
+           "LOAD_LOG": str(tmp / "transitions.jsonl"), "LOAD_TIMES": str(tmp / "times.tsv")}
     with open(tmp / "locust.log", "wb") as log:
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, timeout=seconds + 180, stdout=log,
                        stderr=subprocess.STDOUT)
@@ -289,6 +317,51 @@ def report(stats: Path, seconds: int) -> bool:
     if fails.exists():
         for r in csv.DictReader(fails.open()):
             print(f"  error: {r['Method']} {r['Name']} ×{r['Occurrences']}: {r['Error'][:160]}")
+    return ok
+
+
+def _pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    return values[min(len(values) - 1, max(0, int(-(-q * len(values) // 1)) - 1))]
+
+
+def steady_report(times: Path) -> bool:
+    """The same table for the steady state: requests started once the last of the users
+    had logged in (the ramp's burst of scrypt logins excluded), against the same goals."""
+    rows = [line.split("\t") for line in times.read_text().splitlines() if line.count("\t") == 3]
+    logins = [float(r[0]) + float(r[2]) / 1000 for r in rows if " login: POST" in r[1]]
+    if not rows or not logins:
+        return False
+    since = max(logins)
+    first = min(float(r[0]) for r in rows)
+    by: dict[str, list] = {}
+    for start, name, ms, failed in rows:
+        if float(start) >= since:
+            by.setdefault(name, []).append((float(ms), failed == "1"))
+    span = max(float(r[0]) for r in rows) - since
+    print(f"\nsteady state: the {span:.0f} s after the last login answered "
+          f"({since - first:.0f} s into the run)")
+    print(f"{'endpoint':44} {'n':>6} {'err':>4} {'p50':>5} {'p95':>5} {'p99':>5} {'req/s':>6}  goal p95")
+    ok, every = True, []
+    for name in sorted(by):
+        got = sorted(ms for ms, _ in by[name])
+        every += got
+        errors = sum(f for _, f in by[name])
+        kind = name.split(" ", 1)[1].split(":", 1)[0] if ":" in name else None
+        goal, verdict = GOALS.get(kind), ""
+        p95 = _pct(got, 0.95)
+        if goal is not None:
+            verdict = f"< {goal} ms {'met' if p95 < goal else 'MISSED'}"
+            ok &= p95 < goal
+        if errors:
+            verdict += f"  {errors} errors"
+            ok = False
+        print(f"{name[:44]:44} {len(got):>6} {errors:>4} {_pct(got, .5):>5.0f} {p95:>5.0f} "
+              f"{_pct(got, .99):>5.0f} {len(got) / max(span, 1):>6.1f}  {verdict}")
+    every.sort()
+    if every:
+        print(f"{'all':44} {len(every):>6} {'':>4} {_pct(every, .5):>5.0f} {_pct(every, .95):>5.0f} "
+              f"{_pct(every, .99):>5.0f} {len(every) / max(span, 1):>6.1f}")
     return ok
 
 
@@ -343,7 +416,7 @@ def main() -> int:
     url = _url(args)
     tmp = OUT / "load"
     tmp.mkdir(parents=True, exist_ok=True)
-    for f in ("transitions.jsonl",):
+    for f in ("transitions.jsonl", "times.tsv"):
         (tmp / f).unlink(missing_ok=True)
     if not args.reuse:
         info = seed(url, args.cases)
@@ -351,22 +424,36 @@ def main() -> int:
               f"in {info['units']} units: {info['seconds']} s")
     load1 = os.getloadavg()[0]
     procs, base = serve(url, tmp)
+    cpu0, pg0, wall0 = _children_cpu(), _postmaster_cpu(url), time.perf_counter()
     try:
         print(f"{args.users} users for {args.seconds} s against {base} "
               f"(gunicorn {os.environ.get('WEB_CONCURRENCY', '4')}×{os.environ.get('WEB_THREADS', '4')}, "
               f"machine load before: {load1:.1f}, {os.cpu_count()} cores)")
         stats = run_locust(base, args.users, args.seconds, tmp)
         print(f"machine load after: {os.getloadavg()[0]:.1f}")
+        cpu1, wall1 = _children_cpu(), time.perf_counter()
     finally:
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             p.wait(30)
+    time.sleep(1)  # the backends of the closed pools exit, and their CPU reaches the server's
+    pg1 = _postmaster_cpu(url)
+    # where the two cores went: the load generator, the web tier and RQ worker, PostgreSQL
+    # (the web tier's share counts once gunicorn and the worker have exited)
+    web = _children_cpu() - cpu1
+    pg = pg1 - pg0 if pg0 is not None and pg1 is not None else None
+    span = wall1 - wall0
+    print(f"CPU over the run ({span:.0f} s, {os.cpu_count()} cores): locust {cpu1 - cpu0:.0f} s, "
+          f"web tier and RQ worker {web:.0f} s"
+          + (f", PostgreSQL {pg:.0f} s" if pg is not None else ", PostgreSQL not on this machine")
+          + f"; {((cpu1 - cpu0) + web + (pg or 0)) / span / (os.cpu_count() or 1):.0%} of the machine")
     goals = report(stats, args.seconds)
+    steady = steady_report(tmp / "times.tsv")
     checks = check(url, tmp)
-    print(f"\ngoals: {'met' if goals else 'MISSED (see above)'}; "
-          f"integrity: {'holds' if checks else 'BROKEN'}")
+    print(f"\ngoals, whole run: {'met' if goals else 'MISSED (see above)'}; steady state: "
+          f"{'met' if steady else 'MISSED (see above)'}; integrity: {'holds' if checks else 'BROKEN'}")
     return 0 if checks else 1
 
 
