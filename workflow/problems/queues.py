@@ -232,8 +232,8 @@ def queue_clause(key: str, ctx: QueueContext):
 def queue_summaries(session: Session, ctx: QueueContext, *, preview: int = 5) -> list[dict]:
     """Each of the user's queues: label, count and its first cases (earliest deadline first).
 
-    Three statements whatever the number of queues: every count in one (each a subquery
-    that keeps its own plan and index), every preview's ids in one, then those cases with
+    Four statements whatever the number of queues: every count in one (each a subquery
+    that keeps its own plan and index), every preview's ids in one, then those cases and
     their units — a department user's home page made fifteen to twenty round trips before.
     """
     keys = ROLE_QUEUES.get(ctx.user.role, [])
