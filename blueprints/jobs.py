@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from blueprints.extensions import db, storage
+from blueprints.extensions import db, record_cache, storage
 from config import Config
 from workflow.core.delivery import MessageDelivery, Outbox, Transport, attempt
 from workflow.platform.db import make_engine, make_sessionmaker
@@ -74,7 +74,7 @@ def run_in_app(app: Flask, job_id: int) -> None:
     """Run one export in a fresh app context with its own session."""
     with app.app_context(), runner_lock(export_dir(app), job_id):
         run_export(db.session, job_id, storage=storage(), export_dir=export_dir(app),
-                   issuer=app.config["RECORDS_ISSUER"])
+                   issuer=app.config["RECORDS_ISSUER"], cache=record_cache())
 
 
 # --- an export whose process died ----------------------------------------------------------

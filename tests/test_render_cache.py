@@ -77,3 +77,18 @@ def test_inputs_and_renderer_decide_the_key_and_old_records_make_room(tmp_path, 
     cache.put(f"{3:064x}", pdf, [])
     cache.prune()  # 40 kB over 25 kB: the least recently used two go
     assert [cache.get(f"{i:064x}") is not None for i in range(4)] == [True, False, False, True]
+
+
+def test_a_batch_export_takes_the_records_already_printed(app, client, world):
+    from tests.test_exports import check_zip, params, wait_done
+
+    app.config["RECORD_CACHE_MB"] = 64
+    cases = [world.case_at("closed") for _ in range(2)]
+    printed = client.get(f"/api/v1/cases/{cases[0].id}/report.pdf", headers=world.headers("auditor"))
+    assert len(kept_files(app)) == 1
+    resp = client.post("/api/v1/exports", json=params(world), headers=world.headers("auditor"))
+    assert resp.status_code == 202, resp.json
+    assert wait_done(client, world, resp.json["id"])["status"] == "done"
+    archive = check_zip(client, world, resp.json["id"], [c.number for c in cases])
+    assert archive.read(f"{cases[0].number}.pdf") == printed.data
+    assert len(kept_files(app)) == 2  # the one printed read back, the other rendered and kept

@@ -37,6 +37,7 @@ from workflow.records.casedata import DEFAULT_ISSUER
 from workflow.records.closure import prepare_closure_report
 from workflow.records.ledger import in_period
 from workflow.records.ledger_xlsx import write_ledger_to
+from workflow.records.render_cache import RenderCache
 
 log = logging.getLogger(__name__)
 
@@ -224,8 +225,9 @@ def _zip_time(value: datetime | None) -> tuple:
 
 
 def run_export(session: Session, job_id: int, *, storage: Storage, export_dir: str | os.PathLike,
-               issuer: str = DEFAULT_ISSUER) -> ExportJob:
-    """Render every closure report of the job into a zip; commit progress as it goes."""
+               issuer: str = DEFAULT_ISSUER, cache: RenderCache | None = None) -> ExportJob:
+    """Render every closure report of the job into a zip; commit progress as it goes (a record
+    rendered before, for a download or an earlier export, is read back from ``cache``)."""
     # Take the job atomically: a job enqueued twice is run once.
     taken = session.execute(update(ExportJob).where(ExportJob.id == job_id,
                                                     ExportJob.status == "queued")
@@ -258,7 +260,8 @@ def run_export(session: Session, job_id: int, *, storage: Storage, export_dir: s
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as zf:
             for case_id in ids:
                 case = session.get(Case, case_id)
-                render = prepare_closure_report(session, case, storage=storage, issuer=issuer)
+                render = prepare_closure_report(session, case, storage=storage, issuer=issuer,
+                                                cache=cache)
                 name = _entry_name(case, used)
                 row = [case.display_number, case.title,
                        case.department.name if case.department else "", case.status_label,
