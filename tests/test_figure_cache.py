@@ -150,3 +150,25 @@ def test_worker_processes_share_through_redis_and_compute_each_question_once(red
     assert alone == {"rate": 4}
     for key in redis_conn.scan_iter(match=f"{store.prefix}*"):
         redis_conn.delete(key)
+
+
+def test_while_expired_figures_are_computed_again_the_others_get_the_last_ones():
+    cache = FigureCache()
+    first, at = cache.get(("k",), 0.3, lambda: "old")
+    time.sleep(0.35)  # expired
+    started, release, results = threading.Event(), threading.Event(), []
+
+    def recompute():
+        started.set()
+        release.wait(10)
+        return "new"
+
+    t = threading.Thread(target=lambda: results.append(cache.get(("k",), 0.3, recompute)))
+    t.start()
+    assert started.wait(10)
+    assert cache.get(("k",), 0.3, lambda: "not asked") == ("old", at)  # not waiting
+    release.set()
+    t.join(10)
+    assert results[0][0] == "new" and cache.get(("k",), 0.3, lambda: "not asked")[0] == "new"
+    time.sleep(0.7)  # long past: the old figures are not handed out, they are computed
+    assert cache.get(("k",), 0.3, lambda: "newest")[0] == "newest"

@@ -47,13 +47,24 @@ class FigureCache:
             return found[2], found[1]
         return None
 
+    def _stale(self, key: tuple, seconds: float):
+        """The figures of the last computation, if they expired less than ``seconds`` ago."""
+        with self._lock:
+            found = self._entries.get(key)
+        if found is not None and time.monotonic() < found[0] + seconds:
+            return found[2], found[1]
+        return None
+
     def get(self, key: tuple, seconds: float, compute, shared=None):
         """``(value, computed_at)``: kept if younger than ``seconds``, else computed now.
 
         One computation per key at a time: a request that finds the same question being
         computed waits for that result instead of computing it again beside it (ten leaders
-        opening the dashboard in the same second cost one computation, not ten). ``shared``
-        is a Redis client whose entries every worker process reads (None: this process only).
+        opening the dashboard in the same second cost one computation, not ten), or, when the
+        figures it had just expired, is answered with those (their time printed) while the
+        other request computes the new ones — so once a minute one request waits for the
+        computation, not every request that arrives during it. ``shared`` is a Redis client
+        whose entries every worker process reads (None: this process only).
         """
         if seconds <= 0:
             return compute(), utcnow()
@@ -61,11 +72,14 @@ class FigureCache:
             return found
         with self._lock:
             gate = self._computing.setdefault(key, threading.Lock())
-        with gate:
+        stale = self._stale(key, seconds)
+        if not gate.acquire(blocking=stale is None):
+            return stale  # another request of this process is computing them now
+        try:
             if (found := self._fresh(key)) is not None:
                 return found
-            value, at = (self._from_shared(shared, key, seconds, compute) if shared is not None
-                         else (compute(), utcnow()))
+            value, at = (self._from_shared(shared, key, seconds, compute, stale)
+                         if shared is not None else (compute(), utcnow()))
             expires = time.monotonic() + seconds - max(0.0, (utcnow() - at).total_seconds())
             with self._lock:
                 if len(self._entries) >= MAX_ENTRIES:  # drop the oldest half
@@ -75,16 +89,21 @@ class FigureCache:
                 self._entries[key] = (expires, at, value)
                 # stored before the gate goes: a request arriving now finds the value
                 self._computing.pop(key, None)
+        finally:
+            gate.release()
         return value, at
 
-    def _from_shared(self, store, key: tuple, seconds: float, compute):
-        """The value another worker stored, else computed here (once across workers)."""
+    def _from_shared(self, store, key: tuple, seconds: float, compute, stale=None):
+        """The value another worker stored, else computed here (once across workers); while
+        another worker computes, the ``stale`` figures if there are any, else its result."""
         name = SHARED_PREFIX + hashlib.sha256(repr(key).encode()).hexdigest()
         found = _quietly(store.get, name)
         if found is None:
             # True: ours to compute; False: another worker computes it; None: no answer
             locked = _quietly(lambda: bool(store.set(name + ":lock", b"1", nx=True,
                                                      ex=LOCK_SECONDS)))
+            if locked is False and stale is not None:
+                return stale
             if locked is False:  # wait for the other worker's result
                 until = time.monotonic() + WAIT_SECONDS
                 while found is None and time.monotonic() < until:
