@@ -281,6 +281,8 @@ Index("ix_cases_open_status_deadline", Case.status, Case.deadline, Case.overdue,
 Index("ix_cases_extension_pending_true", Case.id,
       postgresql_where=text("extension_pending IS true"),
       sqlite_where=text("extension_pending IS true"))
+Index("ix_cases_listed", Case.status, postgresql_where=text("listed IS true"),
+      sqlite_where=text("listed IS true"))  # migration 0021: the 挂牌督办 count
 Index("ix_cases_supervised_open", Case.status, postgresql_where=text("supervision_level > 0"),
       sqlite_where=text("supervision_level > 0"))
 
