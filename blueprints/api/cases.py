@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from blueprints.api import ID, api_user, authed, bp, json_body, query_args
 from blueprints.extensions import db, settings, storage
@@ -65,9 +65,10 @@ def list_cases():
     stmt = filtered_cases(user, args)
     if args.get("cursor"):
         stmt = stmt.where(Case.id < decode_id_cursor(args["cursor"]))
-    # to_dict reads each case's departments: load them for the whole page at once
-    stmt = stmt.options(selectinload(Case.department), selectinload(Case.co_departments),
-                        selectinload(Case.territorial_unit))
+    # to_dict reads each case's departments: its unit and 属地 unit joined into the page's
+    # statement, the co-handling units loaded for the whole page at once
+    stmt = stmt.options(joinedload(Case.department), selectinload(Case.co_departments),
+                        joinedload(Case.territorial_unit))
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
