@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from blueprints.extensions import db, figure_store
@@ -91,7 +92,7 @@ def dashboard():
         snapshot=snapshot_for(db.session, period.key), bucket_labels=figures.BUCKET_LABELS,
         tf=f["tf"], measure_points=f["measure_points"],
         point_labels=scoring.POINT_LABELS, computed_at=computed_at,
-        drill_href=_drill_href(scope, period.key, w.cutoff.isoformat()),
+        figures_table=f["figures_table"], ranking=f["ranking"],
         cache_seconds=current_app.config["DASHBOARD_CACHE_SECONDS"])
 
 
@@ -122,7 +123,7 @@ def _dashboard_figures(w, scope: str, cutoff, restrict, thresholds) -> dict:
     dept_table = table if scope == "department" else figures_for(
         db.session, current_user, "department", w, explicit_cutoff=cutoff is not None)
     stages = leader.stage_counts(db.session, local_today(), restrict=restrict)
-    return {
+    out = {
         "table": table, "trend": trend, "trend_svg": trend_chart(trend), "district": district,
         "bucket_svg": bucket_chart(district),
         "bars": hbar_chart(chart_rows, [("rectification_rate", "整改率", PALETTE["a"]),
@@ -132,6 +133,16 @@ def _dashboard_figures(w, scope: str, cutoff, restrict, thresholds) -> dict:
         "tf": task_figures_context(str(period.start.year), trend_w.cutoff),
         "measure_points": _measure_points(period.start.year) if restrict is None else None,
     }
+    # the HTML of the figures table and of the ranking, kept with the figures they show (most
+    # of the page's render: some 2,000 cells, 60 units' rows)
+    out["figures_table"] = Markup(render_template(
+            "kpis/_figures_table.html", table=table, scope=scope, figures=figures.FIGURES,
+            buckets=figures.BUCKETS, bucket_labels=figures.BUCKET_LABELS, pct=pct,
+            drill_href=_drill_href(scope, period.key, w.cutoff.isoformat())))
+    out["ranking"] = Markup(render_template("kpis/_ranking.html", ranked=out["ranked"],
+                                            unit_kinds=leader.UNIT_KINDS, period=period,
+                                            window=w))
+    return out
 
 
 def _measure_points(year: int) -> list[dict]:
