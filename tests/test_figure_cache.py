@@ -103,11 +103,12 @@ def test_the_api_says_when_its_figures_were_computed(app, client, world):
 
 
 def test_worker_processes_share_through_redis_and_compute_each_question_once(redis_conn):
+    import hashlib
     import uuid
 
     from redis import Redis
 
-    from workflow.assessment.figure_cache import SharedStore
+    from workflow.assessment.figure_cache import SHARED_PREFIX, SharedStore
 
     namespace = f"test-{uuid.uuid4()}"
     one, other = FigureCache(), FigureCache()  # two gunicorn workers
@@ -143,6 +144,10 @@ def test_worker_processes_share_through_redis_and_compute_each_question_once(red
     a.join(10)
     b.join(10)
     assert calls.count("slow") == 1 and [r[0] for r in results] == [{"rate": "slow"}] * 2
+
+    # a value this cache did not write is not trusted: computed here
+    store.set(SHARED_PREFIX + hashlib.sha256(repr(("t",)).encode()).hexdigest(), b"not a pickle")
+    assert FigureCache().get(("t",), 60, compute(5), shared=store)[0] == {"rate": 5}
 
     # Redis gone: each worker computes for itself, nothing is raised
     dead = SharedStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), namespace)

@@ -46,6 +46,8 @@ def test_a_damaged_or_unwritable_cache_costs_a_render_never_the_record(app, clie
     [kept] = kept_files(app)
     kept.write_bytes(b"[]\nnot a pdf")  # a torn or foreign file is not served
     assert client.get(url, headers=world.headers("auditor")).data == good
+    kept.write_bytes(b'{"a": 1}\n%PDF-1.7 foreign')  # nor one another program wrote
+    assert client.get(url, headers=world.headers("auditor")).data == good
     assert kept.read_bytes().endswith(good)  # and is replaced by the fresh render
 
     blocked = tmp_path / "blocked"

@@ -117,7 +117,11 @@ class FigureCache:
                     if locked:
                         _quietly(store.delete, name + ":lock")
                 return value, at
-        at, value = pickle.loads(found)
+        try:
+            at, value = pickle.loads(found)
+        except Exception:  # not what this cache stored (another version's, a torn value)
+            log.warning("dashboard figures in Redis unreadable; computed here")
+            return compute(), utcnow()
         return value, at
 
     def clear(self) -> None:

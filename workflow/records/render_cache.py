@@ -99,7 +99,9 @@ class RenderCache:
             warnings = json.loads(head)
         except ValueError:
             return None
-        return pdf, list(warnings)
+        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+            return None  # not a file this cache wrote
+        return pdf, warnings
 
     def put(self, key: str, pdf: bytes, warnings: list[str]) -> None:
         path = self._path(key)
