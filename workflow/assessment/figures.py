@@ -51,6 +51,7 @@ snapshots (``kpi_snapshots``) keep a period's figures as they were.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, localcontext
 
 from sqlalchemy import String, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -161,10 +162,6 @@ def parse_scope(text: str | None) -> str:
     return scope
 
 
-def _grouped(stmt, scope: str, key):
-    return stmt if SCOPES[scope][1] is None else stmt.group_by(key)
-
-
 def _rate(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
@@ -173,6 +170,34 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
             calendar=None, key=None) -> list[dict]:
     """One row of figures per value of ``scope`` (see the module docstring); ``key`` replaces
     the scope's column by another grouping expression (the 属地 roll-up's)."""
+    return _compute(session, scope, w, restrict=restrict, calendar=calendar, key=key)[0]
+
+
+def compute_with_district(session: Session, w: Window, *, restrict=None,
+                          calendar=None) -> tuple[list[dict], dict]:
+    """The department rows and the district (全区) row of ``w``, from one pass.
+
+    The same as ``compute(…, "department", …)`` and ``compute(…, "district", …)[0]``:
+    every query of the department table also groups by whether the case is a root case (no
+    parent); a department's row adds up both groups, the district row the root groups of
+    every department (the cases without a department included), as the district scope
+    counts a delegated child case once, as its parent. Every figure is a count or a sum, so
+    the totals are those of the separate pass (the fractional days to close are exact
+    numerics on PostgreSQL; on SQLite they are floats, summed in another order).
+    """
+    items, district = _compute(session, "department", w, restrict=restrict,
+                               calendar=calendar, with_district=True)
+    return items, district
+
+
+# whether a case is a root case (not a delegated child): the district scope counts those only
+_ROOT = case((Case.parent_case_id.is_(None), 1), else_=0)
+
+
+def _compute(session: Session, scope: str, w: Window, *, restrict=None, calendar=None,
+             key=None, with_district: bool = False) -> tuple[list[dict], dict | None]:
+    """``compute``'s rows and, ``with_district``, the district row summed from the same
+    queries (each then also grouped by ``_ROOT``)."""
     calendar = calendar or calendar_for(session)
     key = key_column(scope) if key is None else key
     extra = [restrict] if restrict is not None else []
@@ -180,11 +205,35 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         extra.append(Case.parent_case_id.is_(None))
         restrict = and_(*extra)
     rows: dict = {}
+    district = _empty_row() if with_district else None
+    days_to_close: dict = {}  # key -> sum of the days to close (fractional), None when none
+    district_days = None
 
     def row(k):
         if k not in rows:
             rows[k] = _empty_row()
         return rows[k]
+
+    def add(k, root, buckets=None, **counts):
+        """Add ``counts`` (and the overdue ``buckets``' counts) to the row of ``k`` (made if
+        new) and, for a group of root cases, to the district row."""
+        for target in (row(k), district if root else None):
+            if target is not None:
+                for name, n in counts.items():
+                    target[name] += n
+                for name, n in (buckets or {}).items():
+                    target["overdue_buckets"][name] += n
+
+    def grouped(stmt, k, root=_ROOT, always=False):
+        """The rows of ``stmt`` as (key, root, *values): grouped by ``k`` (the district scope
+        is not, unless ``always``) and, with the district row, by ``root`` (the expression
+        ``_ROOT``, or what stands for it in a subquery) too; root is 0 without it."""
+        if with_district:
+            return [(r[0], r[-1], *r[1:-1]) for r in
+                    session.execute(stmt.add_columns(root).group_by(k, root))]
+        if always or SCOPES[scope][1] is not None:
+            stmt = stmt.group_by(k)
+        return [(r[0], 0, *r[1:]) for r in session.execute(stmt)]
 
     limit = accept_limit(w, calendar)
     closed = closed_by(w)
@@ -201,17 +250,19 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
                   _n(and_(reg, accept_due(w, limit))), _n(and_(reg, accept_ok(w, limit))),
                   _n(DISMISSED), _n(LONG_TERM), _n(and_(LONG_TERM, Case.deadline.is_(None)))
                   ).where(registered_range(w), Case.status != "cancelled", *extra)
-    for (k, n, c, maj, majc, ext, days, adue, aok, dismissed, long_term,
-         open_ended) in session.execute(_grouped(stmt, scope, key)):
+    for (k, root, n, c, maj, majc, ext, days, adue, aok, dismissed, long_term,
+         open_ended) in grouped(stmt, key):
         if n:
-            row(k).update(registered=n, closed=c, major_registered=maj, major_closed=majc,
-                          extended=ext, accept_due=adue, accepted_on_time=aok,
-                          avg_days_to_close=round(float(days) / c, 2)
-                          if c and days is not None else None)
+            add(k, root, registered=n, closed=c, major_registered=maj, major_closed=majc,
+                extended=ext, accept_due=adue, accepted_on_time=aok)
+            if days is not None:
+                days_to_close[k] = _plus(days_to_close.get(k), days)
+                if root:
+                    district_days = _plus(district_days, days)
         if dismissed:
-            row(k).update(dismissed=dismissed)
+            add(k, root, dismissed=dismissed)
         if long_term:
-            row(k).update(long_term=long_term, long_term_open_ended=open_ended)
+            add(k, root, long_term=long_term, long_term_open_ended=open_ended)
 
     # One query per deadline, each a range of its own index: as one pass over the two OR-ed
     # ranges the planner can misjudge the union and read every case registered before the
@@ -219,8 +270,8 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
     for column, due_key, ok_key in ((Case.original_deadline, "due", "on_time"),
                                     (Case.deadline, "due_current", "on_time_current")):
         stmt = select(key, func.count(), _n(on_time(w, column))).where(due(w, column), *extra)
-        for k, n, ok in session.execute(_grouped(stmt, scope, key)):
-            row(k).update({due_key: n, ok_key: ok})
+        for k, root, n, ok in grouped(stmt, key):
+            add(k, root, **{due_key: n, ok_key: ok})
 
     # Overdue: open cases through the partial index, plus those closed after the cut-off.
     buckets = bucket_conditions(w)
@@ -232,7 +283,8 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         # conditions on those rows only, as they stream by (nothing materialised). The
         # subquery carries just the columns the scope key, the restriction and the
         # conditions read (one missing would make the planner join the whole case table back in).
-        needed = case_columns(key, overdue(w), *buckets.values(), *extra)
+        needed = case_columns(key, overdue(w), *buckets.values(), *extra,
+                              *([_ROOT] if with_district else []))
         opened = (select(*needed).where(open_at_cutoff(w)).offset(0)
                   .subquery("open_at_cutoff"))
         adapter = ClauseAdapter(opened)
@@ -240,19 +292,16 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         def on_open(expr):
             clause = getattr(expr, "__clause_element__", None)  # an ORM attribute
             return adapter.traverse(clause() if clause else expr)
-        stmts = [select(on_open(key), *[_n(on_open(c)) for c in buckets.values()])
-                 .select_from(opened).where(on_open(overdue(w)), *[on_open(e) for e in extra])]
+        stmts = [(select(on_open(key), *[_n(on_open(c)) for c in buckets.values()])
+                  .select_from(opened).where(on_open(overdue(w)), *[on_open(e) for e in extra]),
+                  on_open(_ROOT))]
     else:
-        stmts = [select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
-                                                                        *extra)
+        stmts = [(select(key, *[_n(c) for c in buckets.values()]).where(overdue(w), open_cond,
+                                                                         *extra), _ROOT)
                  for open_cond in (Case.closed_at.is_(None), Case.closed_at >= w.cutoff_utc)]
-    for stmt in stmts:
-        if SCOPES[scope][1] is not None:
-            stmt = stmt.group_by(*stmt.selected_columns[:1])
-        for k, *counts in session.execute(stmt):
-            r = row(k)
-            for name, n in zip(buckets, counts):
-                r["overdue_buckets"][name] += n
+    for stmt, root_expr in stmts:
+        for k, root, *counts in grouped(stmt, stmt.selected_columns[0], root_expr):
+            add(k, root, buckets=dict(zip(buckets, counts)))
 
     # Events are few per period; their case's scope and status are read by primary key
     # (scalar subqueries) so the planner cannot pick a hash join over the whole case table.
@@ -263,10 +312,10 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         # ix_cases_figure_keys for the department and district figures): a LATERAL subquery
         # kept apart (OFFSET 0) so it stays a nested loop
         of = (select(key.label("k"), Case.status.label("st"), Case.kind.label("knd"),
-                     *([case((restrict, 1), else_=0).label("r")] if extra else []))
+                     *([case((restrict, 1), else_=0).label("r")] if extra else []),
+                     *([_ROOT.label("root")] if with_district else []))
               .where(Case.id == AuditEvent.case_id).offset(0).lateral())
-        ev = (select(AuditEvent.action.label("action"), of.c.k, of.c.st, of.c.knd,
-                     *([of.c.r] if extra else []))
+        ev = (select(AuditEvent.action.label("action"), *of.c)
               .select_from(AuditEvent).join(of, literal(True)).where(*in_period).subquery())
     else:
         def of_case(expr):
@@ -274,18 +323,21 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
 
         ev = (select(AuditEvent.action.label("action"), of_case(key).label("k"),
                      of_case(Case.status).label("st"), of_case(Case.kind).label("knd"),
-                     *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []))
+                     *([of_case(case((restrict, 1), else_=0)).label("r")] if extra else []),
+                     *([of_case(_ROOT).label("root")] if with_district else []))
               .where(*in_period).subquery())
     stmt = select(ev.c.k, _n(ev.c.action == "report"), _n(ev.c.action == "return")).where(
-        ev.c.st != "cancelled", ev.c.knd != "task", *([ev.c.r == 1] if extra else [])
-    ).group_by(ev.c.k)
-    for k, reports, returns in session.execute(stmt):
-        row(k).update(reports=reports, returns=returns)
+        ev.c.st != "cancelled", ev.c.knd != "task", *([ev.c.r == 1] if extra else []))
+    for k, root, reports, returns in grouped(stmt, ev.c.k, ev.c.root if with_district else None,
+                                             always=True):
+        add(k, root, reports=reports, returns=returns)
 
     stmt = select(key, func.count(), _n(closed)).where(task_pop(w), *extra)
-    for k, n, c in session.execute(_grouped(stmt, scope, key)):
-        row(k).update(tasks=n, tasks_closed=c)
+    for k, root, n, c in grouped(stmt, key):
+        add(k, root, tasks=n, tasks_closed=c)
 
+    for k, days in days_to_close.items():
+        rows[k]["avg_days_to_close"] = _mean_days(days, rows[k]["closed"])
     if scope in UNIT_SCOPES:
         # every working unit gets a row, even one without cases in the period
         depts = session.execute(select(Department.id, Department.name, Department.kind,
@@ -304,7 +356,28 @@ def compute(session: Session, scope: str, w: Window, *, restrict=None,
         items.append({"key": k, "label": scope_label(scope, k, names if scope in UNIT_SCOPES
                                                      else None), **r})
     items.sort(key=lambda r: (r["key"] is None, str(r["label"])))
-    return items
+    if district is None:
+        return items, None
+    district["avg_days_to_close"] = _mean_days(district_days, district["closed"])
+    _finish(district)
+    return items, {"key": "all", "label": scope_label("district", "all"), **district}
+
+
+def _plus(total, days):
+    """``total`` + ``days`` (either None: the other), exactly for PostgreSQL's numerics (the
+    sum PostgreSQL would have made of the same rows; the default decimal context rounds to 28
+    digits)."""
+    if total is None:
+        return days
+    if isinstance(total, Decimal):
+        with localcontext() as ctx:
+            ctx.prec = 200
+            return total + days
+    return total + days
+
+
+def _mean_days(days, closed: int) -> float | None:
+    return round(float(days) / closed, 2) if closed and days is not None else None
 
 
 def empty_department_row(dept_id: int, name: str) -> dict:

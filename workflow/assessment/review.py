@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.assessment.drilldown import figure_cases
-from workflow.assessment.figures import BUCKETS, FIGURES, compute, rank
+from workflow.assessment.figures import BUCKETS, FIGURES, compute_with_district, rank
 from workflow.assessment.periods import Window
 from workflow.assessment.snapshots import snapshot_for
 from workflow.core.cases import Case
@@ -46,8 +46,7 @@ def build_review(session: Session, w: Window, weights: dict, *, overdue_limit: i
         dept_rows, district = figures["department"], figures["district"][0]
         frozen = snap.to_dict()
     else:
-        dept_rows = compute(session, "department", w)
-        district = compute(session, "district", w)[0]
+        dept_rows, district = compute_with_district(session, w)
         frozen = None
     ids = [i for i, _ in figure_cases(session, "overdue_count", "district", None, w,
                                       limit=overdue_limit)]

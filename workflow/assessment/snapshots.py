@@ -18,6 +18,7 @@ from workflow.assessment.figures import (
     FIGURES,
     SCOPES,
     compute,
+    compute_with_district,
     empty_department_row,
     kpi_restriction,
 )
@@ -73,7 +74,10 @@ def freeze(session: Session, actor: User, w: Window, *, now: datetime | None = N
     if existing is not None:
         raise Conflict(f"{w.period.label}的考核数据已于截止日 {existing.cutoff.isoformat()} 冻结，不能重复冻结",
                        current_version=existing.version, status="frozen")
-    figures = {scope: compute(session, scope, w, calendar=calendar) for scope in SCOPES}
+    # the department table and the district row come from the same pass
+    dept_rows, district = compute_with_district(session, w, calendar=calendar)
+    figures = {scope: dept_rows if scope == "department" else [district] if scope == "district"
+               else compute(session, scope, w, calendar=calendar) for scope in SCOPES}
     snap = KpiSnapshot(period=w.period.key, period_start=w.period.start, period_end=w.period.end,
                        cutoff=w.cutoff, figures_json=json.dumps(figures, ensure_ascii=False),
                        created_by_id=actor.id, created_by_name=actor.display_name, created_at=now)
