@@ -110,3 +110,31 @@ def test_deadline_running_past_the_data():
 def test_same_date_as_holiday_and_workday_rejected():
     with pytest.raises(ValueError):
         WorkCalendar(extra_holidays=[D(2099, 1, 1)], extra_workdays=[D(2099, 1, 1)])
+
+
+def test_working_days_between_is_the_day_by_day_count():
+    """The count from the library's running totals and the administrator's entries is the
+    count of working days in (a, b] taken one day at a time, across years, holidays,
+    调休, years beyond the data and both kinds of entries."""
+    import random
+    from datetime import timedelta
+
+    rng = random.Random(2020)
+    start = date(1995, 1, 1)
+    days = [start + timedelta(days=rng.randrange(365 * 45)) for _ in range(300)]
+    extra_holidays = set(rng.sample(days, 40))
+    extra_workdays = set(rng.sample([d for d in days if d not in extra_holidays], 40))
+    cal = WorkCalendar(extra_holidays=extra_holidays, extra_workdays=extra_workdays)
+
+    def one_by_one(a, b):
+        if b < a:
+            return -one_by_one(b, a)
+        return sum(cal.is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+
+    for _ in range(400):
+        a = start + timedelta(days=rng.randrange(365 * 45))
+        b = a + timedelta(days=rng.randrange(-800, 800))
+        assert cal.working_days_between(a, b) == one_by_one(a, b), (a, b)
+    for a in sorted(extra_holidays | extra_workdays)[:30]:  # an entry on either end
+        for b in (a, a + timedelta(days=1), a - timedelta(days=1), a + timedelta(days=400)):
+            assert cal.working_days_between(a, b) == one_by_one(a, b), (a, b)

@@ -5,6 +5,7 @@ holiday library lacks, and their administration.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Iterable
 
 import chinese_calendar
@@ -40,8 +41,6 @@ class WorkCalendar:
         clash = self._holidays & self._workdays
         if clash:
             raise ValueError(f"dates entered both as holiday and workday: {sorted(clash)}")
-        # chinese_calendar scans its whole table for the year range on every call
-        # (~30 us); deadlines and KPIs ask about the same days over and over.
         self._cache: dict[date, bool] = {}
 
     @staticmethod
@@ -65,10 +64,7 @@ class WorkCalendar:
         elif d in self._holidays:
             result = False
         else:
-            try:
-                result = chinese_calendar.is_workday(d)
-            except NotImplementedError:
-                result = d.weekday() < 5
+            result = _library_workday(d)
         self._cache[d] = result
         return result
 
@@ -89,11 +85,57 @@ class WorkCalendar:
         a, b = _check_date(a), _check_date(b)
         if b < a:
             return -self.working_days_between(b, a)
-        count, d = 0, a
-        while d < b:
-            d += _ONE_DAY
-            count += self.is_working_day(d)
+        # the library's count from its yearly running totals, then the administrator's
+        # entries in (a, b] that turn a day round (a case overdue for a year is one lookup,
+        # not 365: the case page and the daily sweep ask this of every case they show)
+        count = _library_through(b) - _library_through(a)
+        for d in self._workdays:
+            if a < d <= b and not _library_workday(d):
+                count += 1
+        for d in self._holidays:
+            if a < d <= b and _library_workday(d):
+                count -= 1
         return count
+
+
+# chinese_calendar scans its whole table for the year range on every call (~30 us), and
+# a WorkCalendar lives for one request; the library's answers never change, so they are
+# kept for the process
+@lru_cache(maxsize=1 << 16)
+def _library_workday(d: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(d)
+    except NotImplementedError:  # a year the library has no data for: weekends only
+        return d.weekday() < 5
+
+
+@lru_cache(maxsize=512)
+def _library_year(year: int) -> tuple[int, ...]:
+    """Running totals of the library's working days in ``year``: item i counts those among
+    the year's first i days."""
+    day, totals, count = date(year, 1, 1), [0], 0
+    while day.year == year:
+        count += _library_workday(day)
+        totals.append(count)
+        day += _ONE_DAY
+    return tuple(totals)
+
+
+def _library_through(d: date) -> int:
+    """The library's working days from 2000-01-01 up to and including ``d`` (a count
+    that may be negative before then; only differences of it are used)."""
+    return _library_before(d.year) + _library_year(d.year)[d.timetuple().tm_yday]
+
+
+@lru_cache(maxsize=512)
+def _library_before(year: int) -> int:
+    """The library's working days from 2000-01-01 to the end of ``year - 1``."""
+    if year >= _EPOCH_YEAR:
+        return sum(_library_year(y)[-1] for y in range(_EPOCH_YEAR, year))
+    return -sum(_library_year(y)[-1] for y in range(year, _EPOCH_YEAR))
+
+
+_EPOCH_YEAR = 2000
 
 
 # --- administrator entries (休/班) ---------------------------------------------
