@@ -121,7 +121,7 @@ def render_case(case: Case, *, errors: FormErrors | None = None, values=None, st
     dept_names = {d.id: d.name for d in departments}
     actor_usernames = usernames(db.session, (e.actor_id for e in events))
     actions, work = action_forms(case, user), available_work(case, user)
-    x = panels(case, user, today())
+    x = panels(case, user, today(), events)
     x["complaint"] = complaint_panel(case, user, reporter)
     queue = request.args.get("queue") or None
     if queue not in ROLE_QUEUES.get(user.role, ()):

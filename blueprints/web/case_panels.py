@@ -65,14 +65,15 @@ def _supervision_panel(case, user) -> dict:
     current = supervision.current_listing(db.session, case)
     if listing == "delist" and current is not None and current.request_id is not None:
         listing = None  # an approved listing is delisted by proposal and the leader's approval
-    pending = listings.pending_request(db.session, case.id)
+    requests = listings.requests_of(db.session, case)
+    pending = next((r for r in requests if r.status == "pending"), None)
     propose = policy.listing_action(case, user) if pending is None else None
     due = listings.progress_due(db.session, case, current) if current else None
     return {"alerts": supervision.alerts_of(db.session, case),
             "listings": supervision.listings_of(db.session, case),
             "kinds": policy.supervision_kinds(case, user), "listing": listing, "note": note,
             "level_label": supervision.LEVEL_LABELS.get(case.supervision_level or 0),
-            "requests": listings.requests_of(db.session, case), "pending": pending,
+            "requests": requests, "pending": pending,
             "propose": propose, "levels": LISTING_LEVELS,
             "can_decide": pending is not None and policy.listing_decision_refusal(user) is None,
             "progress_due": due, "progress_late": bool(due and local_today() > due)}
@@ -144,12 +145,15 @@ def complaint_panel(case, user, reporter: dict | None = None) -> dict:
             "channels": REPLY_CHANNELS}
 
 
-def panels(case, user, today) -> dict:
-    """Everything the problem-loop part of the case page needs."""
+def panels(case, user, today, events=None) -> dict:
+    """Everything the problem-loop part of the case page needs; ``events``: the case's
+    audit events in order, when the page has read them already."""
+    progress_rows = (progress.progress_of(db.session, case) if events is None
+                     else [e for e in events if e.action == "progress"])
     return {
         "extension": _extension_panel(case, user, today),
         "dispute": _dispute_panel(case, user),
-        "progress": {"rows": progress.progress_of(db.session, case),
+        "progress": {"rows": progress_rows,
                      "can_report": policy.can_report_progress(case, user)},
         "supervision": _supervision_panel(case, user),
         "lookback": _lookback_panel(case, user),
