@@ -170,15 +170,15 @@ _CELLS = {
     # as it is; any other goes through _other_cell's checks
     "text": ("if v.__class__ is str and v.isprintable() and v[0] != ' ' and v[-1] != ' ' "
              "and '&' not in v and '<' not in v and '>' not in v:\n"
-             "    s += f'<c r=\"{c}{{r}}\" t=\"inlineStr\"><is><t>{{v}}</t></is></c>'\n"
+             "    {var} = f'<c r=\"{c}{{r}}\" t=\"inlineStr\"><is><t>{{v}}</t></is></c>'\n"
              "else:\n"
-             "    s += _other_cell('{c}', r, v, date_xf)"),
+             "    {var} = _other_cell('{c}', r, v, date_xf)"),
     "date": ("if v.__class__ is date:\n"
-             "    s += f'<c r=\"{c}{{r}}\" s=\"{{date_xf}}\"><v>{{v.toordinal() - _EXCEL_EPOCH}}</v></c>'\n"
+             "    {var} = f'<c r=\"{c}{{r}}\" s=\"{{date_xf}}\"><v>{{v.toordinal() - _EXCEL_EPOCH}}</v></c>'\n"
              "else:\n"
-             "    s += _other_cell('{c}', r, v, date_xf)"),
-    "number": "s += f'<c r=\"{c}{{r}}\"><v>{{v:.16G}}</v></c>'",
-    "yes": "s += f'<c r=\"{c}{{r}}\" t=\"inlineStr\"><is><t>{{\"是\" if v else \"否\"}}</t></is></c>'",
+             "    {var} = _other_cell('{c}', r, v, date_xf)"),
+    "number": "{var} = f'<c r=\"{c}{{r}}\"><v>{{v:.16G}}</v></c>'",
+    "yes": "{var} = f'<c r=\"{c}{{r}}\" t=\"inlineStr\"><is><t>{{\"是\" if v else \"否\"}}</t></is></c>'",
 }
 
 
@@ -195,7 +195,7 @@ def _row_xml(names: list[str], kind: str):
     both back and compares them.
     """
     pos = {name: i for i, name in enumerate(names)}
-    lines = ["def row_xml(row, r, date_xf):", "    s = f'<row r=\"{r}\">'"]
+    lines = ["def row_xml(row, r, date_xf):"]
     for col, (_h, key, _w, kind_) in enumerate(COLUMNS):
         how, expr = _SHOWN.get(key, ({"date": "date", "money": "number"}.get(kind_, "text"), "v"))
         source = pos.get({"closed_on": "closed_at"}.get(key, key))
@@ -206,11 +206,14 @@ def _row_xml(names: list[str], kind: str):
             lines.append(f"    v = {value}")
         elif value != "v":
             lines.append(f"    if not ({empty}):\n        v = {value}")
-        cell = _CELLS[how].format(c=_COLUMN_NAMES[col])
+        cell = _CELLS[how].format(c=_COLUMN_NAMES[col], var=f"c{col}")
         # a computed text may be empty (a code without a label): checked after computing
         check = "v" if how == "text" else "v is not None"
-        lines.append(f"    if {check}:\n" + "\n".join("        " + x for x in cell.split("\n")))
-    lines.append("    return s + '</row>'")
+        lines.append(f"    if {check}:\n" + "\n".join("        " + x for x in cell.split("\n"))
+                     + f"\n    else:\n        c{col} = ''")
+    # the row in one piece: one string built, not one per cell
+    lines.append("    return f'<row r=\"{r}\">" + "".join(f"{{c{col}}}" for col in range(len(COLUMNS)))
+                 + "</row>'")
     namespace = {"_SOURCES": _SOURCES, "GRADES": GRADES, "status_labels": status_labels(kind),
                  "DISMISSED_LABEL": DISMISSED_LABEL, "_UTC8": _UTC8,
                  "mask_name": mask_name, "mask_contact": mask_contact,
