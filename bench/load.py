@@ -250,7 +250,11 @@ def serve(url, tmp: Path) -> tuple[list[subprocess.Popen], str]:
                     return procs, base
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("gunicorn did not become ready (bench/out/load/web.log)")
+    for p in procs:  # leave nothing running behind a stack that never came up
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(30)
+    raise SystemExit("gunicorn did not become ready (bench/out/load/web.log; a database "
+                     "seeded before the last migration is not ready: run without --reuse)")
 
 
 def _postmaster_cpu(url) -> float | None:
