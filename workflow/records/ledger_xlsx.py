@@ -163,8 +163,9 @@ _SHOWN = {
 # the columns whose empty value still has something to show (不停产 is 停产停业: 无)
 _SHOWN_WHEN_EMPTY = {"shutdown", "status"}
 
-# the cell of each kind, ``{c}`` the column's letters; ``r`` the row's number and ``v`` the
-# value in the generated code
+# the cell of each kind, assigned to the column's variable ``{var}`` (its cell, or '' when the
+# value is empty); ``{c}`` the column's letters; ``r`` the row's number and ``v`` the value in
+# the generated code
 _CELLS = {
     # a printable text without & < > or a space at either end (nearly every text) is written
     # as it is; any other goes through _other_cell's checks
