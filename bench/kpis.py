@@ -236,8 +236,8 @@ def main():
         growth = last["dashboard"] / first["dashboard"]
         cpu = [r["cpu_client"] + (r["cpu_server"] or 0) for r in (first, last)]
         print(f"goal 2: dashboard growth <= 5x from {first['n']:,} to {last['n']:,} cases — "
-              f"{growth:.1f}x ({'met' if growth <= 5 else 'MISSED'}; {machine}); "
-              f"CPU time grew {cpu[1] / cpu[0]:.1f}x")
+              f"{growth:.2f}x ({'met' if growth <= 5 else 'MISSED'}; {machine}); "
+              f"CPU time grew {cpu[1] / cpu[0]:.2f}x")
         grow = last["n"] / first["n"]
         print(f"data grew {grow:.0f}x, the Q3 registrations "
               f"{last['registered_in_q3'] / max(first['registered_in_q3'], 1):.0f}x: "
