@@ -138,3 +138,18 @@ def test_working_days_between_is_the_day_by_day_count():
     for a in sorted(extra_holidays | extra_workdays)[:30]:  # an entry on either end
         for b in (a, a + timedelta(days=1), a - timedelta(days=1), a + timedelta(days=400)):
             assert cal.working_days_between(a, b) == one_by_one(a, b), (a, b)
+
+
+def test_working_days_between_far_years_counts_weekdays():
+    """Years beyond the library's data count their weekdays, also across centuries (a
+    deadline typed as 9999-12-31 is a valid date)."""
+    from datetime import timedelta
+
+    cal = WorkCalendar()
+    a, b = D(3000, 3, 1), D(3400, 2, 28)
+    weekdays = sum((a + timedelta(days=i)).weekday() < 5 for i in range(1, (b - a).days + 1))
+    assert cal.working_days_between(a, b) == weekdays
+    far = cal.working_days_between(D(2026, 12, 7), D(9999, 12, 31))
+    assert far == cal.working_days_between(D(2026, 12, 7), D(2100, 1, 1)) \
+        + cal.working_days_between(D(2100, 1, 1), D(9999, 12, 31))
+    assert 0.7 * (D(9999, 12, 31) - D(2026, 12, 7)).days < far < 0.72 * (D(9999, 12, 31) - D(2026, 12, 7)).days

@@ -4,6 +4,7 @@ holiday library lacks, and their administration.
 """
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Iterable
@@ -113,11 +114,10 @@ def _library_workday(d: date) -> bool:
 def _library_year(year: int) -> tuple[int, ...]:
     """Running totals of the library's working days in ``year``: item i counts those among
     the year's first i days."""
-    day, totals, count = date(year, 1, 1), [0], 0
-    while day.year == year:
-        count += _library_workday(day)
+    first, totals, count = date(year, 1, 1), [0], 0
+    for i in range(366 if calendar.isleap(year) else 365):  # no day after 9999-12-31
+        count += _library_workday(first + timedelta(days=i))
         totals.append(count)
-        day += _ONE_DAY
     return tuple(totals)
 
 
@@ -131,8 +131,19 @@ def _library_through(d: date) -> int:
 def _library_before(year: int) -> int:
     """The library's working days from 2000-01-01 to the end of ``year - 1``."""
     if year >= _EPOCH_YEAR:
-        return sum(_library_year(y)[-1] for y in range(_EPOCH_YEAR, year))
-    return -sum(_library_year(y)[-1] for y in range(year, _EPOCH_YEAR))
+        return sum(_year_total(y) for y in range(_EPOCH_YEAR, year))
+    return -sum(_year_total(y) for y in range(year, _EPOCH_YEAR))
+
+
+@lru_cache(maxsize=1 << 14)
+def _year_total(year: int) -> int:
+    """The library's working days in ``year``; a year it has no data for is its weekdays,
+    counted without walking its days (a deadline typed as 9999-12-31 is accepted)."""
+    if WorkCalendar.covered(year):
+        return _library_year(year)[-1]
+    first = date(year, 1, 1).weekday()
+    weeks, rest = divmod(366 if calendar.isleap(year) else 365, 7)
+    return weeks * 5 + sum((first + i) % 7 < 5 for i in range(rest))
 
 
 _EPOCH_YEAR = 2000
