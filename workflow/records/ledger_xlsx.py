@@ -262,7 +262,7 @@ WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False,
 
 # The ledger's workbook is deflated at zlib level 1, not xlsxwriter's (zlib's default) 6: on a
 # register of 100,000 cases that is 0.3 s instead of 0.7 s, the slowest step left of the
-# export, for a file a third larger (8.4 instead of 6.3 MiB) — a trade a download on the
+# export, for a file ~30 % larger (8.1 instead of 6.3 MiB) — a trade a download on the
 # district's network does not notice. xlsxwriter has no setting for it, so its ZipFile takes
 # the level of the workbook being stored in this context, and other workbooks (None) keep
 # zlib's default.
