@@ -114,7 +114,9 @@ def test_head_reports_from_the_approval_view_with_the_photos(open_as, world, ses
     page.wait_for_selector("[data-error-summary]")
     assert "须填写审批意见" in page.locator("[data-error-summary]").inner_text()
     assert f"/cases/{case_id}/approval" in page.url
-    assert page.evaluate("document.activeElement.id") == "approval-comment"
+    # the page's script moves the focus once it runs, which may be after the summary is there
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'approval-comment'",
+                           timeout=5000)
     assert page.locator("#approval-statement").input_value() == "已清理消防通道"
     page.click("button[data-opinion='整改完成，佐证材料齐全，申请销号']")
     page.click("#decide-report")
