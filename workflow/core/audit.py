@@ -178,7 +178,7 @@ def event_row(case, actor, action: str, *, from_status=None, to_status=None, com
     ``AuditEvent`` or a bulk insert) in the same transaction as the case.
     """
     seq = (case.audit_seq or 0) + 1
-    payload_json = canonical_json(payload or {})
+    payload_json = canonical_json(payload) if payload else "{}"
     row = {
         "case_id": case.id, "seq": seq, "at": at or utcnow(),
         "actor_id": getattr(actor, "id", None),
@@ -195,7 +195,7 @@ def event_row(case, actor, action: str, *, from_status=None, to_status=None, com
               "actor_id": row["actor_id"], "actor_name": row["actor_name"],
               "actor_role": row["actor_role"], "actor_department": row["actor_department"],
               "action": action, "from": from_status, "to": to_status, "comment": comment,
-              "payload": json.loads(payload_json)}
+              "payload": json.loads(payload_json) if payload else {}}
     if row["key_id"] is not None:
         fields["key_id"] = row["key_id"]
     key = AuditKeys.keys[row["key_id"]] if row["key_id"] is not None else None

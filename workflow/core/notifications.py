@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     DateTime,
     ForeignKey,
     Index,
     String,
     Text,
     bindparam,
+    event,
     func,
     insert,
     select,
@@ -134,30 +136,34 @@ def notify_for_transition(session: Session, case, trigger: str, actor, *,
         _notify_task(session, case, trigger, actor)
         return
     dept = lambda: department_user_ids(session, case.department_id)  # noqa: E731
-    label = _label(case)
-    deadline = case.deadline.isoformat() if case.deadline else "未定"
+    # each text is made only for the step that happened (a 签收 tells nobody)
+    label = lambda: _label(case)  # noqa: E731
     messages = {
-        "register": (dept, "assigned", *_assigned_notice(case)),
-        "transfer": (dept, "assigned", f"转办交办：{label}", f"请签收并在 {deadline} 前完成整改"),
-        "return": (dept, "returned", f"整改被退回：{label}", "请按退回意见补充整改后重新上报"),
-        "reject": (dept, "returned", f"销号审批不通过：{label}", "请按审批意见继续整改"),
-        "reopen": (dept, "reopened", f"重新整改：{label}", "已销号的问题须重新整改"),
-        "verify": (dept, "approved", f"核查通过：{label}", "等待销号审批"),
-        "close": (dept, "approved", f"已销号：{label}", "整改已核查并销号"),
-        "dismiss": (dept, "approved", f"举报经核实不属实：{label}", "区安委办核实后办结，无需整改"),
-        "report": (lambda: role_user_ids(session, OFFICE_STAFF), "reported",
-                   f"待核查：{label}", "责任部门已上报整改情况"),
+        "register": lambda: (dept, "assigned", *_assigned_notice(case)),
+        "transfer": lambda: (dept, "assigned", f"转办交办：{label()}",
+                             f"请签收并在 {case.deadline.isoformat() if case.deadline else '未定'}"
+                             " 前完成整改"),
+        "return": lambda: (dept, "returned", f"整改被退回：{label()}", "请按退回意见补充整改后重新上报"),
+        "reject": lambda: (dept, "returned", f"销号审批不通过：{label()}", "请按审批意见继续整改"),
+        "reopen": lambda: (dept, "reopened", f"重新整改：{label()}", "已销号的问题须重新整改"),
+        "verify": lambda: (dept, "approved", f"核查通过：{label()}", "等待销号审批"),
+        "close": lambda: (dept, "approved", f"已销号：{label()}", "整改已核查并销号"),
+        "dismiss": lambda: (dept, "approved", f"举报经核实不属实：{label()}",
+                            "区安委办核实后办结，无需整改"),
+        "report": lambda: (lambda: role_user_ids(session, OFFICE_STAFF), "reported",
+                           f"待核查：{label()}", "责任部门已上报整改情况"),
     }
     if getattr(case, "parent_case_id", None) is not None and trigger == "report":
         # a delegated child is checked by the unit that passed it down, not the office
-        messages["report"] = (lambda: department_user_ids(session, case.delegated_by_unit_id),
-                              "reported", f"待核查：{label}", "下级单位已上报整改情况")
+        messages["report"] = lambda: (
+            lambda: department_user_ids(session, case.delegated_by_unit_id),
+            "reported", f"待核查：{label()}", "下级单位已上报整改情况")
     if trigger == "verify" and case.needs_director_to_close and case.parent_case_id is None:
         extra = role_user_ids(session, OFFICE_DIRECTOR)
-        notify(session, extra, "approved", f"待销号：{label}", "已核查，须区安委办主任销号",
+        notify(session, extra, "approved", f"待销号：{label()}", "已核查，须区安委办主任销号",
                case_id=case.id, skip=actor.id)
     if trigger in messages:
-        who, kind, title, body = messages[trigger]
+        who, kind, title, body = messages[trigger]()
         notify(session, who(), kind, title, body, case_id=case.id, skip=actor.id)
     tell_registrar(session, case, trigger, actor)
 
@@ -194,6 +200,29 @@ SETTLE = (update(Notification.__table__)
                   Notification.__table__.c.kind.in_(bindparam("_kinds", expanding=True)),
                   Notification.__table__.c.read_at.is_(None))
            .values(read_at=bindparam("_now")))
+
+
+def _settle_trigger_sql(settled_by: dict[str, tuple[str, ...]]) -> str:
+    """SQLite: the event's INSERT settles the requests its step answered, as PostgreSQL's
+    data-modifying WITH does (``service._EVENT_AND_SETTLE``): a trigger on the append-only
+    ``audit_events``, so a transition writes one statement less. The same rows and the
+    same time (the event's ``at``) as ``settle``."""
+    def quoted(words):
+        return ", ".join(f"'{w}'" for w in words)
+    kinds = " OR ".join(f"(NEW.action = '{trigger}' AND kind IN ({quoted(k)}))"
+                        for trigger, k in settled_by.items())
+    return (f"CREATE TRIGGER audit_events_settle_requests AFTER INSERT ON audit_events "
+            f"WHEN NEW.action IN ({quoted(settled_by)}) BEGIN "
+            f"UPDATE notifications SET read_at = NEW.at WHERE case_id = NEW.case_id "
+            f"AND read_at IS NULL AND ({kinds}); END")
+
+
+# A change of SETTLED_BY needs a migration that re-creates the trigger
+# (tests/test_migrations.py compares the migrated trigger with this text).
+SETTLE_TRIGGER_SQLITE = _settle_trigger_sql(SETTLED_BY)
+# created once both tables exist (the trigger is on one and writes the other)
+event.listen(Base.metadata, "after_create",
+             DDL(SETTLE_TRIGGER_SQLITE).execute_if(dialect="sqlite"))
 
 
 def settle(session: Session, case_id: int, trigger: str, now: datetime | None = None) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import MANYTOONE, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from workflow.core import machine, photo_checks, policy
 from workflow.core.audit import INSERT_EVENTS, append_event, event_row, insert_events
@@ -92,17 +93,28 @@ class Settings:
                                                    photo_checks.DEFAULT_MATCH_DISTANCE))
 
 
+# what a caller that passes no settings gets (nothing changes a Settings once made)
+_DEFAULT_SETTINGS = Settings()
+
 _CASE = select(Case).where(Case.id == bindparam("case_id"))
 # PostgreSQL row lock; SQLite already holds the write lock (BEGIN IMMEDIATE). The whole row
 # is what the guards read (role, scope, version, status, the rules' fields): one statement.
-_LOCKED_CASE = _CASE.with_for_update().execution_options(populate_existing=True)
+_NEW_LOCKED_CASE = _CASE.with_for_update()
+# a case already in the session is read again under the lock, over what it held
+_LOCKED_CASE = _NEW_LOCKED_CASE.execution_options(populate_existing=True)
 
 
 def get_case(session: Session, case_id: int, user: User | None = None, *,
              for_update: bool = False) -> Case:
     """Load a case (404 when missing or not visible to ``user``)."""
     # prepared statements: built once, their cache keys and compiled forms reused
-    case = session.scalar(_LOCKED_CASE if for_update else _CASE, {"case_id": case_id})
+    if not for_update:
+        stmt = _CASE
+    elif type(case_id) is int and session.identity_map.get(identity_key(Case, case_id)) is None:
+        stmt = _NEW_LOCKED_CASE  # nothing to overwrite: the ORM skips resetting every attribute
+    else:
+        stmt = _LOCKED_CASE
+    case = session.scalar(stmt, {"case_id": case_id})
     if case is None or (user is not None and not case.can_view(user)):
         raise NotFound("该事项不存在或无权查看")
     return case
@@ -132,11 +144,12 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     ``require_opinion``: the step comes from a page, where 上报/核查/销号 need the 意见
     (``opinion_required``) the 审批表 prints."""
     data = dict(data or {})
-    settings = settings or Settings()
+    settings = settings or _DEFAULT_SETTINGS
     if trigger not in machine.TRIGGERS:
         raise InvalidInput(f"未知操作“{trigger}”；可用：{', '.join(machine.TRIGGERS)}",
                            field="trigger")
-    refuse_unknown(data, TRIGGER_FIELDS.get(trigger, set()), f"操作“{trigger}”不接受字段")
+    if data:
+        refuse_unknown(data, TRIGGER_FIELDS.get(trigger, set()), f"操作“{trigger}”不接受字段")
     case = get_case(session, case_id, None, for_update=True)
     # the role is checked first, so a role with no business action hears why (403);
     # a department user without access to the case learns nothing about it (404)
@@ -181,8 +194,9 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     return case
 
 
-# PostgreSQL: the event's INSERT also marks read the requests the step answered, in a
-# data-modifying WITH (one round trip less on every transition); SQLite: two statements
+# The event's INSERT also marks read the requests the step answered (one statement less on
+# every transition): on PostgreSQL in a data-modifying WITH, on SQLite by the trigger
+# ``audit_events_settle_requests`` (notifications.SETTLE_TRIGGER_SQLITE)
 _EVENT_COLUMNS = [c.name for c in INSERT_EVENTS.table.columns if not c.primary_key]
 # the event's values under names of their own: a key named after a column of
 # notifications would become one more SET of the UPDATE
@@ -191,12 +205,12 @@ _EVENT_AND_SETTLE = (INSERT_EVENTS.values({c: bindparam(f"e_{c}") for c in _EVEN
 
 
 def _insert_event_settling(session: Session, row: dict, trigger: str, now: datetime) -> bool:
-    """Write the transition's event; on PostgreSQL settle its requests in the same
-    statement. Returns whether they were settled."""
+    """Write the transition's event and settle its requests in the same statement.
+    Returns whether they were settled."""
     kinds = SETTLED_BY.get(trigger)
     if not kinds or is_sqlite(session):
-        insert_events(session, [row])
-        return False
+        insert_events(session, [row])  # SQLite: the event's trigger settled them
+        return bool(kinds)
     params = {f"e_{c}": row.get(c) for c in _EVENT_COLUMNS}
     session.connection().execute(_EVENT_AND_SETTLE, {**params, "_case": row["case_id"],
                                                      "_kinds": list(kinds), "_now": now})
