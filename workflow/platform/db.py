@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import Engine
@@ -157,3 +159,70 @@ def _copy_rows(session: Session, table, rows: list[dict]) -> None:
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([row[n] if n in row else defaults.get(n) for n in names])
+
+
+def stream_rows(session: Session, stmt, batch: int = 5000) -> tuple[list[str], Iterator[tuple]]:
+    """The column names and rows of ``stmt`` (a Core select), streamed in batches of ``batch``.
+
+    PostgreSQL through psycopg with libpq 17 or newer: one query whose rows the server sends
+    in chunks of ``batch`` as it makes them (``Cursor.stream``, chunked rows mode), so the
+    server runs the query while the caller works on the rows already received (a server-side
+    cursor makes it wait for each FETCH, and bars a parallel plan), and the rows are the
+    driver's tuples without a result layer; a column whose type SQLAlchemy converts for this
+    dialect is converted here as SQLAlchemy would. When a parameter needs SQLAlchemy's
+    conversion, and on SQLite: SQLAlchemy's ``yield_per``. The rows must be read to the end
+    or the iterator closed before the session runs anything else.
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        import psycopg
+        if psycopg.pq.version() >= 170000:
+            compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            if not any(b.type.dialect_impl(dialect).bind_processor(dialect) is not None
+                       for b in compiled.binds.values()):
+                columns = list(stmt.selected_columns)
+                return (list(stmt.selected_columns.keys()),
+                        _streamed(conn.connection.driver_connection, compiled.string,
+                                  compiled.construct_params(), batch, columns, dialect))
+    result = conn.execute(stmt.execution_options(yield_per=batch))
+    return list(result.keys()), _batches(result)
+
+
+def _batches(result) -> Iterator[tuple]:
+    try:
+        for batch in result.partitions():
+            yield from batch
+    finally:
+        result.close()
+
+
+def _streamed(driver_connection, sql: str, params: dict, batch: int, columns,
+              dialect) -> Iterator[tuple]:
+    # A stream left before its end is cancelled, which aborts the transaction: inside a
+    # savepoint, the caller's transaction goes on as before (two round trips per query).
+    with driver_connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT stream_rows")
+        rows = cursor.stream(sql, params, size=batch)
+        finished = False
+        try:
+            first = next(rows, None)
+            if first is not None:
+                convert = [(i, p) for i, (column, described)
+                           in enumerate(zip(columns, cursor.description))
+                           if (p := column.type.dialect_impl(dialect).result_processor(
+                               dialect, described.type_code)) is not None]
+                if not convert:
+                    yield first
+                    yield from rows
+                else:
+                    for row in chain((first,), rows):
+                        row = list(row)
+                        for i, process in convert:
+                            row[i] = process(row[i])
+                        yield tuple(row)
+            finished = True
+        finally:
+            rows.close()
+            cursor.execute("RELEASE SAVEPOINT stream_rows" if finished
+                           else "ROLLBACK TO SAVEPOINT stream_rows")

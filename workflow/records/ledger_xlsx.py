@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
-from itertools import chain
 
 import xlsxwriter
 import xlsxwriter.workbook
@@ -26,6 +25,7 @@ from workflow.core.audit import AuditEvent
 from workflow.core.cases import Case
 from workflow.org.models import Department, User
 from workflow.platform.celltext import ILLEGAL_CHARACTERS_RE
+from workflow.platform.db import stream_rows
 from workflow.platform.masking import mask_contact, mask_name
 from workflow.platform.vocab import (
     CLUE_TYPES,
@@ -245,10 +245,8 @@ def _other_cell(c: str, r: int, value, date_xf) -> str:
 
 def _rows(session: Session, where, kind: str, batch: int = 5000) -> tuple[list[str], Iterator]:
     """The ledger query's column names and rows (Core execution, no ORM result layer),
-    streamed in batches."""
-    stmt = _statement(where, kind).execution_options(yield_per=batch)
-    result = session.connection().execute(stmt)
-    return list(result.keys()), chain.from_iterable(result.partitions())
+    streamed in batches (on PostgreSQL while the server still makes them: ``stream_rows``)."""
+    return stream_rows(session, _statement(where, kind), batch)
 
 
 # xlsxwriter, streaming: each row goes to the sheet's temporary file as it is written
