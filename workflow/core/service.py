@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, cast, exists, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import MANYTOONE, Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -180,10 +180,11 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     machine.fire(case, trigger)
     row = event_row(case, actor, trigger, from_status=before, to_status=case.status,
                     comment=(comment or "").strip() or None, payload=payload, at=now)
-    if not _write_locked_case(session, case):
+    written = _write_case_and_event(session, case, row, trigger, now)
+    if written is None:
         session.rollback()
         raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
-    settled = _insert_event_settling(session, row, trigger, now)
+    settled = written
     try:
         session.flush()  # what _apply touched besides the case row (evidence flags)
     except StaleDataError as exc:
@@ -220,6 +221,67 @@ def _insert_event_settling(session: Session, row: dict, trigger: str, now: datet
 _CASE_COLUMNS = {prop.key: prop.columns[0] for prop in sa_inspect(Case).column_attrs
                  if len(prop.columns) == 1}
 _UPDATES: dict[tuple[str, ...], object] = {}
+_WRITES: dict[tuple[tuple[str, ...], bool], object] = {}
+
+
+def _write_case_and_event(session: Session, case: Case, row: dict, trigger: str,
+                          now: datetime) -> bool | None:
+    """Write the locked case's changes, its event and settle the requests the step answered.
+
+    PostgreSQL, when only plain columns changed: one statement, the case's guarded UPDATE
+    (``_case_update``) and the settling UPDATE in data-modifying WITHs and the event's INSERT
+    reading the updated row, so no event is written unless the case was (one round trip
+    instead of two). Elsewhere ``_write_locked_case`` then ``_insert_event_settling``.
+    Returns whether the requests were settled, or None when the version no longer matched
+    (a lost race: nothing written).
+    """
+    keys = _changed_columns(case)
+    if keys is None or is_sqlite(session):
+        if not _write_locked_case(session, case):
+            return None
+        return _insert_event_settling(session, row, trigger, now)
+    kinds = SETTLED_BY.get(trigger)
+    version = case.version
+    params = {**{k: getattr(case, k) for k in keys}, "_id": case.id, "_old": version,
+              "_new": version + 1, **{f"e_{c}": row.get(c) for c in _EVENT_COLUMNS}}
+    if kinds:
+        params.update({"_case": case.id, "_kinds": list(kinds), "_now": now})
+    done = session.connection().execute(_case_and_event(keys, bool(kinds)), params).rowcount
+    if done != 1:
+        return None
+    _mark_written(session, case, version + 1)
+    return bool(kinds)
+
+
+def _case_and_event(keys: tuple[str, ...], settle: bool):
+    """``WITH written AS (UPDATE cases ... RETURNING id)[, settled AS (UPDATE notifications
+    ... WHERE the case was written)] INSERT INTO audit_events SELECT <the event> FROM written``."""
+    stmt = _WRITES.get((keys, settle))
+    if stmt is None:
+        events = INSERT_EVENTS.table
+        written = _case_update(keys).returning(Case.__table__.c.id).cte("written")
+        # each value typed as its column without a length (a cast to VARCHAR(n) would cut a
+        # longer text where the INSERT refuses it)
+        values = select(*[cast(bindparam(f"e_{c}"), _unbounded(events.c[c].type))
+                          for c in _EVENT_COLUMNS]).select_from(written)
+        # the rows the INSERT wrote (SQLAlchemy keeps an INSERT's rowcount only when asked)
+        stmt = (events.insert().from_select(_EVENT_COLUMNS, values).add_cte(written)
+                .execution_options(preserve_rowcount=True))
+        if settle:
+            stmt = stmt.add_cte(SETTLE.where(exists(select(written.c.id))).cte("settled"))
+        _WRITES[(keys, settle)] = stmt
+    return stmt
+
+
+def _unbounded(type_):
+    return String() if isinstance(type_, String) and type_.length is not None else type_
+
+
+def _changed_columns(case: Case) -> tuple[str, ...] | None:
+    """The case's changed column attributes (its version aside), or None when something
+    other than plain columns changed (a relationship, a collection)."""
+    keys = tuple(sorted(k for k in sa_inspect(case).committed_state if k != "version"))
+    return keys if all(k in _CASE_COLUMNS for k in keys) else None
 
 
 def _write_locked_case(session: Session, case: Case) -> bool:
@@ -231,12 +293,11 @@ def _write_locked_case(session: Session, case: Case) -> bool:
     False when the version no longer matches (a lost race). Anything other than plain
     column changes (a relationship, a collection) goes through the ORM flush as before.
     """
-    state = sa_inspect(case)
     # the version in the database now: a query inside _apply may have autoflushed the row
     # (the ORM bumps the version on each flush of it, and so does this UPDATE)
     version = case.version
-    keys = tuple(sorted(k for k in state.committed_state if k != "version"))
-    if not all(k in _CASE_COLUMNS for k in keys):
+    keys = _changed_columns(case)
+    if keys is None:
         session.flush()
         return True
     values = {k: getattr(case, k) for k in keys}
