@@ -83,6 +83,8 @@ def test_refused_registration_shows_the_summary_and_focuses_the_field(open_as, w
 @pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["phone", "desk"])
 def test_head_reports_from_the_approval_view_with_the_photos(open_as, world, session, app,
                                                              viewport):
+    from playwright.sync_api import expect  # where the browser tests run, as open_as does
+
     case = world.case_at("draft")
     world.evidence(case, who="inspector", name="整改前.png", category="before",
                    data=png_bytes((200, 10, 10), size=(64, 48)))
@@ -115,8 +117,8 @@ def test_head_reports_from_the_approval_view_with_the_photos(open_as, world, ses
     assert "须填写审批意见" in page.locator("[data-error-summary]").inner_text()
     assert f"/cases/{case_id}/approval" in page.url
     # the page's script moves the focus once it runs, which may be after the summary is there
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'approval-comment'",
-                           timeout=5000)
+    # (Playwright's expect polls without evaluating a string, which the page's CSP refuses)
+    expect(page.locator("#approval-comment")).to_be_focused(timeout=5000)
     assert page.locator("#approval-statement").input_value() == "已清理消防通道"
     page.click("button[data-opinion='整改完成，佐证材料齐全，申请销号']")
     page.click("#decide-report")
