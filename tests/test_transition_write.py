@@ -44,7 +44,7 @@ def test_a_version_that_no_longer_matches_writes_nothing(world, session):
     # another writer's change, as if it had slipped in (the same transaction holds the lock)
     session.connection().execute(text("UPDATE cases SET version = version + 1 WHERE id = :id"),
                                  {"id": case.id})
-    assert service._write_case_and_event(session, locked, row, "accept", now) is None
+    assert service._write_case_and_event(session, locked, row, "accept", now) is False
     with session.no_autoflush:  # inside the transaction still: no event, nothing settled
         assert _counts(session, case.id) == before
         assert session.scalar(select(Case.status).where(Case.id == case.id)) == "assigned"

@@ -126,12 +126,9 @@ def notify_registered(session: Session, cases, actor, now: datetime | None = Non
     return len(rows)
 
 
-def notify_for_transition(session: Session, case, trigger: str, actor, *,
-                          settled: bool = False) -> None:
-    """Tell the people concerned by a state change (called inside the transition);
-    ``settled``: the requests this step answered were marked read with its event."""
-    if not settled:
-        settle(session, case.id, trigger)  # the requests this step answered, before new ones
+def notify_for_transition(session: Session, case, trigger: str, actor) -> None:
+    """Tell the people concerned by a state change (called inside the transition, after
+    its event, whose writing marked read the requests the step answered: ``SETTLED_BY``)."""
     if case.kind == "task":
         _notify_task(session, case, trigger, actor)
         return
@@ -204,9 +201,9 @@ SETTLE = (update(Notification.__table__)
 
 def _settle_trigger_sql(settled_by: dict[str, tuple[str, ...]]) -> str:
     """SQLite: the event's INSERT settles the requests its step answered, as PostgreSQL's
-    data-modifying WITH does (``service._EVENT_AND_SETTLE``): a trigger on the append-only
-    ``audit_events``, so a transition writes one statement less. The same rows and the
-    same time (the event's ``at``) as ``settle``."""
+    data-modifying WITH does (``SETTLE`` in ``service._case_and_event``): a trigger on the
+    append-only ``audit_events``, so a transition writes one statement less. The same rows
+    and the same time (the event's ``at``)."""
     def quoted(words):
         return ", ".join(f"'{w}'" for w in words)
     kinds = " OR ".join(f"(NEW.action = '{trigger}' AND kind IN ({quoted(k)}))"
@@ -223,17 +220,6 @@ SETTLE_TRIGGER_SQLITE = _settle_trigger_sql(SETTLED_BY)
 # created once both tables exist (the trigger is on one and writes the other)
 event.listen(Base.metadata, "after_create",
              DDL(SETTLE_TRIGGER_SQLITE).execute_if(dialect="sqlite"))
-
-
-def settle(session: Session, case_id: int, trigger: str, now: datetime | None = None) -> int:
-    """Mark read, for everyone, the requests to act on this case that ``trigger`` answered."""
-    kinds = SETTLED_BY.get(trigger)
-    if not kinds:
-        return 0
-    # a prepared Core statement: called on every transition, built and compiled once
-    result = session.connection().execute(SETTLE, {"_case": case_id, "_kinds": list(kinds),
-                                                    "_now": now or utcnow()})
-    return result.rowcount or 0
 
 
 def notify_to_report(session: Session, case, actor) -> None:

@@ -180,18 +180,16 @@ def transition(session: Session, case_id: int, trigger: str, actor: User, *, ver
     machine.fire(case, trigger)
     row = event_row(case, actor, trigger, from_status=before, to_status=case.status,
                     comment=(comment or "").strip() or None, payload=payload, at=now)
-    written = _write_case_and_event(session, case, row, trigger, now)
-    if written is None:
+    if not _write_case_and_event(session, case, row, trigger, now):
         session.rollback()
         raise Conflict("案件已被他人同时更新，请刷新后重试", current_version=None, status=None)
-    settled = written
     try:
         session.flush()  # what _apply touched besides the case row (evidence flags)
     except StaleDataError as exc:
         session.rollback()
         raise Conflict("该事项已被他人同时更新，请刷新后重试", current_version=None,
                        status=None) from exc
-    notify_for_transition(session, case, trigger, actor, settled=settled)
+    notify_for_transition(session, case, trigger, actor)
     return case
 
 
@@ -225,21 +223,21 @@ _WRITES: dict[tuple[tuple[str, ...], bool], object] = {}
 
 
 def _write_case_and_event(session: Session, case: Case, row: dict, trigger: str,
-                          now: datetime) -> bool | None:
+                          now: datetime) -> bool:
     """Write the locked case's changes, its event and settle the requests the step answered.
 
     PostgreSQL, when only plain columns changed: one statement, the case's guarded UPDATE
     (``_case_update``) and the settling UPDATE in data-modifying WITHs and the event's INSERT
     reading the updated row, so no event is written unless the case was (one round trip
     instead of two). Elsewhere ``_write_locked_case`` then ``_insert_event_settling``.
-    Returns whether the requests were settled, or None when the version no longer matched
-    (a lost race: nothing written).
+    Returns False when the version no longer matched (a lost race: nothing written).
     """
     keys = _changed_columns(case)
     if keys is None or is_sqlite(session):
         if not _write_locked_case(session, case):
-            return None
-        return _insert_event_settling(session, row, trigger, now)
+            return False
+        _insert_event_settling(session, row, trigger, now)
+        return True
     kinds = SETTLED_BY.get(trigger)
     version = case.version
     params = {**{k: getattr(case, k) for k in keys}, "_id": case.id, "_old": version,
@@ -248,9 +246,9 @@ def _write_case_and_event(session: Session, case: Case, row: dict, trigger: str,
         params.update({"_case": case.id, "_kinds": list(kinds), "_now": now})
     done = session.connection().execute(_case_and_event(keys, bool(kinds)), params).rowcount
     if done != 1:
-        return None
+        return False
     _mark_written(session, case, version + 1)
-    return bool(kinds)
+    return True
 
 
 def _case_and_event(keys: tuple[str, ...], settle: bool):
