@@ -4,6 +4,7 @@ import gc
 import io
 import re
 import subprocess
+import zlib
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timezone
 
@@ -178,6 +179,58 @@ def test_one_pass_font_subset_is_weasyprints_two_passes_byte_for_byte(monkeypatc
     assert True in passes  # Noto Sans CJK at least
     assert ours == weasyprints
     assert "Grounding missing 123" in _pdftotext(ours)
+
+
+def _streams(pdf):
+    """Each stream of ``pdf`` as (its dictionary, its raw bytes as stored), read in file order
+    and skipping over each stream's bytes by its /Length."""
+    found, pos = [], 0
+    head = re.compile(rb"\n\d+ 0 obj\n<<((?:(?!>>).)*)>>\s*stream\r?\n", re.S)
+    while match := head.search(pdf, pos):
+        length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))
+        found.append((match.group(1), pdf[match.end():match.end() + length]))
+        pos = match.end() + length
+    return found
+
+
+def test_streams_are_deflated_once_and_the_font_quickly(monkeypatch):
+    """Inside render_pdf every stream is made once (pydyf made each twice for the /ID), and the
+    font programs (the streams above QUICK_DEFLATE_BYTES) are deflated at level 1: the same
+    content as pydyf's level 9, in more bytes; every other stream is pydyf's own."""
+    made = []
+
+    def counted(stream):
+        made.append(id(stream))
+        return real(stream)
+
+    real = render_module._pydyf_stream_data
+    monkeypatch.setattr(render_module, "_pydyf_stream_data", counted)
+    document = HTML(string=_form_html()).render(font_config=render_module.font_config())
+    with render_module.one_pass_fonts():
+        plain = document.write_pdf(pdf_identifier=b"0" * 32, full_fonts=False)
+    assert len(made) > len(set(made))  # outside: pydyf's property, each stream made twice
+    made.clear()
+    with render_module.one_pass_fonts(), render_module.once_deflated_streams():
+        ours = document.write_pdf(pdf_identifier=b"0" * 32, full_fonts=False)
+    assert made and len(made) == len(set(made))
+    ours_streams, plain_streams = _streams(ours), _streams(plain)
+    assert len(ours_streams) == len(plain_streams)
+    quick = []
+    for (extra, data), (plain_extra, plain_data) in zip(ours_streams, plain_streams):
+        if b"/XRef" in extra:  # the cross-reference stream holds the objects' offsets
+            continue
+        if b"/FlateDecode" not in extra:
+            assert data == plain_data
+            continue
+        assert zlib.decompress(data) == zlib.decompress(plain_data)
+        if len(zlib.decompress(data)) > render_module.QUICK_DEFLATE_BYTES:
+            quick.append(extra)
+            assert data[:2] == b"\x78\x01" and len(data) > len(plain_data)  # level 1
+        else:
+            assert data == plain_data
+    assert quick and all(b"/OpenType" in extra for extra in quick)  # the font programs
+    assert "配电箱未接地" in _pdftotext(ours)
+    assert PdfReader(io.BytesIO(ours)).trailer["/ID"][0] == "0" * 32
 
 
 def test_render_pauses_garbage_collection_and_restores_it():

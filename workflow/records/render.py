@@ -6,6 +6,7 @@ import hashlib
 import io
 import logging
 import threading
+import zlib
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -13,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
+import pydyf
 import qrcode
 import qrcode.image.svg
 from PIL import Image, UnidentifiedImageError
@@ -156,6 +158,58 @@ def one_pass_fonts():
         _fonts.one_pass = False
 
 
+# Above this many bytes a stream is deflated at level 1 instead of pydyf's 9. The one such
+# stream of a record is the embedded font program: about 800 KB for Noto Sans CJK, whose
+# subset keeps every glyph id, so its advance and offset tables are mostly empty slots.
+# Level 9 takes about 24 ms of each record on it, level 1 about 9 ms, for 2% more bytes.
+QUICK_DEFLATE_BYTES = 64 * 1024
+_pydyf_stream_data = pydyf.Stream.data.fget
+
+
+def _deflated_once(stream) -> bytes:
+    """A stream's bytes as pydyf writes them; computed once per stream inside render_pdf.
+
+    pydyf makes (and deflates) a stream's bytes each time they are asked for, and PDF.write
+    asks twice when the file has an identifier (to write the object, then for the MD5 of
+    the second /ID entry): every record deflated its font program twice. Inside
+    ``once_deflated_streams`` the first answer is kept on the stream and large streams are
+    deflated at level 1 (QUICK_DEFLATE_BYTES); elsewhere (a bare WeasyPrint call in the same
+    process) this is pydyf's own property.
+    """
+    if not getattr(_fonts, "once", False):
+        return _pydyf_stream_data(stream)
+    data = stream.__dict__.get("_safeloop_bytes")
+    if data is None:
+        raw = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
+        if stream.compress and len(raw) > QUICK_DEFLATE_BYTES:
+            extra = pydyf.Dictionary(stream.extra.copy())
+            extra["Filter"] = "/FlateDecode"
+            raw = zlib.compress(raw, 1)
+            extra["Length"] = len(raw)
+            data = b"\n".join((extra.data, b"stream", raw, b"endstream"))
+        else:
+            data = _pydyf_stream_data(stream)
+        stream.__dict__["_safeloop_bytes"] = data
+    return data
+
+
+pydyf.Stream.data = property(_deflated_once)
+
+
+@contextmanager
+def once_deflated_streams():
+    """Make each PDF stream's bytes once, large ones quickly (``_deflated_once``), while inside.
+
+    Only around a finished document's ``write_pdf``: nothing appends to a stream once pydyf
+    has begun writing the file.
+    """
+    _fonts.once = True
+    try:
+        yield
+    finally:
+        _fonts.once = False
+
+
 def _to_shanghai(value: datetime) -> datetime:
     # Instants are stored in UTC (domain §6); naive values are taken as UTC.
     if value.tzinfo is None:
@@ -205,7 +259,7 @@ def render_pdf(html: str, *, identifier: str, created: datetime, title: str,
             meta.custom = dict(custom or {})
             pdf_id = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:32].encode()
             # full_fonts would embed the whole CJK font: ~50 MB per record.
-            with one_pass_fonts():
+            with one_pass_fonts(), once_deflated_streams():
                 pdf = document.write_pdf(pdf_identifier=pdf_id, full_fonts=False,
                                          custom_metadata=bool(custom))
             del document  # its boxes die now, before the young generation is collected
