@@ -4,8 +4,8 @@ import gc
 import io
 import re
 import subprocess
-import zlib
 import xml.etree.ElementTree as ET
+import zlib
 from datetime import date, datetime, timezone
 
 import pytest
